@@ -1,0 +1,172 @@
+//! Errors: status mapping ([`ApiError`]) and body shape ([`error_envelope`]), each in one place.
+use axum::body::{to_bytes, Body};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use portcullis_service::ServiceError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error on its way out: a status and a human-readable message. The body is written by
+/// [`error_envelope`] in the style of the API that was called.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        let status = match &err {
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Internal(inner) => {
+                tracing::error!(error = %inner, "internal error");
+                return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.");
+            }
+        };
+        Self::new(status, err.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            // Malformed JSON and schema mismatches are both the client's bad request (not 422).
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+/// Marks a response as an error whose body is still to be written.
+#[derive(Debug, Clone)]
+struct PendingError(String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(PendingError(self.message));
+        response
+    }
+}
+
+/// RFC 7807 problem details, the Cakewalk error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDetails {
+    /// `https://httpstatuses.io/<status>`
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request path.
+    pub instance: String,
+}
+
+/// The Flashback error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlashbackError {
+    pub success: bool,
+    pub message: String,
+}
+
+fn is_cakewalk_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Gives every error response its API style's body: ProblemDetails under `/api`, `{success:false,
+/// message}` elsewhere. It also catches errors produced outside our handlers (axum rejections,
+/// unknown routes, 405, body limits) so a client never sees a plain-text error.
+pub async fn error_envelope(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let already_shaped = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("json"));
+    if already_shaped {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let message = match parts.extensions.remove::<PendingError>() {
+        Some(PendingError(message)) => message,
+        None => {
+            let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("Error").to_string()
+            } else {
+                text
+            }
+        }
+    };
+    let (content_type, bytes) = if is_cakewalk_path(&path) {
+        let problem = ProblemDetails {
+            kind: format!("https://httpstatuses.io/{}", status.as_u16()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: message,
+            instance: path,
+        };
+        ("application/problem+json", serde_json::to_vec(&problem))
+    } else {
+        ("application/json", serde_json::to_vec(&FlashbackError { success: false, message }))
+    };
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes.unwrap_or_default()))
+}
+
+/// Fallback for paths no route matches.
+pub async fn unknown_route(request: Request) -> ApiError {
+    ApiError::not_found(format!("No route for {} {}", request.method(), request.uri().path()))
+}
+
+/// Fallback for a known path called with the wrong method.
+pub async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {} is not allowed on {}", request.method(), request.uri().path()),
+    )
+}

@@ -1,0 +1,106 @@
+//! Extractors: authentication for both API styles, and JSON/path/query extractors whose
+//! rejections become [`ApiError`]s (400, not axum's 422 or plain text).
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use portcullis_service::{Ctx, ServiceError};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+fn request_id(parts: &Parts) -> Option<String> {
+    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A caller authenticated with `X-API-KEY` + `X-API-SECRET` (the Cakewalk API).
+pub struct ApiCaller(pub Ctx);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (Some(key), Some(secret)) =
+            (header(&parts.headers, "x-api-key"), header(&parts.headers, "x-api-secret"))
+        else {
+            return Err(ServiceError::Unauthenticated(
+                "The X-API-KEY and X-API-SECRET headers are required.".into(),
+            )
+            .into());
+        };
+        let actor = state.service.authenticate_api(key, secret).await?;
+        Ok(ApiCaller(Ctx::new(actor, request_id(parts))))
+    }
+}
+
+/// A user authenticated with `Authorization: Bearer <token>` (the Flashback API).
+pub struct BearerCaller(pub Ctx);
+
+impl FromRequestParts<AppState> for BearerCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = header(&parts.headers, "authorization")
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| ServiceError::Unauthenticated("Authentication required".into()))?;
+        let actor = state.service.authenticate_bearer(token).await?;
+        Ok(BearerCaller(Ctx::new(actor, request_id(parts))))
+    }
+}
+
+/// `Json<T>` whose failures are 400 (bad JSON or schema), 415 (not JSON) or 413 (too large).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// `Path<T>` whose failures (e.g. a malformed uuid) are 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(value) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiPath(value))
+    }
+}
+
+/// `Query<T>` whose failures are 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(ApiQuery(value))
+    }
+}
+
+/// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}

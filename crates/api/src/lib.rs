@@ -1,0 +1,83 @@
+//! The HTTP surface of Portcullis.
+//!
+//! - `cakewalk/`: the Cakewalk-compatible `/api/v1` API (API key + secret, ProblemDetails errors,
+//!   cursor pages);
+//! - `flashback/`: the Flashback-style organization and workspace API (bearer tokens,
+//!   `{success, message}` bodies);
+//! - `ops`: health, readiness, metrics and the OpenAPI document.
+//!
+//! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
+//! ([`error::ApiError`]) and given their API style's body once ([`error::error_envelope`]).
+
+mod cakewalk;
+pub mod error;
+mod extract;
+mod flashback;
+mod metrics;
+mod normalize;
+mod openapi;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::Router;
+use portcullis_service::Service;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use metrics::Metrics;
+
+/// Largest accepted request body; larger ones answer 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Builds the router and the OpenAPI document from the same route declarations, so nothing is
+/// served undocumented.
+pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(cakewalk::routes())
+        .merge(flashback::routes())
+        .merge(ops::routes())
+        .split_for_parts();
+    let api = openapi::finish(api);
+    let request_id = HeaderName::from_static("x-request-id");
+    let router = router
+        .fallback(error::unknown_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::Extension(Arc::new(api.clone())))
+        .layer(axum::middleware::from_fn(error::error_envelope))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state);
+    (router, api)
+}
+
+/// The complete HTTP application: the router behind path-case normalisation (the Cakewalk API is
+/// served by ASP.NET, whose routes match case-insensitively; existing clients rely on that).
+pub fn app(state: AppState) -> NormalizedApp {
+    let (router, api) = router_and_openapi(state);
+    NormalizedApp::new(router, &api)
+}
+
+pub use normalize::NormalizedApp;

@@ -1,0 +1,23 @@
+//! Portcullis domain: entities, enums and the pure rules that govern them.
+//!
+//! Nothing here performs I/O; every function is deterministic given its inputs
+//! (time is passed in by the caller through [`Clock`]).
+
+pub mod audit;
+pub mod clock;
+pub mod credential;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod page;
+pub mod user;
+pub mod validate;
+
+pub use audit::{ActorRef, AuditEvent};
+pub use clock::{Clock, SystemClock};
+pub use credential::{ApiCredential, UserToken};
+pub use error::DomainError;
+pub use ids::new_id;
+pub use org::{AccessLevel, OrgRole, Organization};
+pub use page::{Page, PageRequest};
+pub use user::{User, UserStatus};

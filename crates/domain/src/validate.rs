@@ -1,0 +1,91 @@
+//! Input limits and validation shared by every entry point.
+use crate::DomainError;
+
+/// Longest accepted display name (users, organizations, and later apps, groups, workspaces).
+pub const MAX_NAME_LEN: usize = 200;
+/// Longest accepted e-mail address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Trims a display name and checks it is non-empty and not too long.
+pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(DomainError::invalid(format!("{field} must not be empty")));
+    }
+    if trimmed.chars().count() > MAX_NAME_LEN {
+        return Err(DomainError::invalid(format!(
+            "{field} must be at most {MAX_NAME_LEN} characters"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(DomainError::invalid(format!("{field} must not contain control characters")));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Checks an e-mail address has the shape `local@domain.tld` (deliverability is not our business).
+pub fn email(value: &str) -> Result<String, DomainError> {
+    let trimmed = value.trim();
+    let bad = || DomainError::invalid(format!("'{trimmed}' is not a valid e-mail address"));
+    if trimmed.len() > MAX_EMAIL_LEN {
+        return Err(DomainError::invalid(format!(
+            "email must be at most {MAX_EMAIL_LEN} characters"
+        )));
+    }
+    let (local, domain) = trimmed.split_once('@').ok_or_else(bad)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+    if !(domain_ok && local_ok) {
+        return Err(bad());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The key under which e-mail uniqueness is enforced (case-insensitive).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_ordinary_addresses_and_rejects_malformed_ones() {
+        assert_eq!(email(" Ada@Example.com ").as_deref(), Ok("Ada@Example.com"));
+        for bad in
+            ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@ex..com"]
+        {
+            assert!(email(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  Ada ").as_deref(), Ok("Ada"));
+        assert!(name("name", "   ").is_err());
+        assert!(name("name", &"x".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn email_key_is_case_insensitive(local in "[a-zA-Z0-9]{1,20}", domain in "[a-zA-Z]{1,10}") {
+            let a = format!("{local}@{domain}.com");
+            prop_assert_eq!(email_key(&a), email_key(&a.to_uppercase()));
+        }
+
+        #[test]
+        fn validation_never_panics(s in ".*") {
+            let _ = email(&s);
+            let _ = name("name", &s);
+        }
+    }
+}

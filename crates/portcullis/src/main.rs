@@ -1,0 +1,181 @@
+//! `portcullis`: the server and its command-line tools.
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use portcullis_api::{AppState, Metrics};
+use portcullis_domain::SystemClock;
+use portcullis_service::Service;
+use tracing_subscriber::EnvFilter;
+
+/// Default database: a SQLite file next to where the server is started.
+const DEFAULT_DATABASE_URL: &str = "sqlite://portcullis-data/portcullis.db";
+
+#[derive(Parser)]
+#[command(name = "portcullis", version, about = "Self-hosted access management server")]
+struct Cli {
+    /// Log format.
+    #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct DatabaseArgs {
+    /// Database URL: a SQLite file (`sqlite://path` or a path) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Create an organization with its owner, an API credential and an owner token.
+    Init {
+        #[arg(long)]
+        org_name: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long)]
+        owner_name: String,
+        /// Print exactly one JSON object: organizationId, ownerUserId, apiKey, apiSecret, ownerToken.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    // Logs go to stderr so that `init --json` keeps stdout to its one JSON object.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn open_service(db: &DatabaseArgs) -> Result<Service, String> {
+    let store = portcullis_store::connect(&db.database_url)
+        .await
+        .map_err(|e| format!("cannot open database: {e}"))?;
+    Ok(Service::new(store, Arc::new(SystemClock)))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Serve { listen, db } => serve(listen, &db).await,
+        Command::Init { org_name, owner_email, owner_name, json, db } => {
+            init(&db, &org_name, &owner_email, &owner_name, json).await
+        }
+        Command::Migrate { db } => open_service(&db).await.map(|_| {
+            tracing::info!("migrations applied");
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(listen: SocketAddr, db: &DatabaseArgs) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let state = AppState { service, metrics: Arc::new(Metrics::new()) };
+    let app = portcullis_api::app(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %local, "portcullis listening");
+    axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("portcullis stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining connections");
+}
+
+async fn init(
+    db: &DatabaseArgs,
+    org_name: &str,
+    owner_email: &str,
+    owner_name: &str,
+    json: bool,
+) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let out = service
+        .init_organization(org_name, owner_email, owner_name)
+        .await
+        .map_err(|e| e.to_string())?;
+    if json {
+        let object = serde_json::json!({
+            "organizationId": out.organization_id,
+            "ownerUserId": out.owner_user_id,
+            "apiKey": out.api_key,
+            "apiSecret": out.api_secret,
+            "ownerToken": out.owner_token,
+        });
+        println!("{object}");
+    } else {
+        println!("Organization created.");
+        println!("  organization id: {}", out.organization_id);
+        println!("  owner user id:   {}", out.owner_user_id);
+        println!("  X-API-KEY:       {}", out.api_key);
+        println!("  X-API-SECRET:    {}", out.api_secret);
+        println!("  owner token:     {}", out.owner_token);
+        println!("Store the secret and the token now: they are shown only once.");
+    }
+    Ok(())
+}

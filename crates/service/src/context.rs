@@ -1,0 +1,89 @@
+use portcullis_domain::{AccessLevel, ActorRef, OrgRole};
+use uuid::Uuid;
+
+use crate::ServiceError;
+
+/// Who is calling, established by authentication. The organization always comes from here,
+/// never from a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub org_id: Uuid,
+    pub kind: ActorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    /// An organization API credential: acts for the organization as a whole.
+    Credential { id: Uuid, access: AccessLevel },
+    /// A user with a personal token: bound by their org role.
+    User { id: Uuid, role: OrgRole, validated: bool },
+    /// The server itself (CLI bootstrap).
+    System,
+}
+
+impl Actor {
+    pub fn audit_ref(&self) -> ActorRef {
+        match self.kind {
+            ActorKind::Credential { id, .. } => ActorRef::Credential(id),
+            ActorKind::User { id, .. } => ActorRef::User(id),
+            ActorKind::System => ActorRef::System,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self.kind {
+            ActorKind::User { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Read-only credentials may not change anything.
+    pub fn require_write(&self) -> Result<(), ServiceError> {
+        match self.kind {
+            ActorKind::Credential { access: AccessLevel::ReadOnly, .. } => {
+                Err(ServiceError::Forbidden(
+                    "This API key is read-only and cannot perform write operations.".into(),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A user acting through the Flashback API must have a validated (Active) account.
+    pub fn require_validated(&self) -> Result<(), ServiceError> {
+        match self.kind {
+            ActorKind::User { validated: false, .. } => {
+                Err(ServiceError::Invalid("User not found or account is not validated".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Organization-wide administration: a read-write credential, or an ADMINISTRATOR/OWNER.
+    pub fn require_org_admin(&self) -> Result<(), ServiceError> {
+        self.require_write()?;
+        self.require_validated()?;
+        match self.kind {
+            ActorKind::User { role, .. } if !role.is_org_admin() => Err(ServiceError::Forbidden(
+                "Only organization administrators and owners may do this".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The context of one call: the actor and the request id (recorded in the audit log).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(actor: Actor, request_id: Option<String>) -> Self {
+        Self { actor, request_id }
+    }
+    pub fn org_id(&self) -> Uuid {
+        self.actor.org_id
+    }
+}

@@ -1,0 +1,144 @@
+//! Organizations: bootstrap (`portcullis init`), reading and renaming.
+use portcullis_domain::{
+    new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, User, UserStatus,
+    UserToken,
+};
+use uuid::Uuid;
+
+use crate::secrets::{api_key, hash_secret, new_api_secret, new_bearer_token};
+use crate::{Actor, ActorKind, Change, Ctx, Service, ServiceError};
+
+/// What `portcullis init --json` prints. The five keys are a contract with tooling.
+#[derive(Debug, Clone)]
+pub struct InitOutput {
+    pub organization_id: Uuid,
+    pub owner_user_id: Uuid,
+    pub api_key: String,
+    pub api_secret: String,
+    pub owner_token: String,
+}
+
+fn snapshot(org: &Organization) -> serde_json::Value {
+    serde_json::json!({ "name": org.name })
+}
+
+impl Service {
+    /// Creates an organization with its OWNER, a read-write API credential and an owner token.
+    pub async fn init_organization(
+        &self,
+        org_name: &str,
+        owner_email: &str,
+        owner_name: &str,
+    ) -> Result<InitOutput, ServiceError> {
+        let org_name = validate::name("org name", org_name)?;
+        let owner_email = validate::email(owner_email)?;
+        let owner_name = validate::name("owner name", owner_name)?;
+        let now = self.clock.now();
+        let org = Organization { id: new_id(), name: org_name, created_at: now, updated_at: now };
+        let owner = User {
+            id: new_id(),
+            org_id: org.id,
+            name: owner_name,
+            email: owner_email,
+            role: OrgRole::Owner,
+            status: UserStatus::Active,
+            manager_id: None,
+            last_login: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let api_secret = new_api_secret();
+        let credential = ApiCredential {
+            id: new_id(),
+            org_id: org.id,
+            name: "init".into(),
+            secret_hash: hash_secret(&api_secret),
+            access_level: AccessLevel::ReadWrite,
+            created_at: now,
+            revoked_at: None,
+        };
+        let token_id = new_id();
+        let (owner_token, token_secret) = new_bearer_token(token_id);
+        let token = UserToken {
+            id: token_id,
+            org_id: org.id,
+            user_id: owner.id,
+            name: "init".into(),
+            secret_hash: hash_secret(&token_secret),
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+        };
+        let ctx = Ctx::new(Actor { org_id: org.id, kind: ActorKind::System }, None);
+
+        let mut tx = self.store.write().await?;
+        tx.insert_organization(&org).await?;
+        tx.insert_user(&owner).await?;
+        tx.insert_api_credential(&credential).await?;
+        tx.insert_user_token(&token).await?;
+        self.audit(
+            &mut *tx,
+            &ctx,
+            Change::new("organization.created", "organization", org.id).after(snapshot(&org)),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(organization_id = %org.id, owner_user_id = %owner.id, "organization created");
+
+        Ok(InitOutput {
+            organization_id: org.id,
+            owner_user_id: owner.id,
+            api_key: api_key(credential.id),
+            api_secret,
+            owner_token,
+        })
+    }
+
+    /// The caller's own organization; any other id is "not found".
+    pub async fn get_organization(
+        &self,
+        ctx: &Ctx,
+        org_id: Uuid,
+    ) -> Result<Organization, ServiceError> {
+        ctx.actor.require_validated()?;
+        let not_found = || ServiceError::NotFound("Organization not found".into());
+        if org_id != ctx.org_id() {
+            return Err(not_found());
+        }
+        let mut tx = self.store.read().await?;
+        tx.get_organization(org_id).await?.ok_or_else(not_found)
+    }
+
+    /// Renames the organization (ADMINISTRATOR/OWNER only).
+    pub async fn update_organization(
+        &self,
+        ctx: &Ctx,
+        org_id: Uuid,
+        name: &str,
+    ) -> Result<Organization, ServiceError> {
+        if org_id != ctx.org_id() {
+            return Err(ServiceError::NotFound("Organization not found".into()));
+        }
+        ctx.actor.require_org_admin()?;
+        let name = validate::name("name", name)?;
+        let mut tx = self.store.write().await?;
+        let mut org = tx
+            .get_organization(org_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("Organization not found".into()))?;
+        let before = snapshot(&org);
+        org.name = name;
+        org.updated_at = self.clock.now();
+        tx.update_organization(&org).await?;
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new("organization.updated", "organization", org.id)
+                .before(before)
+                .after(snapshot(&org)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+}

@@ -1,0 +1,28 @@
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint was violated (e.g. e-mail taken). The string names the constraint.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database URL or configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A stored value could not be decoded (should never happen with our own migrations).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(db.message().to_string());
+            }
+        }
+        StoreError::Database(err)
+    }
+}

@@ -1,0 +1,92 @@
+//! Storage: the [`Store`] trait and its implementations.
+//!
+//! The service layer only ever sees `dyn Store` / `dyn Tx`; each backend keeps its SQL and its
+//! migrations in its own module.
+
+mod error;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use portcullis_domain::{
+    ApiCredential, AuditEvent, OrgRole, Organization, Page, PageRequest, User, UserToken,
+};
+use uuid::Uuid;
+
+pub use error::StoreError;
+
+/// Opens the backend chosen by the URL (`sqlite:` or a plain file path).
+pub async fn connect(database_url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return Err(StoreError::Config(
+            "PostgreSQL support is not built yet; use a SQLite file".into(),
+        ));
+    }
+    Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database_url).await?))
+}
+
+/// A database: hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A session for reads that need no atomicity across statements.
+    async fn read(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// A write transaction. Nothing is visible to others until [`Tx::commit`]; dropping it rolls back.
+    async fn write(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// Is the database reachable?
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+}
+
+/// Repository methods, all scoped to one transaction (or read session).
+///
+/// Every method that reads tenant data takes the organization id: rows of another organization
+/// are simply not found.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    // Organizations
+    async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
+    async fn get_organization(&mut self, id: Uuid) -> Result<Option<Organization>, StoreError>;
+    async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
+
+    // Users
+    /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError>;
+    async fn get_user(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn list_users(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+    /// The manager chain above `user_id` (its manager, that one's manager, …), at most `max` long.
+    async fn manager_chain(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        max: usize,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Number of active users holding `role`.
+    async fn count_active_with_role(
+        &mut self,
+        org_id: Uuid,
+        role: OrgRole,
+    ) -> Result<i64, StoreError>;
+    async fn set_last_login(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+
+    // Credentials
+    async fn insert_api_credential(&mut self, cred: &ApiCredential) -> Result<(), StoreError>;
+    async fn get_api_credential(&mut self, id: Uuid) -> Result<Option<ApiCredential>, StoreError>;
+    async fn insert_user_token(&mut self, token: &UserToken) -> Result<(), StoreError>;
+    async fn get_user_token(&mut self, id: Uuid) -> Result<Option<UserToken>, StoreError>;
+
+    // Audit log (append-only: there is deliberately no update or delete)
+    async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+}

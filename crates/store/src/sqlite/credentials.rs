@@ -1,0 +1,107 @@
+use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::codec::{get_id, get_opt_ts, get_ts, id, opt_ts, ts};
+use crate::StoreError;
+
+fn credential_from_row(row: &SqliteRow) -> Result<ApiCredential, StoreError> {
+    let level: String = row.try_get("access_level")?;
+    Ok(ApiCredential {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        access_level: AccessLevel::parse(&level)
+            .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
+        created_at: get_ts(row, "created_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub async fn insert_api_credential(
+    conn: &mut SqliteConnection,
+    cred: &ApiCredential,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO api_credentials (id, org_id, name, secret_hash, access_level, created_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id(cred.id))
+    .bind(id(cred.org_id))
+    .bind(&cred.name)
+    .bind(&cred.secret_hash)
+    .bind(cred.access_level.as_str())
+    .bind(ts(cred.created_at))
+    .bind(opt_ts(cred.revoked_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_api_credential(
+    conn: &mut SqliteConnection,
+    cred_id: Uuid,
+) -> Result<Option<ApiCredential>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, name, secret_hash, access_level, created_at, revoked_at
+         FROM api_credentials WHERE id = ?",
+    )
+    .bind(id(cred_id))
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(credential_from_row)
+    .transpose()
+}
+
+fn token_from_row(row: &SqliteRow) -> Result<UserToken, StoreError> {
+    Ok(UserToken {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: get_ts(row, "created_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub async fn insert_user_token(
+    conn: &mut SqliteConnection,
+    token: &UserToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO user_tokens (id, org_id, user_id, name, secret_hash, created_at, expires_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id(token.id))
+    .bind(id(token.org_id))
+    .bind(id(token.user_id))
+    .bind(&token.name)
+    .bind(&token.secret_hash)
+    .bind(ts(token.created_at))
+    .bind(opt_ts(token.expires_at))
+    .bind(opt_ts(token.revoked_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_user_token(
+    conn: &mut SqliteConnection,
+    token_id: Uuid,
+) -> Result<Option<UserToken>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, user_id, name, secret_hash, created_at, expires_at, revoked_at
+         FROM user_tokens WHERE id = ?",
+    )
+    .bind(id(token_id))
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(token_from_row)
+    .transpose()
+}

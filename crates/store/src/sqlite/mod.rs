@@ -1,0 +1,247 @@
+//! The SQLite backend: one file, WAL mode, foreign keys on, writers serialized in-process.
+
+mod audit;
+mod codec;
+mod credentials;
+mod organizations;
+mod users;
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_domain::{
+    ApiCredential, AuditEvent, OrgRole, Organization, Page, PageRequest, User, UserToken,
+};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use uuid::Uuid;
+
+use crate::{Store, StoreError, Tx};
+
+/// The migrations of this backend, embedded in the binary and applied at start.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("migrations/0001_foundation.sql"))];
+
+#[derive(Debug)]
+struct EmbeddedMigrations;
+
+impl<'s> MigrationSource<'s> for EmbeddedMigrations {
+    fn resolve(
+        self,
+    ) -> Pin<
+        Box<
+            dyn Future<Output = Result<Vec<Migration>, Box<dyn std::error::Error + Send + Sync>>>
+                + Send
+                + 's,
+        >,
+    > {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*name),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// A SQLite database file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// SQLite allows one writer at a time; queueing writers here (instead of letting them spin on
+    /// SQLITE_BUSY) keeps write latency fair. Other processes are handled by `busy_timeout`.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// Turns `sqlite://path`, `sqlite:path` or a bare path into a file path.
+fn file_path(database_url: &str) -> PathBuf {
+    let rest = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .unwrap_or(database_url);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    PathBuf::from(rest)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, folder included) the database and applies pending migrations.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        let path = file_path(database_url);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Config(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+        Self::open_file(&path).await
+    }
+
+    async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|e| StoreError::Config(e.to_string()))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit survives power loss, which the crash-safety promise relies on.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        let migrator = Migrator::new(EmbeddedMigrations).await?;
+        migrator.run(&pool).await?;
+        Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
+    }
+
+    /// The underlying pool, for benchmarks that compare against raw SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
+        Ok(Box::new(SqliteTx::Read(self.pool.acquire().await?)))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let guard = self.write_lock.clone().lock_owned().await;
+        // IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
+        // fail half-way with SQLITE_BUSY when another process writes.
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTx::Write(tx, guard)))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// A read session or a write transaction on one pooled connection.
+pub enum SqliteTx {
+    Read(PoolConnection<Sqlite>),
+    Write(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+}
+
+impl SqliteTx {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteTx::Read(conn) => conn,
+            SqliteTx::Write(tx, _) => tx,
+        }
+    }
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        match *self {
+            SqliteTx::Read(_) => Ok(()),
+            SqliteTx::Write(tx, _guard) => Ok(tx.commit().await?),
+        }
+    }
+
+    async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
+        organizations::insert(self.conn(), org).await
+    }
+    async fn get_organization(&mut self, id: Uuid) -> Result<Option<Organization>, StoreError> {
+        organizations::get(self.conn(), id).await
+    }
+    async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
+        organizations::update(self.conn(), org).await
+    }
+
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
+        users::insert(self.conn(), user).await
+    }
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        users::update(self.conn(), user).await
+    }
+    async fn get_user(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<User>, StoreError> {
+        users::get(self.conn(), org_id, id).await
+    }
+    async fn list_users(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        users::list(self.conn(), org_id, page).await
+    }
+    async fn manager_chain(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        max: usize,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        users::manager_chain(self.conn(), org_id, user_id, max).await
+    }
+    async fn count_active_with_role(
+        &mut self,
+        org_id: Uuid,
+        role: OrgRole,
+    ) -> Result<i64, StoreError> {
+        users::count_active_with_role(self.conn(), org_id, role).await
+    }
+    async fn set_last_login(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        users::set_last_login(self.conn(), org_id, user_id, at).await
+    }
+
+    async fn insert_api_credential(&mut self, cred: &ApiCredential) -> Result<(), StoreError> {
+        credentials::insert_api_credential(self.conn(), cred).await
+    }
+    async fn get_api_credential(&mut self, id: Uuid) -> Result<Option<ApiCredential>, StoreError> {
+        credentials::get_api_credential(self.conn(), id).await
+    }
+    async fn insert_user_token(&mut self, token: &UserToken) -> Result<(), StoreError> {
+        credentials::insert_user_token(self.conn(), token).await
+    }
+    async fn get_user_token(&mut self, id: Uuid) -> Result<Option<UserToken>, StoreError> {
+        credentials::get_user_token(self.conn(), id).await
+    }
+
+    async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        audit::insert(self.conn(), event).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_map_to_file_paths() {
+        assert_eq!(file_path("sqlite://data/p.db"), PathBuf::from("data/p.db"));
+        assert_eq!(file_path("sqlite:p.db?mode=rwc"), PathBuf::from("p.db"));
+        assert_eq!(file_path("/tmp/x.db"), PathBuf::from("/tmp/x.db"));
+    }
+}
