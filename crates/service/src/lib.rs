@@ -3,6 +3,7 @@
 
 mod auth;
 mod context;
+mod credentials;
 mod error;
 mod organizations;
 pub mod secrets;
@@ -14,6 +15,7 @@ use portcullis_domain::{AuditEvent, Clock};
 use portcullis_store::{Store, Tx};
 
 pub use context::{Actor, ActorKind, Ctx};
+pub use credentials::{IssuedCredential, IssuedToken};
 pub use error::ServiceError;
 pub use organizations::InitOutput;
 pub use users::{NewUser, UserPatch};

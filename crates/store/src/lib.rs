@@ -84,8 +84,27 @@ pub trait Tx: Send {
     // Credentials
     async fn insert_api_credential(&mut self, cred: &ApiCredential) -> Result<(), StoreError>;
     async fn get_api_credential(&mut self, id: Uuid) -> Result<Option<ApiCredential>, StoreError>;
+    async fn list_api_credentials(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<ApiCredential>, StoreError>;
+    /// Marks the credential revoked; false when it does not exist in the organization.
+    async fn revoke_api_credential(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
     async fn insert_user_token(&mut self, token: &UserToken) -> Result<(), StoreError>;
     async fn get_user_token(&mut self, id: Uuid) -> Result<Option<UserToken>, StoreError>;
+    /// Marks the user's token revoked; false when no such token of that user exists.
+    async fn revoke_user_token(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        id: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
 
     // Audit log (append-only: there is deliberately no update or delete)
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;

@@ -1,6 +1,7 @@
 //! The Cakewalk-compatible API under `/api/v1`: X-API-KEY + X-API-SECRET, ProblemDetails errors,
 //! `{data, links}` envelopes and opaque cursors.
 
+mod credentials;
 mod users;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +16,7 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::routes())
+    OpenApiRouter::new().merge(users::routes()).merge(credentials::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
@@ -56,6 +57,39 @@ pub async fn get_api_credential(
     .transpose()
 }
 
+pub async fn list_api_credentials(
+    conn: &mut SqliteConnection,
+    org_id: Uuid,
+) -> Result<Vec<ApiCredential>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, name, secret_hash, access_level, created_at, revoked_at
+         FROM api_credentials WHERE org_id = ? ORDER BY id",
+    )
+    .bind(id(org_id))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(credential_from_row)
+    .collect()
+}
+
+pub async fn revoke_api_credential(
+    conn: &mut SqliteConnection,
+    org_id: Uuid,
+    cred_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE api_credentials SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND id = ?",
+    )
+    .bind(ts(at))
+    .bind(id(org_id))
+    .bind(id(cred_id))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 fn token_from_row(row: &SqliteRow) -> Result<UserToken, StoreError> {
     Ok(UserToken {
         id: get_id(row, "id")?,
@@ -104,4 +138,24 @@ pub async fn get_user_token(
     .as_ref()
     .map(token_from_row)
     .transpose()
+}
+
+pub async fn revoke_user_token(
+    conn: &mut SqliteConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    token_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, ?)
+         WHERE org_id = ? AND user_id = ? AND id = ?",
+    )
+    .bind(ts(at))
+    .bind(id(org_id))
+    .bind(id(user_id))
+    .bind(id(token_id))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -222,11 +222,34 @@ impl Tx for SqliteTx {
     async fn get_api_credential(&mut self, id: Uuid) -> Result<Option<ApiCredential>, StoreError> {
         credentials::get_api_credential(self.conn(), id).await
     }
+    async fn list_api_credentials(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<ApiCredential>, StoreError> {
+        credentials::list_api_credentials(self.conn(), org_id).await
+    }
+    async fn revoke_api_credential(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        credentials::revoke_api_credential(self.conn(), org_id, id, at).await
+    }
     async fn insert_user_token(&mut self, token: &UserToken) -> Result<(), StoreError> {
         credentials::insert_user_token(self.conn(), token).await
     }
     async fn get_user_token(&mut self, id: Uuid) -> Result<Option<UserToken>, StoreError> {
         credentials::get_user_token(self.conn(), id).await
+    }
+    async fn revoke_user_token(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        credentials::revoke_user_token(self.conn(), org_id, user_id, id, at).await
     }
 
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {

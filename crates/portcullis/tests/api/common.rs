@@ -1,0 +1,148 @@
+//! Test harness: a real server on a random port over a fresh SQLite file, and an HTTP client.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use portcullis_api::{AppState, Metrics};
+use portcullis_domain::SystemClock;
+use portcullis_service::Service;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub struct TestServer {
+    pub base: String,
+    pub service: Service,
+    pub client: reqwest::Client,
+    pub db_path: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+/// An organization made by `init`: its owner and credentials.
+#[derive(Clone, Debug)]
+pub struct Org {
+    pub id: String,
+    pub owner_id: String,
+    pub key: String,
+    pub secret: String,
+    pub token: String,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("portcullis.db");
+        let store = portcullis_store::connect(db_path.to_str().expect("utf-8 path"))
+            .await
+            .expect("open store");
+        let service = Service::new(store, Arc::new(SystemClock));
+        let app = portcullis_api::app(AppState {
+            service: service.clone(),
+            metrics: Arc::new(Metrics::new()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+            axum::serve(listener, make).await.expect("serve");
+        });
+        Self {
+            base: format!("http://{addr}"),
+            service,
+            client: reqwest::Client::new(),
+            db_path,
+            _dir: dir,
+        }
+    }
+
+    pub async fn new_org(&self, name: &str) -> Org {
+        let email = format!("owner@{}.example", name.to_lowercase().replace(' ', "-"));
+        let out = self.service.init_organization(name, &email, "Owner").await.expect("init org");
+        Org {
+            id: out.organization_id.to_string(),
+            owner_id: out.owner_user_id.to_string(),
+            key: out.api_key,
+            secret: out.api_secret,
+            token: out.owner_token,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the organization's API key and secret.
+    pub fn api(&self, org: &Org, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("X-API-KEY", &org.key)
+            .header("X-API-SECRET", &org.secret)
+    }
+
+    /// A request with a bearer token.
+    pub fn bearer(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    /// Creates a user through the API and returns its id.
+    pub async fn create_user(&self, org: &Org, name: &str, email: &str, role: &str) -> String {
+        let (status, body) = send(
+            self.api(org, Method::POST, "/api/v1/users")
+                .json(&serde_json::json!({ "name": name, "email": email, "roleName": role })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["id"].as_str().expect("id").to_string()
+    }
+
+    /// Issues a bearer token for a user through the API.
+    pub async fn token_for(&self, org: &Org, user_id: &str) -> String {
+        let (status, body) = send(
+            self.api(org, Method::POST, &format!("/api/v1/users/{user_id}/Tokens"))
+                .json(&serde_json::json!({ "name": "test" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"]["token"].as_str().expect("token").to_string()
+    }
+
+    /// A user with a role and a token, in one go.
+    pub async fn user_with_token(&self, org: &Org, name: &str, role: &str) -> (String, String) {
+        let email = format!("{}@{}.example", name.to_lowercase(), org.id);
+        let id = self.create_user(org, name, &email, role).await;
+        let token = self.token_for(org, &id).await;
+        (id, token)
+    }
+}
+
+/// Sends a request; returns the status and the JSON body (`Null` when empty).
+pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("non-JSON body with status {status}: {}", String::from_utf8_lossy(&bytes))
+        })
+    };
+    (status, body)
+}
+
+/// Asserts a ProblemDetails body with every field the Cakewalk clients read.
+pub fn assert_problem(status: StatusCode, body: &Value, expected: u16, path: &str) {
+    assert_eq!(status.as_u16(), expected, "status; body: {body}");
+    assert_eq!(body["type"], format!("https://httpstatuses.io/{expected}"), "{body}");
+    assert_eq!(body["status"], expected, "{body}");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert_eq!(body["instance"], path, "{body}");
+}
+
+/// Asserts a Flashback error body.
+pub fn assert_flashback_error(status: StatusCode, body: &Value, expected: u16) {
+    assert_eq!(status.as_u16(), expected, "status; body: {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of the HTTP API: each test starts a real server on a random port with a fresh
+//! database and talks HTTP to it.
+
+mod common;
+
+mod auth;
+mod errors;
+mod flashback_org;
+mod openapi;
+mod ops;
+mod users;

@@ -1,0 +1,119 @@
+//! The `portcullis` binary: `init --json` contract, `init` beside a running server, graceful stop.
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+fn init(db: &str, org: &str, email: &str) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--org-name",
+            org,
+            "--owner-email",
+            email,
+            "--owner-name",
+            "Owner",
+            "--json",
+        ])
+        .args(["--database-url", db])
+        .output()
+        .expect("run init");
+    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one line on stdout: {stdout}");
+    serde_json::from_str(stdout.trim()).expect("one JSON object")
+}
+
+#[test]
+fn init_json_prints_exactly_the_five_contract_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/nested/folder/p.db", dir.path().display());
+    let out = init(&db, "Acme", "ada@acme.example");
+    let mut keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["apiKey", "apiSecret", "organizationId", "ownerToken", "ownerUserId"]);
+    for key in keys {
+        assert!(out[key].as_str().is_some_and(|v| !v.is_empty()), "{key}");
+    }
+    assert!(uuid::Uuid::parse_str(out["organizationId"].as_str().unwrap()).is_ok());
+    assert!(dir.path().join("nested/folder/p.db").exists(), "folder and file created");
+
+    // Bad input fails with a message and a non-zero exit, printing nothing on stdout.
+    let bad = Command::new(BIN)
+        .args(["init", "--org-name", "X", "--owner-email", "nope", "--owner-name", "O", "--json"])
+        .args(["--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(bad.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("e-mail"));
+}
+
+/// Starts `portcullis serve` on a free port and returns the child and its base URL.
+fn serve(db: &str) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if line.contains("portcullis listening") {
+            break;
+        }
+    }
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test]
+async fn init_works_while_a_server_runs_and_sigterm_stops_it_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let first = init(&db, "Acme", "ada@acme.example");
+    let (mut child, base) = serve(&db);
+
+    // A second organization created by another process while the server holds the database.
+    let second = init(&db, "Beta", "bob@beta.example");
+    let client = reqwest::Client::new();
+    for org in [&first, &second] {
+        let response = client
+            .get(format!("{base}/api/v1/users"))
+            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["data"][0]["id"], org["ownerUserId"]);
+        let response = client
+            .get(format!("{base}/organization/users"))
+            .bearer_auth(org["ownerToken"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut waited = Duration::ZERO;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(waited < Duration::from_secs(10), "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+        waited += Duration::from_millis(50);
+    };
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}

@@ -1,0 +1,148 @@
+//! API credentials and personal bearer tokens: issue (secret shown once), list, revoke.
+use chrono::{DateTime, Utc};
+use portcullis_domain::{new_id, validate, AccessLevel, ApiCredential, UserStatus, UserToken};
+use uuid::Uuid;
+
+use crate::secrets::{api_key, hash_secret, new_api_secret, new_bearer_token};
+use crate::{ActorKind, Change, Ctx, Service, ServiceError};
+
+/// A credential just created: the only time its secret is available.
+#[derive(Debug, Clone)]
+pub struct IssuedCredential {
+    pub credential: ApiCredential,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+/// A token just created: the only time its value is available.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: UserToken,
+    pub value: String,
+}
+
+fn credential_snapshot(c: &ApiCredential) -> serde_json::Value {
+    serde_json::json!({ "name": c.name, "accessLevel": c.access_level.as_str() })
+}
+
+impl Service {
+    /// Creates an organization API credential (org administrators only).
+    pub async fn create_api_credential(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        access_level: AccessLevel,
+    ) -> Result<IssuedCredential, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let name = validate::name("name", name)?;
+        let api_secret = new_api_secret();
+        let credential = ApiCredential {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            name,
+            secret_hash: hash_secret(&api_secret),
+            access_level,
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_api_credential(&credential).await?;
+        let change = Change::new("api_credential.created", "api_credential", credential.id)
+            .after(credential_snapshot(&credential));
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(IssuedCredential { api_key: api_key(credential.id), credential, api_secret })
+    }
+
+    pub async fn list_api_credentials(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<ApiCredential>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_api_credentials(ctx.org_id()).await?)
+    }
+
+    /// Revokes a credential at once (org administrators only).
+    pub async fn revoke_api_credential(&self, ctx: &Ctx, id: Uuid) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        if !tx.revoke_api_credential(ctx.org_id(), id, self.clock.now()).await? {
+            return Err(ServiceError::not_found("API credential", id));
+        }
+        self.audit(&mut *tx, ctx, Change::new("api_credential.revoked", "api_credential", id))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues a personal bearer token to a user: by an org administrator, or by the user themselves.
+    pub async fn create_user_token(
+        &self,
+        ctx: &Ctx,
+        user_id: Uuid,
+        name: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, ServiceError> {
+        require_self_or_admin(ctx, user_id)?;
+        let name = validate::name("name", name)?;
+        let now = self.clock.now();
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(ServiceError::Invalid("expiresAt must be in the future".into()));
+        }
+        let mut tx = self.store.write().await?;
+        let user = tx
+            .get_user(ctx.org_id(), user_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("user", user_id))?;
+        if user.status == UserStatus::Deactivated {
+            return Err(ServiceError::Conflict(
+                "A deactivated user cannot be given a token".into(),
+            ));
+        }
+        let token_id = new_id();
+        let (value, secret) = new_bearer_token(token_id);
+        let token = UserToken {
+            id: token_id,
+            org_id: ctx.org_id(),
+            user_id,
+            name,
+            secret_hash: hash_secret(&secret),
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+        };
+        tx.insert_user_token(&token).await?;
+        let change = Change::new("user_token.created", "user_token", token.id).after(
+            serde_json::json!({ "userId": user_id, "name": token.name, "expiresAt": expires_at }),
+        );
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(IssuedToken { token, value })
+    }
+
+    /// Revokes one of a user's tokens: by an org administrator, or by the user themselves.
+    pub async fn revoke_user_token(
+        &self,
+        ctx: &Ctx,
+        user_id: Uuid,
+        token_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        require_self_or_admin(ctx, user_id)?;
+        let mut tx = self.store.write().await?;
+        if !tx.revoke_user_token(ctx.org_id(), user_id, token_id, self.clock.now()).await? {
+            return Err(ServiceError::not_found("token", token_id));
+        }
+        self.audit(&mut *tx, ctx, Change::new("user_token.revoked", "user_token", token_id))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn require_self_or_admin(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
+    match ctx.actor.kind {
+        ActorKind::User { id, .. } if id == user_id => ctx.actor.require_write(),
+        _ => ctx.actor.require_org_admin(),
+    }
+}
