@@ -12,6 +12,7 @@ pub mod org;
 pub mod page;
 pub mod user;
 pub mod validate;
+pub mod workapp;
 
 pub use audit::{ActorRef, AuditEvent};
 pub use clock::{Clock, SystemClock};
@@ -21,3 +22,6 @@ pub use ids::new_id;
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};
+pub use workapp::{
+    Access, AccessDetail, AccessSource, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
+};

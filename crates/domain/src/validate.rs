@@ -6,6 +6,20 @@ pub const MAX_NAME_LEN: usize = 200;
 /// Longest accepted e-mail address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
 
+/// Longest accepted free text (descriptions, URLs, justifications).
+pub const MAX_TEXT_LEN: usize = 2000;
+
+/// Checks optional free text is not too long; returns it trimmed ("" when absent).
+pub fn text(field: &str, value: Option<&str>) -> Result<String, DomainError> {
+    let trimmed = value.unwrap_or_default().trim();
+    if trimmed.chars().count() > MAX_TEXT_LEN {
+        return Err(DomainError::invalid(format!(
+            "{field} must be at most {MAX_TEXT_LEN} characters"
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
 /// Trims a display name and checks it is non-empty and not too long.
 pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
     let trimmed = value.trim();

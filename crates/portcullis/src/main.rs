@@ -42,6 +42,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Seconds between sweeps that remove expired accesses.
+        #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
+        expiry_sweep_seconds: u64,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -88,7 +91,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Serve { listen, db } => serve(listen, &db).await,
+        Command::Serve { listen, expiry_sweep_seconds, db } => {
+            serve(listen, expiry_sweep_seconds, &db).await
+        }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
         }
@@ -105,8 +110,9 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(listen: SocketAddr, db: &DatabaseArgs) -> Result<(), String> {
+async fn serve(listen: SocketAddr, sweep_seconds: u64, db: &DatabaseArgs) -> Result<(), String> {
     let service = open_service(db).await?;
+    tokio::spawn(sweep_expired_accesses(service.clone(), sweep_seconds.max(1)));
     let state = AppState { service, metrics: Arc::new(Metrics::new()) };
     let app = portcullis_api::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -120,6 +126,20 @@ async fn serve(listen: SocketAddr, db: &DatabaseArgs) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     tracing::info!("portcullis stopped");
     Ok(())
+}
+
+/// Background job: removes expired accesses (each removal is audited).
+async fn sweep_expired_accesses(service: Service, every_seconds: u64) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match service.sweep_expired_accesses().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "expired accesses removed"),
+            Err(err) => tracing::warn!(error = %err, "expiry sweep failed; will retry"),
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the process exits.

@@ -8,6 +8,7 @@ mod error;
 mod organizations;
 pub mod secrets;
 mod users;
+mod work_apps;
 
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ pub use credentials::{IssuedCredential, IssuedToken};
 pub use error::ServiceError;
 pub use organizations::InitOutput;
 pub use users::{NewUser, UserPatch};
+pub use work_apps::{
+    GrantOutcome, NewPermissionLevel, NewWorkApp, WorkAppDetails, WorkAppPatch, DEFAULT_CATEGORY,
+};
 
 /// The application: every operation Portcullis offers, over one store.
 #[derive(Clone)]

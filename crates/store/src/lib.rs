@@ -7,8 +7,13 @@ mod error;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
-    ApiCredential, AuditEvent, OrgRole, Organization, Page, PageRequest, User, UserToken,
+    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
+    PageRequest, PermissionLevel, User, UserToken, WorkApp,
 };
 use uuid::Uuid;
 
@@ -105,6 +110,88 @@ pub trait Tx: Send {
         id: Uuid,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// The users among `ids` that exist in the organization.
+    async fn get_users(&mut self, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, StoreError>;
+
+    // Work apps
+    /// Inserts the app and its owners. [`StoreError::Conflict`] when the name is taken.
+    async fn insert_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError>;
+    /// Updates the app and replaces its owners. [`StoreError::Conflict`] when the name is taken.
+    async fn update_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError>;
+    async fn get_work_app(&mut self, org_id: Uuid, id: Uuid)
+        -> Result<Option<WorkApp>, StoreError>;
+    async fn list_work_apps(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<WorkApp>, StoreError>;
+    /// Number of live (unexpired) accesses of each of the apps.
+    async fn count_live_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, i64>, StoreError>;
+
+    // Permission levels
+    /// [`StoreError::Conflict`] when the app already has a level of that name.
+    async fn insert_permission_level(&mut self, level: &PermissionLevel) -> Result<(), StoreError>;
+    async fn get_permission_level(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<PermissionLevel>, StoreError>;
+    async fn list_permission_levels(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<PermissionLevel>, StoreError>;
+
+    // Accesses
+    /// Looks up, in a few set-based queries, every app, user and level the entries mention.
+    async fn grant_facts(
+        &mut self,
+        org_id: Uuid,
+        entries: &[GrantEntry],
+    ) -> Result<GrantFacts, StoreError>;
+    /// Creates or updates one access per row, in one statement; returns the accesses as they
+    /// were before (only those that existed).
+    async fn upsert_accesses(
+        &mut self,
+        org_id: Uuid,
+        rows: &[GrantEntry],
+        source: AccessSource,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError>;
+    async fn get_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError>;
+    /// Live accesses of an app, by user id, with their users and levels.
+    async fn list_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<AccessDetail>, StoreError>;
+    /// Removes an access; returns it, or `None` if there was none.
+    async fn delete_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError>;
+    /// Removes up to `limit` accesses (of any organization) that expired at or before `now`.
+    async fn delete_expired_accesses(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Access>, StoreError>;
 
     // Audit log (append-only: there is deliberately no update or delete)
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;

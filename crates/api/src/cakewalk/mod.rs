@@ -3,6 +3,7 @@
 
 mod credentials;
 mod users;
+mod work_apps;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +17,10 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::routes()).merge(credentials::routes())
+    OpenApiRouter::new()
+        .merge(users::routes())
+        .merge(credentials::routes())
+        .merge(work_apps::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.

@@ -146,3 +146,60 @@ pub fn assert_flashback_error(status: StatusCode, body: &Value, expected: u16) {
     assert_eq!(body["success"], false, "{body}");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
+
+impl TestServer {
+    /// Creates a work app with the given permission levels; returns its id and the levels' ids.
+    pub async fn create_app(
+        &self,
+        org: &Org,
+        name: &str,
+        levels: &[&str],
+    ) -> (String, Vec<String>) {
+        self.create_app_with(org, serde_json::json!({ "name": name }), levels).await
+    }
+
+    pub async fn create_app_with(
+        &self,
+        org: &Org,
+        body: Value,
+        levels: &[&str],
+    ) -> (String, Vec<String>) {
+        let (status, created) =
+            send(self.api(org, Method::POST, "/api/v1/WorkApps").json(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let app = created["data"]["id"].as_str().expect("app id").to_string();
+        let mut level_ids = Vec::new();
+        for level in levels {
+            let (status, body) = send(
+                self.api(org, Method::POST, &format!("/api/v1/WorkApps/{app}/PermissionLevels"))
+                    .json(&serde_json::json!({ "name": level })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            level_ids.push(body["data"]["id"].as_str().expect("level id").to_string());
+        }
+        (app, level_ids)
+    }
+
+    /// All live accesses of an app, following every page.
+    pub async fn accesses(&self, org: &Org, app: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut next = Some(format!("/api/v1/WorkApps/{app}/Accesses"));
+        while let Some(link) = next {
+            let (status, body) = send(self.api(org, Method::GET, &link)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            out.extend(body["data"].as_array().expect("data").iter().cloned());
+            next = body["links"]["next"].as_str().map(str::to_string);
+        }
+        out
+    }
+
+    /// Sends a bulk grant; returns status and body.
+    pub async fn bulk_grant(&self, org: &Org, entries: Value) -> (StatusCode, Value) {
+        send(
+            self.api(org, Method::POST, "/api/v1/WorkApps/Accesses")
+                .json(&serde_json::json!({ "data": entries })),
+        )
+        .await
+    }
+}

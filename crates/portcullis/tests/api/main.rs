@@ -9,3 +9,4 @@ mod flashback_org;
 mod openapi;
 mod ops;
 mod users;
+mod work_apps;

@@ -16,6 +16,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/ApiCredentials"),
     ("post", "/api/v1/ApiCredentials"),
     ("delete", "/api/v1/ApiCredentials/{credentialId}"),
+    ("get", "/api/v1/WorkApps"),
+    ("post", "/api/v1/WorkApps"),
+    ("get", "/api/v1/WorkApps/{workAppId}"),
+    ("patch", "/api/v1/WorkApps/{workAppId}"),
+    ("get", "/api/v1/WorkApps/{workAppId}/Accesses"),
+    ("delete", "/api/v1/WorkApps/{workAppId}/Accesses/{userId}"),
+    ("get", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
+    ("post", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
+    ("post", "/api/v1/WorkApps/Accesses"),
     ("get", "/organization/{orgId}"),
     ("put", "/organization/{orgId}"),
     ("get", "/organization/users"),
@@ -62,7 +71,8 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{userId}", &uuid::Uuid::now_v7().to_string())
             .replace("{tokenId}", &uuid::Uuid::now_v7().to_string())
             .replace("{credentialId}", &uuid::Uuid::now_v7().to_string())
-            .replace("{orgId}", &uuid::Uuid::now_v7().to_string());
+            .replace("{orgId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{workAppId}", &uuid::Uuid::now_v7().to_string());
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();
         let status = response.status();

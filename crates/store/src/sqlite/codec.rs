@@ -49,3 +49,19 @@ fn parse_ts(col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
+
+/// A JSON array of ids, bound as one parameter and expanded with `json_each` (set-based lookups
+/// of any size without a statement per id or a variable-count limit).
+pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
+    let mut out = String::from("[");
+    for (i, id) in ids.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(&self::id(id));
+        out.push('"');
+    }
+    out.push(']');
+    out
+}

@@ -1,10 +1,12 @@
 //! The SQLite backend: one file, WAL mode, foreign keys on, writers serialized in-process.
 
+mod accesses;
 mod audit;
 mod codec;
 mod credentials;
 mod organizations;
 mod users;
+mod work_apps;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -16,8 +18,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
-    ApiCredential, AuditEvent, OrgRole, Organization, Page, PageRequest, User, UserToken,
+    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
+    PageRequest, PermissionLevel, User, UserToken, WorkApp,
 };
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
@@ -29,8 +35,10 @@ use uuid::Uuid;
 use crate::{Store, StoreError, Tx};
 
 /// The migrations of this backend, embedded in the binary and applied at start.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("migrations/0001_foundation.sql")),
+    (2, "work apps", include_str!("migrations/0002_work_apps.sql")),
+];
 
 #[derive(Debug)]
 struct EmbeddedMigrations;
@@ -250,6 +258,107 @@ impl Tx for SqliteTx {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         credentials::revoke_user_token(self.conn(), org_id, user_id, id, at).await
+    }
+
+    async fn get_users(&mut self, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        users::get_many(self.conn(), org_id, ids).await
+    }
+
+    async fn insert_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError> {
+        work_apps::insert(self.conn(), app).await
+    }
+    async fn update_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError> {
+        work_apps::update(self.conn(), app).await
+    }
+    async fn get_work_app(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WorkApp>, StoreError> {
+        work_apps::get(self.conn(), org_id, id).await
+    }
+    async fn list_work_apps(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<WorkApp>, StoreError> {
+        work_apps::list(self.conn(), org_id, page).await
+    }
+    async fn count_live_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, i64>, StoreError> {
+        accesses::count_live(self.conn(), org_id, app_ids, now).await
+    }
+
+    async fn insert_permission_level(&mut self, level: &PermissionLevel) -> Result<(), StoreError> {
+        work_apps::insert_level(self.conn(), level).await
+    }
+    async fn get_permission_level(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<PermissionLevel>, StoreError> {
+        work_apps::get_level(self.conn(), org_id, id).await
+    }
+    async fn list_permission_levels(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<PermissionLevel>, StoreError> {
+        work_apps::list_levels(self.conn(), org_id, app_id, page).await
+    }
+
+    async fn grant_facts(
+        &mut self,
+        org_id: Uuid,
+        entries: &[GrantEntry],
+    ) -> Result<GrantFacts, StoreError> {
+        accesses::grant_facts(self.conn(), org_id, entries).await
+    }
+    async fn upsert_accesses(
+        &mut self,
+        org_id: Uuid,
+        rows: &[GrantEntry],
+        source: AccessSource,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError> {
+        accesses::upsert(self.conn(), org_id, rows, source, now).await
+    }
+    async fn get_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError> {
+        accesses::get(self.conn(), org_id, app_id, user_id).await
+    }
+    async fn list_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<AccessDetail>, StoreError> {
+        accesses::list(self.conn(), org_id, app_id, page, now).await
+    }
+    async fn delete_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError> {
+        accesses::delete(self.conn(), org_id, app_id, user_id).await
+    }
+    async fn delete_expired_accesses(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Access>, StoreError> {
+        accesses::delete_expired(self.conn(), now, limit).await
     }
 
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {

@@ -5,10 +5,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, opt_id, opt_ts, ts};
+use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
 use crate::StoreError;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, org_id, name, email, role_id, status_id, manager_id, last_login, created_at, updated_at";
 
 pub(super) fn from_row(row: &SqliteRow) -> Result<User, StoreError> {
@@ -160,4 +160,22 @@ pub async fn set_last_login(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+pub async fn get_many(
+    conn: &mut SqliteConnection,
+    org_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<User>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM users
+         WHERE org_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id"
+    ))
+    .bind(id(org_id))
+    .bind(id_array(ids.iter().copied()))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
 }

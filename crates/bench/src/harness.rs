@@ -1,0 +1,54 @@
+//! An in-process server on a random port over a fresh SQLite file, as the tests use.
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis_api::{AppState, Metrics};
+use portcullis_domain::SystemClock;
+use portcullis_service::{InitOutput, Service};
+use portcullis_store::sqlite::SqliteStore;
+
+pub struct Server {
+    pub base: String,
+    pub service: Service,
+    pub store: Arc<SqliteStore>,
+    pub org: InitOutput,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bench.db");
+        let store = Arc::new(SqliteStore::open(path.to_str().expect("path")).await.expect("store"));
+        let service = Service::new(store.clone(), Arc::new(SystemClock));
+        let app = portcullis_api::app(AppState {
+            service: service.clone(),
+            metrics: Arc::new(Metrics::new()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+            axum::serve(listener, make).await.expect("serve");
+        });
+        let org =
+            service.init_organization("Bench", "owner@bench.example", "Owner").await.expect("init");
+        Server { base, service, store, org, _dir: dir }
+    }
+}
+
+/// Median of the samples.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Prints one figure in the suite's format.
+pub fn report(name: &str, value: f64, unit: &str, baseline: Option<f64>) {
+    match baseline {
+        Some(b) if b > 0.0 => {
+            println!("{name}: {value:.2} {unit} (ratio {:.2} vs baseline)", value / b)
+        }
+        _ => println!("{name}: {value:.2} {unit}"),
+    }
+}

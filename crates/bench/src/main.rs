@@ -1,0 +1,35 @@
+//! `portcullis-bench`: performance figures, each with a baseline measured in the same run.
+//!
+//! Every figure is printed as `name: value unit (ratio x.xx vs baseline)`.
+
+mod bulk_grant;
+mod harness;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "portcullis-bench")]
+struct Cli {
+    /// Fewer rounds: a smoke run that only proves the benchmarks work.
+    #[arg(long, global = true)]
+    quick: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every benchmark.
+    All,
+    /// `POST /api/v1/WorkApps/Accesses` with 10,000 entries vs. a raw SQLite insert of the same rows.
+    BulkGrant,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let rounds = if cli.quick { 1 } else { 5 };
+    match cli.command {
+        Command::All | Command::BulkGrant => bulk_grant::run(rounds).await,
+    }
+}

@@ -1,0 +1,367 @@
+//! Work apps, their permission levels and users' accesses, and the bulk-grant rule.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::DomainError;
+
+/// Most entries accepted by one bulk grant.
+pub const MAX_BULK_GRANT: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkApp {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub status: WorkAppStatus,
+    pub provisioning_mode: ProvisioningMode,
+    pub category: String,
+    pub url: String,
+    pub image_url: String,
+    pub tag_line: String,
+    pub owner_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WorkAppStatus {
+    Managed,
+    Unmanaged,
+    Archived,
+}
+
+impl WorkAppStatus {
+    pub const ALL: [WorkAppStatus; 3] =
+        [WorkAppStatus::Managed, WorkAppStatus::Unmanaged, WorkAppStatus::Archived];
+
+    pub fn id(self) -> i32 {
+        match self {
+            WorkAppStatus::Managed => 1,
+            WorkAppStatus::Unmanaged => 2,
+            WorkAppStatus::Archived => 3,
+        }
+    }
+    pub fn from_id(id: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.id() == id)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkAppStatus::Managed => "Managed",
+            WorkAppStatus::Unmanaged => "Unmanaged",
+            WorkAppStatus::Archived => "Archived",
+        }
+    }
+    pub fn parse(name: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(name.trim())).ok_or_else(
+            || {
+                DomainError::invalid(format!(
+                    "unknown work app status '{name}': expected Managed, Unmanaged or Archived"
+                ))
+            },
+        )
+    }
+}
+
+/// How an approved change reaches the app: by a person (Manual) or at once (Automatic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProvisioningMode {
+    Manual,
+    Automatic,
+}
+
+impl ProvisioningMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProvisioningMode::Manual => "Manual",
+            ProvisioningMode::Automatic => "Automatic",
+        }
+    }
+    pub fn parse(name: &str) -> Result<Self, DomainError> {
+        match name {
+            "Manual" => Ok(ProvisioningMode::Manual),
+            "Automatic" => Ok(ProvisioningMode::Automatic),
+            other => Err(DomainError::invalid(format!(
+                "unknown provisioningMode '{other}': expected Manual or Automatic"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionLevel {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub work_app_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub is_default: bool,
+    pub is_privileged: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a user holds an access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessSource {
+    /// Recorded directly (bulk grant).
+    Direct,
+    /// Granted through a group's default work apps.
+    Group,
+    /// Granted by an approved request.
+    Request,
+}
+
+impl AccessSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessSource::Direct => "Direct",
+            AccessSource::Group => "Group",
+            AccessSource::Request => "Request",
+        }
+    }
+    pub fn parse(name: &str) -> Option<Self> {
+        [AccessSource::Direct, AccessSource::Group, AccessSource::Request]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
+/// A user holds a work app, at a permission level when the app has levels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub work_app_id: Uuid,
+    pub permission_level_id: Option<Uuid>,
+    pub source: AccessSource,
+    pub granted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Access {
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// An access with the user and level it refers to, as listed under a work app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDetail {
+    pub access: Access,
+    pub user: crate::User,
+    pub level: Option<PermissionLevel>,
+}
+
+/// One entry of a bulk grant, as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantEntry {
+    pub work_app_id: Uuid,
+    pub user_id: Uuid,
+    pub permission_level_id: Option<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What the store knows about the ids a bulk grant mentions (all within the organization).
+#[derive(Debug, Default, Clone)]
+pub struct GrantFacts {
+    /// Apps that exist → (has at least one permission level, is archived).
+    pub apps: HashMap<Uuid, AppFacts>,
+    pub users: HashSet<Uuid>,
+    /// Levels that exist → their app.
+    pub levels: HashMap<Uuid, Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppFacts {
+    pub has_levels: bool,
+    pub archived: bool,
+}
+
+/// A bulk grant refused: which entry, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantError {
+    /// Empty or oversized batch (400).
+    BadBatch(String),
+    /// An entry names an app, user or level that does not exist here (404).
+    NotFound(String),
+    /// An entry breaks a permission-level rule (400).
+    Invalid(String),
+    /// An entry targets an archived app (409).
+    Archived(String),
+}
+
+/// A bulk grant holds 1..=[`MAX_BULK_GRANT`] entries.
+pub fn check_batch_size(len: usize) -> Result<(), GrantError> {
+    if len == 0 {
+        return Err(GrantError::BadBatch("data must contain at least one entry".into()));
+    }
+    if len > MAX_BULK_GRANT {
+        return Err(GrantError::BadBatch(format!(
+            "data may contain at most {MAX_BULK_GRANT} entries (got {len})"
+        )));
+    }
+    Ok(())
+}
+
+/// Validates every entry against the facts and returns the rows to upsert, one per (user, app).
+///
+/// Nothing is written unless every entry is valid; the first invalid entry (in request order)
+/// is reported. Duplicates of the same (user, app) collapse: the last entry wins.
+pub fn plan_bulk_grant(
+    entries: &[GrantEntry],
+    facts: &GrantFacts,
+    now: DateTime<Utc>,
+) -> Result<Vec<GrantEntry>, GrantError> {
+    check_batch_size(entries.len())?;
+    let mut position: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(entries.len());
+    let mut rows: Vec<GrantEntry> = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let at = |msg: String| format!("data[{i}]: {msg}");
+        let app = facts.apps.get(&entry.work_app_id).ok_or_else(|| {
+            GrantError::NotFound(at(format!("work app {} not found", entry.work_app_id)))
+        })?;
+        if !facts.users.contains(&entry.user_id) {
+            return Err(GrantError::NotFound(at(format!("user {} not found", entry.user_id))));
+        }
+        if app.archived {
+            return Err(GrantError::Archived(at(format!(
+                "work app {} is archived",
+                entry.work_app_id
+            ))));
+        }
+        match (entry.permission_level_id, app.has_levels) {
+            (None, true) => {
+                return Err(GrantError::Invalid(at(format!(
+                    "permissionLevelId is required: work app {} has permission levels",
+                    entry.work_app_id
+                ))))
+            }
+            (Some(level), false) => {
+                if facts.levels.contains_key(&level) {
+                    return Err(GrantError::Invalid(at(format!(
+                        "work app {} has no permission levels; omit permissionLevelId",
+                        entry.work_app_id
+                    ))));
+                }
+                return Err(GrantError::NotFound(at(format!(
+                    "permission level {level} not found"
+                ))));
+            }
+            (Some(level), true) => {
+                if facts.levels.get(&level) != Some(&entry.work_app_id) {
+                    return Err(GrantError::NotFound(at(format!(
+                        "permission level {level} not found for work app {}",
+                        entry.work_app_id
+                    ))));
+                }
+            }
+            (None, false) => {}
+        }
+        if entry.expires_at.is_some_and(|exp| exp <= now) {
+            return Err(GrantError::Invalid(at("expiresAt must be in the future".into())));
+        }
+        match position.get(&(entry.user_id, entry.work_app_id)) {
+            Some(&existing) => rows[existing] = *entry,
+            None => {
+                position.insert((entry.user_id, entry.work_app_id), rows.len());
+                rows.push(*entry);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    /// Apps 1 (levels 11, 12) and 2 (no levels), 3 archived; users 100..110.
+    fn facts() -> GrantFacts {
+        let mut f = GrantFacts::default();
+        f.apps.insert(id(1), AppFacts { has_levels: true, archived: false });
+        f.apps.insert(id(2), AppFacts { has_levels: false, archived: false });
+        f.apps.insert(id(3), AppFacts { has_levels: false, archived: true });
+        f.levels.insert(id(11), id(1));
+        f.levels.insert(id(12), id(1));
+        f.users.extend((100..110).map(id));
+        f
+    }
+
+    fn entry(app: u128, user: u128, level: Option<u128>) -> GrantEntry {
+        GrantEntry {
+            work_app_id: id(app),
+            user_id: id(user),
+            permission_level_id: level.map(id),
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn each_rule_of_the_seed_maps_to_its_error() {
+        let now = Utc::now();
+        let f = facts();
+        let check = |e: GrantEntry| plan_bulk_grant(&[e], &f, now);
+        assert!(check(entry(1, 100, Some(11))).is_ok());
+        assert!(check(entry(2, 100, None)).is_ok());
+        assert!(matches!(check(entry(9, 100, None)), Err(GrantError::NotFound(_))));
+        assert!(matches!(check(entry(1, 999, Some(11))), Err(GrantError::NotFound(_))));
+        assert!(matches!(check(entry(1, 100, None)), Err(GrantError::Invalid(_))));
+        assert!(matches!(check(entry(2, 100, Some(11))), Err(GrantError::Invalid(_))));
+        assert!(matches!(check(entry(2, 100, Some(77))), Err(GrantError::NotFound(_))));
+        assert!(matches!(check(entry(1, 100, Some(77))), Err(GrantError::NotFound(_))));
+        assert!(matches!(check(entry(3, 100, None)), Err(GrantError::Archived(_))));
+        assert!(matches!(plan_bulk_grant(&[], &f, now), Err(GrantError::BadBatch(_))));
+        let past = GrantEntry {
+            expires_at: Some(now - chrono::Duration::seconds(1)),
+            ..entry(2, 100, None)
+        };
+        assert!(matches!(check(past), Err(GrantError::Invalid(_))));
+    }
+
+    #[test]
+    fn oversized_batches_are_refused() {
+        let entries = vec![entry(2, 100, None); MAX_BULK_GRANT + 1];
+        assert!(matches!(
+            plan_bulk_grant(&entries, &facts(), Utc::now()),
+            Err(GrantError::BadBatch(_))
+        ));
+    }
+
+    fn arb_entry() -> impl Strategy<Value = GrantEntry> {
+        (1u128..5, 98u128..112, proptest::option::of(10u128..14))
+            .prop_map(|(a, u, l)| entry(a, u, l))
+    }
+
+    proptest! {
+        /// The plan is all-or-nothing: it succeeds iff every entry is valid on its own, and then
+        /// holds exactly one row per distinct (user, app), carrying the last entry's level.
+        #[test]
+        fn plan_is_all_or_nothing_and_collapses_duplicates(entries in proptest::collection::vec(arb_entry(), 1..40)) {
+            let f = facts();
+            let now = Utc::now();
+            let all_valid = entries.iter().all(|e| plan_bulk_grant(&[*e], &f, now).is_ok());
+            match plan_bulk_grant(&entries, &f, now) {
+                Ok(rows) => {
+                    prop_assert!(all_valid);
+                    let keys: HashSet<(Uuid, Uuid)> = rows.iter().map(|r| (r.user_id, r.work_app_id)).collect();
+                    prop_assert_eq!(keys.len(), rows.len());
+                    let distinct: HashSet<(Uuid, Uuid)> = entries.iter().map(|r| (r.user_id, r.work_app_id)).collect();
+                    prop_assert_eq!(distinct, keys);
+                    for row in &rows {
+                        let last = entries.iter().rev().find(|e| e.user_id == row.user_id && e.work_app_id == row.work_app_id);
+                        prop_assert_eq!(last, Some(row));
+                    }
+                }
+                Err(_) => prop_assert!(!all_valid),
+            }
+        }
+    }
+}
