@@ -58,6 +58,47 @@ impl FromRequestParts<AppState> for BearerCaller {
     }
 }
 
+/// A caller with either an API credential or a bearer token (task decisions and requests can be
+/// made by an integration or by a person).
+pub struct AnyCaller(pub Ctx);
+
+impl FromRequestParts<AppState> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if header(&parts.headers, "authorization").is_some()
+            && header(&parts.headers, "x-api-key").is_none()
+        {
+            let BearerCaller(ctx) = BearerCaller::from_request_parts(parts, state).await?;
+            return Ok(AnyCaller(ctx));
+        }
+        let ApiCaller(ctx) = ApiCaller::from_request_parts(parts, state).await?;
+        Ok(AnyCaller(ctx))
+    }
+}
+
+/// An optional JSON body: empty means `T::default()`; otherwise it must parse (400 if not).
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(OptionalJson)
+            .map_err(|e| ApiError::bad_request(format!("Failed to parse the JSON body: {e}")))
+    }
+}
+
 /// `Json<T>` whose failures are 400 (bad JSON or schema), 415 (not JSON) or 413 (too large).
 pub struct ApiJson<T>(pub T);
 

@@ -1,10 +1,10 @@
 //! Case-insensitive routing: `/API/V1/USERS` and `/api/v1/Users` reach `/api/v1/users`.
 //!
 //! The Cakewalk API is served by ASP.NET, whose routes match case-insensitively, and clients rely
-//! on that (its docs spell `/users` and `/Users` both). Each static segment the API documents is
-//! mapped from its lowercase form to its canonical spelling before routing; ids and unknown
-//! segments pass through untouched.
-use std::collections::HashMap;
+//! on that (its docs spell `/users` and `/Users` both). A request path is compared with every
+//! documented route template of the same length, static segments case-insensitively; when one
+//! matches (the one with most static segments wins), its static segments' canonical spelling is
+//! put back before routing. Ids pass through untouched.
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,37 +14,48 @@ use axum::http::{Request, Uri};
 use axum::response::Response;
 use axum::Router;
 
+/// A route template: `Some(spelling)` for a static segment, `None` for a parameter.
+type Template = Vec<Option<String>>;
+
 /// The router behind path normalisation: what `serve` runs.
 #[derive(Clone)]
 pub struct NormalizedApp {
     router: Router,
-    canonical: Arc<HashMap<String, String>>,
+    templates: Arc<Vec<Template>>,
 }
 
 impl NormalizedApp {
     pub fn new(router: Router, api: &utoipa::openapi::OpenApi) -> Self {
-        let mut canonical = HashMap::new();
-        for path in api.paths.paths.keys() {
-            for segment in path.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')) {
-                canonical.insert(segment.to_ascii_lowercase(), segment.to_string());
-            }
-        }
-        Self { router, canonical: Arc::new(canonical) }
-    }
-
-    fn normalize(&self, path: &str) -> Option<String> {
-        let mut changed = false;
-        let segments: Vec<&str> = path
-            .split('/')
-            .map(|segment| match self.canonical.get(&segment.to_ascii_lowercase()) {
-                Some(canon) if canon != segment => {
-                    changed = true;
-                    canon.as_str()
-                }
-                _ => segment,
+        let templates = api
+            .paths
+            .paths
+            .keys()
+            .map(|path| {
+                path.split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_string()))
+                    .collect::<Template>()
             })
             .collect();
-        changed.then(|| segments.join("/"))
+        Self { router, templates: Arc::new(templates) }
+    }
+
+    /// The canonical spelling of `path`, if it differs from `path`.
+    fn normalize(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let best = self
+            .templates
+            .iter()
+            .filter(|t| t.len() == segments.len())
+            .filter(|t| {
+                t.iter()
+                    .zip(&segments)
+                    .all(|(tpl, seg)| tpl.as_ref().is_none_or(|s| s.eq_ignore_ascii_case(seg)))
+            })
+            .max_by_key(|t| t.iter().filter(|s| s.is_some()).count())?;
+        let canonical: Vec<&str> =
+            best.iter().zip(&segments).map(|(tpl, seg)| tpl.as_deref().unwrap_or(seg)).collect();
+        let canonical = canonical.join("/");
+        (canonical != path).then_some(canonical)
     }
 }
 

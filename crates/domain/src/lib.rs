@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod error;
+pub mod governance;
 pub mod ids;
 pub mod org;
 pub mod page;
@@ -18,6 +19,10 @@ pub use audit::{ActorRef, AuditEvent};
 pub use clock::{Clock, SystemClock};
 pub use credential::{ApiCredential, UserToken};
 pub use error::DomainError;
+pub use governance::{
+    Approver, Decision, Policy, PolicyStep, Request, RequestStatus, RequestType, Task, TaskKind,
+    TaskStatus,
+};
 pub use ids::new_id;
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};

@@ -6,6 +6,8 @@ mod context;
 mod credentials;
 mod error;
 mod organizations;
+mod policies;
+mod requests;
 pub mod secrets;
 mod users;
 mod work_apps;
@@ -19,6 +21,9 @@ pub use context::{Actor, ActorKind, Ctx};
 pub use credentials::{IssuedCredential, IssuedToken};
 pub use error::ServiceError;
 pub use organizations::InitOutput;
+pub use policies::{NewPolicy, PolicyPatch};
+pub use portcullis_store::{RequestFilter, TaskFilter};
+pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};
 pub use work_apps::{
     GrantOutcome, NewPermissionLevel, NewWorkApp, WorkAppDetails, WorkAppPatch, DEFAULT_CATEGORY,

@@ -76,6 +76,9 @@ impl Service {
         tx.insert_user(&owner).await?;
         tx.insert_api_credential(&credential).await?;
         tx.insert_user_token(&token).await?;
+        for policy in crate::policies::system_policies(org.id, now) {
+            tx.insert_policy(&policy).await?;
+        }
         self.audit(
             &mut *tx,
             &ctx,

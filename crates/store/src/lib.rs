@@ -13,8 +13,25 @@ use chrono::{DateTime, Utc};
 use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
     Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
-    PageRequest, PermissionLevel, User, UserToken, WorkApp,
+    PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestStatus, RequestType, Task,
+    TaskStatus, User, UserToken, WorkApp,
 };
+
+/// Filters of the request listing (all optional, combined with AND).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestFilter {
+    pub status: Option<RequestStatus>,
+    pub target_user_id: Option<Uuid>,
+    pub work_app_id: Option<Uuid>,
+}
+
+/// Filters of the task listing (all optional, combined with AND).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub assignee_user_id: Option<Uuid>,
+    pub request_id: Option<Uuid>,
+}
 use uuid::Uuid;
 
 pub use error::StoreError;
@@ -192,6 +209,113 @@ pub trait Tx: Send {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Access>, StoreError>;
+
+    // Groups (as far as policies need them)
+    async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError>;
+    async fn group_member_ids(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Active ADMINISTRATOR and OWNER users: the fallback approvers.
+    async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+
+    // Policies
+    /// Inserts the policy and its version row.
+    async fn insert_policy(&mut self, policy: &Policy) -> Result<(), StoreError>;
+    /// Saves name and steps; `new_version` adds a version row instead of rewriting the current one.
+    async fn update_policy(&mut self, policy: &Policy, new_version: bool)
+        -> Result<(), StoreError>;
+    async fn get_policy(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Policy>, StoreError>;
+    /// The steps of one version of a policy.
+    async fn get_policy_steps(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        version: i32,
+    ) -> Result<Option<Vec<PolicyStep>>, StoreError>;
+    async fn list_policies(
+        &mut self,
+        org_id: Uuid,
+        request_type: Option<RequestType>,
+        page: PageRequest,
+    ) -> Result<Page<Policy>, StoreError>;
+    /// Has any request followed this version?
+    async fn policy_version_in_use(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        version: i32,
+    ) -> Result<bool, StoreError>;
+    async fn default_policy(
+        &mut self,
+        org_id: Uuid,
+        request_type: RequestType,
+    ) -> Result<Option<Policy>, StoreError>;
+    async fn set_work_app_policy(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        request_type: RequestType,
+        policy_id: Uuid,
+    ) -> Result<(), StoreError>;
+    async fn set_permission_level_policy(
+        &mut self,
+        org_id: Uuid,
+        level_id: Uuid,
+        request_type: RequestType,
+        policy_id: Uuid,
+    ) -> Result<(), StoreError>;
+    /// The policies assigned to (the level, the app) for a request type.
+    async fn assigned_policies(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        level_id: Option<Uuid>,
+        request_type: RequestType,
+    ) -> Result<(Option<Uuid>, Option<Uuid>), StoreError>;
+
+    // Requests and tasks
+    /// [`StoreError::Conflict`] when the (app, user) already has an open request.
+    async fn insert_request(&mut self, request: &Request) -> Result<(), StoreError>;
+    async fn update_request(&mut self, request: &Request) -> Result<(), StoreError>;
+    async fn get_request(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Request>, StoreError>;
+    async fn list_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page<Request>, StoreError>;
+    async fn insert_task(&mut self, task: &Task) -> Result<(), StoreError>;
+    async fn get_task(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError>;
+    /// Records a decision only if the task is still Open; false if someone decided first.
+    async fn decide_task(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        status: TaskStatus,
+        decided_by_user_id: Option<Uuid>,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn list_tasks(
+        &mut self,
+        org_id: Uuid,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError>;
+    async fn request_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Vec<Task>, StoreError>;
+    /// Cancels every open task of the request; returns how many.
+    async fn cancel_open_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     // Audit log (append-only: there is deliberately no update or delete)
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;

@@ -2,6 +2,8 @@
 //! `{data, links}` envelopes and opaque cursors.
 
 mod credentials;
+mod policies;
+mod requests;
 mod users;
 mod work_apps;
 
@@ -21,6 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(credentials::routes())
         .merge(work_apps::routes())
+        .merge(policies::routes())
+        .merge(requests::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.
@@ -82,18 +86,21 @@ fn encode_cursor(after: Uuid) -> String {
 }
 
 impl<T> List<T> {
-    /// Wraps a page; `path` is the list's path, `self_query` the cursor used for this page.
+    /// Wraps a page; `path` is the list's path (with its filters), `query` the cursor used.
     pub fn from_page<U>(
         page: Page<U>,
         path: &str,
         query: &CursorQuery,
         view: impl FnMut(U) -> T,
     ) -> Self {
+        // `path` may already carry filters (`?status=…`): the cursor joins them.
+        let sep = if path.contains('?') { '&' } else { '?' };
         let self_link = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(cursor) => format!("{path}?cursor={cursor}"),
+            Some(cursor) => format!("{path}{sep}cursor={cursor}"),
             None => path.to_string(),
         };
-        let next = page.next_after.map(|after| format!("{path}?cursor={}", encode_cursor(after)));
+        let next =
+            page.next_after.map(|after| format!("{path}{sep}cursor={}", encode_cursor(after)));
         List { data: page.items.into_iter().map(view).collect(), links: Links { self_link, next } }
     }
 }

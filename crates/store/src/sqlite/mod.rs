@@ -5,6 +5,8 @@ mod audit;
 mod codec;
 mod credentials;
 mod organizations;
+mod policies;
+mod requests;
 mod users;
 mod work_apps;
 
@@ -23,7 +25,8 @@ use std::collections::HashMap;
 use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
     Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
-    PageRequest, PermissionLevel, User, UserToken, WorkApp,
+    PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType, Task, TaskStatus, User,
+    UserToken, WorkApp,
 };
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
@@ -32,12 +35,13 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use crate::{Store, StoreError, Tx};
+use crate::{RequestFilter, Store, StoreError, TaskFilter, Tx};
 
 /// The migrations of this backend, embedded in the binary and applied at start.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.sql")),
     (2, "work apps", include_str!("migrations/0002_work_apps.sql")),
+    (3, "governance", include_str!("migrations/0003_governance.sql")),
 ];
 
 #[derive(Debug)]
@@ -359,6 +363,151 @@ impl Tx for SqliteTx {
         limit: u32,
     ) -> Result<Vec<Access>, StoreError> {
         accesses::delete_expired(self.conn(), now, limit).await
+    }
+
+    async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError> {
+        policies::group_exists(self.conn(), org_id, group_id).await
+    }
+    async fn group_member_ids(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        policies::group_member_ids(self.conn(), org_id, group_id).await
+    }
+    async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        policies::active_admin_ids(self.conn(), org_id).await
+    }
+
+    async fn insert_policy(&mut self, policy: &Policy) -> Result<(), StoreError> {
+        policies::insert(self.conn(), policy).await
+    }
+    async fn update_policy(
+        &mut self,
+        policy: &Policy,
+        new_version: bool,
+    ) -> Result<(), StoreError> {
+        policies::update(self.conn(), policy, new_version).await
+    }
+    async fn get_policy(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Policy>, StoreError> {
+        policies::get(self.conn(), org_id, id).await
+    }
+    async fn get_policy_steps(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        version: i32,
+    ) -> Result<Option<Vec<PolicyStep>>, StoreError> {
+        policies::get_steps(self.conn(), org_id, id, version).await
+    }
+    async fn list_policies(
+        &mut self,
+        org_id: Uuid,
+        request_type: Option<RequestType>,
+        page: PageRequest,
+    ) -> Result<Page<Policy>, StoreError> {
+        policies::list(self.conn(), org_id, request_type, page).await
+    }
+    async fn policy_version_in_use(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        version: i32,
+    ) -> Result<bool, StoreError> {
+        policies::version_in_use(self.conn(), org_id, id, version).await
+    }
+    async fn default_policy(
+        &mut self,
+        org_id: Uuid,
+        request_type: RequestType,
+    ) -> Result<Option<Policy>, StoreError> {
+        policies::default_for(self.conn(), org_id, request_type).await
+    }
+    async fn set_work_app_policy(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        request_type: RequestType,
+        policy_id: Uuid,
+    ) -> Result<(), StoreError> {
+        policies::set_app_policy(self.conn(), org_id, app_id, request_type, policy_id).await
+    }
+    async fn set_permission_level_policy(
+        &mut self,
+        org_id: Uuid,
+        level_id: Uuid,
+        request_type: RequestType,
+        policy_id: Uuid,
+    ) -> Result<(), StoreError> {
+        policies::set_level_policy(self.conn(), org_id, level_id, request_type, policy_id).await
+    }
+    async fn assigned_policies(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        level_id: Option<Uuid>,
+        request_type: RequestType,
+    ) -> Result<(Option<Uuid>, Option<Uuid>), StoreError> {
+        policies::assigned(self.conn(), org_id, app_id, level_id, request_type).await
+    }
+
+    async fn insert_request(&mut self, request: &Request) -> Result<(), StoreError> {
+        requests::insert_request(self.conn(), request).await
+    }
+    async fn update_request(&mut self, request: &Request) -> Result<(), StoreError> {
+        requests::update_request(self.conn(), request).await
+    }
+    async fn get_request(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Request>, StoreError> {
+        requests::get_request(self.conn(), org_id, id).await
+    }
+    async fn list_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page<Request>, StoreError> {
+        requests::list_requests(self.conn(), org_id, filter, page).await
+    }
+    async fn insert_task(&mut self, task: &Task) -> Result<(), StoreError> {
+        requests::insert_task(self.conn(), task).await
+    }
+    async fn get_task(&mut self, org_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError> {
+        requests::get_task(self.conn(), org_id, id).await
+    }
+    async fn decide_task(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        status: TaskStatus,
+        decided_by_user_id: Option<Uuid>,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        requests::decide_task(self.conn(), org_id, id, status, decided_by_user_id, comment, at)
+            .await
+    }
+    async fn list_tasks(
+        &mut self,
+        org_id: Uuid,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError> {
+        requests::list_tasks(self.conn(), org_id, filter, page).await
+    }
+    async fn request_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Vec<Task>, StoreError> {
+        requests::request_tasks(self.conn(), org_id, request_id).await
+    }
+    async fn cancel_open_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        requests::cancel_open_tasks(self.conn(), org_id, request_id, at).await
     }
 
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
