@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod errors;
 mod flashback_org;
+mod governance;
 mod openapi;
 mod ops;
 mod users;

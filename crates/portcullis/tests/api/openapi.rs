@@ -25,6 +25,28 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
     ("post", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
     ("post", "/api/v1/WorkApps/Accesses"),
+    ("put", "/api/v1/WorkApps/{workAppId}/Policies/{requestType}"),
+    (
+        "put",
+        "/api/v1/WorkApps/{workAppId}/PermissionLevels/{permissionLevelId}/Policies/{requestType}",
+    ),
+    ("get", "/api/v1/Policies"),
+    ("post", "/api/v1/Policies"),
+    ("get", "/api/v1/Policies/{policyId}"),
+    ("patch", "/api/v1/Policies/{policyId}"),
+    ("get", "/api/v1/Policies/CompatiblePolicies/{requestType}"),
+    ("post", "/api/v1/Requests/GrantAccess"),
+    ("post", "/api/v1/Requests/RemoveAccess"),
+    ("post", "/api/v1/Requests/ChangePermission"),
+    ("post", "/api/v1/Requests/AddNewManagedWorkApp"),
+    ("post", "/api/v1/Requests/ArchiveWorkApp"),
+    ("get", "/api/v1/Requests"),
+    ("get", "/api/v1/Requests/{requestId}"),
+    ("post", "/api/v1/Requests/{requestId}/Cancel"),
+    ("get", "/api/v1/Tasks"),
+    ("get", "/api/v1/Tasks/{taskId}"),
+    ("post", "/api/v1/Tasks/{taskId}/Approve"),
+    ("post", "/api/v1/Tasks/{taskId}/Decline"),
     ("get", "/organization/{orgId}"),
     ("put", "/organization/{orgId}"),
     ("get", "/organization/users"),
@@ -72,7 +94,12 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{tokenId}", &uuid::Uuid::now_v7().to_string())
             .replace("{credentialId}", &uuid::Uuid::now_v7().to_string())
             .replace("{orgId}", &uuid::Uuid::now_v7().to_string())
-            .replace("{workAppId}", &uuid::Uuid::now_v7().to_string());
+            .replace("{workAppId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{permissionLevelId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{policyId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{requestId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{taskId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();
         let status = response.status();
