@@ -2,6 +2,7 @@
 //!
 //! Every figure is printed as `name: value unit (ratio x.xx vs baseline)`.
 
+mod approval_flow;
 mod bulk_grant;
 mod harness;
 
@@ -23,13 +24,21 @@ enum Command {
     All,
     /// `POST /api/v1/WorkApps/Accesses` with 10,000 entries vs. a raw SQLite insert of the same rows.
     BulkGrant,
+    /// 1,000 requests through a two-step policy, sequential and 32-way concurrent.
+    ApprovalFlow,
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     let rounds = if cli.quick { 1 } else { 5 };
+    let flows = if cli.quick { 100 } else { 1000 };
     match cli.command {
-        Command::All | Command::BulkGrant => bulk_grant::run(rounds).await,
+        Command::All => {
+            bulk_grant::run(rounds).await;
+            approval_flow::run(flows).await;
+        }
+        Command::BulkGrant => bulk_grant::run(rounds).await,
+        Command::ApprovalFlow => approval_flow::run(flows).await,
     }
 }
