@@ -8,6 +8,7 @@ pub mod clock;
 pub mod credential;
 pub mod error;
 pub mod governance;
+pub mod groups;
 pub mod ids;
 pub mod org;
 pub mod page;
@@ -23,6 +24,7 @@ pub use governance::{
     Approver, Decision, Policy, PolicyStep, Request, RequestStatus, RequestType, Task, TaskKind,
     TaskStatus,
 };
+pub use groups::{DefaultWorkApp, UsersGroup};
 pub use ids::new_id;
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};

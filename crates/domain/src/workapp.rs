@@ -193,6 +193,41 @@ pub enum GrantError {
     Archived(String),
 }
 
+/// The app and permission-level rules of seed 000, for entry `i`: the app exists and is not
+/// archived; an app with levels needs one of its own levels; an app without levels takes none.
+pub fn check_app_and_level(
+    i: usize,
+    app_id: Uuid,
+    level_id: Option<Uuid>,
+    facts: &GrantFacts,
+) -> Result<(), GrantError> {
+    let at = |msg: String| format!("data[{i}]: {msg}");
+    let app = facts
+        .apps
+        .get(&app_id)
+        .ok_or_else(|| GrantError::NotFound(at(format!("work app {app_id} not found"))))?;
+    if app.archived {
+        return Err(GrantError::Archived(at(format!("work app {app_id} is archived"))));
+    }
+    match (level_id, app.has_levels) {
+        (None, true) => Err(GrantError::Invalid(at(format!(
+            "permissionLevelId is required: work app {app_id} has permission levels"
+        )))),
+        (Some(level), false) if facts.levels.contains_key(&level) => Err(GrantError::Invalid(at(
+            format!("work app {app_id} has no permission levels; omit permissionLevelId"),
+        ))),
+        (Some(level), false) => {
+            Err(GrantError::NotFound(at(format!("permission level {level} not found"))))
+        }
+        (Some(level), true) if facts.levels.get(&level) != Some(&app_id) => {
+            Err(GrantError::NotFound(at(format!(
+                "permission level {level} not found for work app {app_id}"
+            ))))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A bulk grant holds 1..=[`MAX_BULK_GRANT`] entries.
 pub fn check_batch_size(len: usize) -> Result<(), GrantError> {
     if len == 0 {
@@ -220,46 +255,16 @@ pub fn plan_bulk_grant(
     let mut rows: Vec<GrantEntry> = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let at = |msg: String| format!("data[{i}]: {msg}");
-        let app = facts.apps.get(&entry.work_app_id).ok_or_else(|| {
-            GrantError::NotFound(at(format!("work app {} not found", entry.work_app_id)))
-        })?;
-        if !facts.users.contains(&entry.user_id) {
-            return Err(GrantError::NotFound(at(format!("user {} not found", entry.user_id))));
-        }
-        if app.archived {
-            return Err(GrantError::Archived(at(format!(
-                "work app {} is archived",
+        if !facts.apps.contains_key(&entry.work_app_id) {
+            return Err(GrantError::NotFound(at(format!(
+                "work app {} not found",
                 entry.work_app_id
             ))));
         }
-        match (entry.permission_level_id, app.has_levels) {
-            (None, true) => {
-                return Err(GrantError::Invalid(at(format!(
-                    "permissionLevelId is required: work app {} has permission levels",
-                    entry.work_app_id
-                ))))
-            }
-            (Some(level), false) => {
-                if facts.levels.contains_key(&level) {
-                    return Err(GrantError::Invalid(at(format!(
-                        "work app {} has no permission levels; omit permissionLevelId",
-                        entry.work_app_id
-                    ))));
-                }
-                return Err(GrantError::NotFound(at(format!(
-                    "permission level {level} not found"
-                ))));
-            }
-            (Some(level), true) => {
-                if facts.levels.get(&level) != Some(&entry.work_app_id) {
-                    return Err(GrantError::NotFound(at(format!(
-                        "permission level {level} not found for work app {}",
-                        entry.work_app_id
-                    ))));
-                }
-            }
-            (None, false) => {}
+        if !facts.users.contains(&entry.user_id) {
+            return Err(GrantError::NotFound(at(format!("user {} not found", entry.user_id))));
         }
+        check_app_and_level(i, entry.work_app_id, entry.permission_level_id, facts)?;
         if entry.expires_at.is_some_and(|exp| exp <= now) {
             return Err(GrantError::Invalid(at("expiresAt must be in the future".into())));
         }

@@ -20,6 +20,10 @@ pub struct WorkAppDetails {
     pub app: WorkApp,
     pub number_of_accounts: i64,
     pub owners: Vec<User>,
+    /// Groups whose members get this app by default.
+    pub default_groups: Vec<Uuid>,
+    /// Groups whose members do not see this app in the catalogue.
+    pub hidden_groups: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,7 +80,7 @@ fn app_snapshot(app: &WorkApp) -> serde_json::Value {
     })
 }
 
-fn grant_error(err: GrantError) -> ServiceError {
+pub(crate) fn grant_error(err: GrantError) -> ServiceError {
     match err {
         GrantError::BadBatch(m) | GrantError::Invalid(m) => ServiceError::Invalid(m),
         GrantError::NotFound(m) => ServiceError::NotFound(m),
@@ -105,7 +109,7 @@ async fn checked_owners(
 }
 
 impl Service {
-    async fn details(
+    pub(crate) async fn details(
         &self,
         tx: &mut dyn Tx,
         apps: Vec<WorkApp>,
@@ -116,9 +120,15 @@ impl Service {
         let counts = tx.count_live_accesses(org_id, &ids, self.clock.now()).await?;
         let owner_ids: Vec<Uuid> = apps.iter().flat_map(|a| a.owner_ids.iter().copied()).collect();
         let owners = tx.get_users(org_id, &owner_ids).await?;
+        let mut groups = tx.groups_of_apps(org_id, &ids).await?;
         Ok(apps
             .into_iter()
             .map(|app| WorkAppDetails {
+                default_groups: groups
+                    .get(&app.id)
+                    .map(|g| g.default_for.clone())
+                    .unwrap_or_default(),
+                hidden_groups: groups.remove(&app.id).map(|g| g.hidden_from).unwrap_or_default(),
                 number_of_accounts: counts.get(&app.id).copied().unwrap_or(0),
                 owners: app
                     .owner_ids

@@ -12,10 +12,17 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
-    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
-    PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestStatus, RequestType, Task,
-    TaskStatus, User, UserToken, WorkApp,
+    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, DefaultWorkApp, OrgRole,
+    Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestStatus,
+    RequestType, Task, TaskStatus, User, UserToken, UsersGroup, WorkApp,
 };
+
+/// The groups that list an app as default or hidden.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppGroups {
+    pub default_for: Vec<Uuid>,
+    pub hidden_from: Vec<Uuid>,
+}
 
 /// Filters of the request listing (all optional, combined with AND).
 #[derive(Debug, Clone, Copy, Default)]
@@ -209,6 +216,83 @@ pub trait Tx: Send {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Access>, StoreError>;
+
+    // Groups
+    /// [`StoreError::Conflict`] when the name is taken.
+    async fn insert_group(&mut self, group: &UsersGroup) -> Result<(), StoreError>;
+    /// [`StoreError::Conflict`] when the name is taken.
+    async fn update_group(&mut self, group: &UsersGroup) -> Result<(), StoreError>;
+    /// Deletes the group with its memberships and app lists; false if it did not exist.
+    async fn delete_group(&mut self, org_id: Uuid, id: Uuid) -> Result<bool, StoreError>;
+    async fn get_group(&mut self, org_id: Uuid, id: Uuid)
+        -> Result<Option<UsersGroup>, StoreError>;
+    async fn list_groups(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, StoreError>;
+    async fn list_group_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+    /// Which of `user_ids` are already members.
+    async fn existing_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError>;
+    async fn insert_group_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn delete_group_member(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError>;
+    async fn set_group_default_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        apps: &[DefaultWorkApp],
+    ) -> Result<(), StoreError>;
+    async fn group_default_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<DefaultWorkApp>, StoreError>;
+    async fn set_group_hidden_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        app_ids: &[Uuid],
+    ) -> Result<(), StoreError>;
+    async fn group_hidden_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// For each app: the groups it is a default app of, and the groups it is hidden from.
+    async fn groups_of_apps(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, AppGroups>, StoreError>;
+    /// (user, app) pairs among those given that hold a live access or have an open request.
+    async fn covered_pairs(
+        &mut self,
+        org_id: Uuid,
+        user_ids: &[Uuid],
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
 
     // Groups (as far as policies need them)
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError>;

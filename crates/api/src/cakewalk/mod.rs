@@ -2,6 +2,7 @@
 //! `{data, links}` envelopes and opaque cursors.
 
 mod credentials;
+mod groups;
 mod policies;
 mod requests;
 mod users;
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(work_apps::routes())
         .merge(policies::routes())
         .merge(requests::routes())
+        .merge(groups::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.

@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod flashback_org;
 mod governance;
+mod groups;
 mod openapi;
 mod ops;
 mod users;

@@ -47,6 +47,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/Tasks/{taskId}"),
     ("post", "/api/v1/Tasks/{taskId}/Approve"),
     ("post", "/api/v1/Tasks/{taskId}/Decline"),
+    ("get", "/api/v1/UsersGroups"),
+    ("post", "/api/v1/UsersGroups"),
+    ("get", "/api/v1/UsersGroups/{usersGroupId}"),
+    ("patch", "/api/v1/UsersGroups/{usersGroupId}"),
+    ("delete", "/api/v1/UsersGroups/{usersGroupId}"),
+    ("get", "/api/v1/UsersGroups/{usersGroupId}/Users"),
+    ("post", "/api/v1/UsersGroups/{usersGroupId}/Users"),
+    ("delete", "/api/v1/UsersGroups/{usersGroupId}/Users/{userId}"),
+    ("get", "/api/v1/UsersGroups/{usersGroupId}/DefaultWorkApps"),
+    ("put", "/api/v1/UsersGroups/{usersGroupId}/DefaultWorkApps"),
+    ("get", "/api/v1/UsersGroups/{usersGroupId}/HiddenWorkApps"),
+    ("put", "/api/v1/UsersGroups/{usersGroupId}/HiddenWorkApps"),
     ("get", "/organization/{orgId}"),
     ("put", "/organization/{orgId}"),
     ("get", "/organization/users"),
@@ -99,6 +111,7 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{policyId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestId}", &uuid::Uuid::now_v7().to_string())
             .replace("{taskId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{usersGroupId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

@@ -4,6 +4,7 @@ mod accesses;
 mod audit;
 mod codec;
 mod credentials;
+mod groups;
 mod organizations;
 mod policies;
 mod requests;
@@ -24,9 +25,9 @@ use std::collections::HashMap;
 
 use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
-    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, OrgRole, Organization, Page,
-    PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType, Task, TaskStatus, User,
-    UserToken, WorkApp,
+    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, DefaultWorkApp, OrgRole,
+    Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType,
+    Task, TaskStatus, User, UserToken, UsersGroup, WorkApp,
 };
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
@@ -35,13 +36,14 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use crate::{RequestFilter, Store, StoreError, TaskFilter, Tx};
+use crate::{AppGroups, RequestFilter, Store, StoreError, TaskFilter, Tx};
 
 /// The migrations of this backend, embedded in the binary and applied at start.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("migrations/0001_foundation.sql")),
     (2, "work apps", include_str!("migrations/0002_work_apps.sql")),
     (3, "governance", include_str!("migrations/0003_governance.sql")),
+    (4, "groups", include_str!("migrations/0004_groups.sql")),
 ];
 
 #[derive(Debug)]
@@ -363,6 +365,109 @@ impl Tx for SqliteTx {
         limit: u32,
     ) -> Result<Vec<Access>, StoreError> {
         accesses::delete_expired(self.conn(), now, limit).await
+    }
+
+    async fn insert_group(&mut self, group: &UsersGroup) -> Result<(), StoreError> {
+        groups::insert(self.conn(), group).await
+    }
+    async fn update_group(&mut self, group: &UsersGroup) -> Result<(), StoreError> {
+        groups::update(self.conn(), group).await
+    }
+    async fn delete_group(&mut self, org_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        groups::delete(self.conn(), org_id, id).await
+    }
+    async fn get_group(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<UsersGroup>, StoreError> {
+        groups::get(self.conn(), org_id, id).await
+    }
+    async fn list_groups(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, StoreError> {
+        groups::list(self.conn(), org_id, page).await
+    }
+    async fn list_group_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        groups::list_members(self.conn(), org_id, group_id, page).await
+    }
+    async fn existing_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        groups::existing_members(self.conn(), org_id, group_id, user_ids).await
+    }
+    async fn insert_group_members(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        groups::insert_members(self.conn(), org_id, group_id, user_ids, at).await
+    }
+    async fn delete_group_member(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        groups::delete_member(self.conn(), org_id, group_id, user_id).await
+    }
+    async fn set_group_default_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        apps: &[DefaultWorkApp],
+    ) -> Result<(), StoreError> {
+        groups::set_default_apps(self.conn(), org_id, group_id, apps).await
+    }
+    async fn group_default_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<DefaultWorkApp>, StoreError> {
+        groups::default_apps(self.conn(), org_id, group_id).await
+    }
+    async fn set_group_hidden_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+        app_ids: &[Uuid],
+    ) -> Result<(), StoreError> {
+        groups::set_hidden_apps(self.conn(), org_id, group_id, app_ids).await
+    }
+    async fn group_hidden_apps(
+        &mut self,
+        org_id: Uuid,
+        group_id: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        groups::hidden_apps(self.conn(), org_id, group_id).await
+    }
+    async fn groups_of_apps(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, AppGroups>, StoreError> {
+        groups::groups_of_apps(self.conn(), org_id, app_ids).await
+    }
+    async fn covered_pairs(
+        &mut self,
+        org_id: Uuid,
+        user_ids: &[Uuid],
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        groups::covered_pairs(self.conn(), org_id, user_ids, app_ids, now).await
     }
 
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError> {

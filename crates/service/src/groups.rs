@@ -1,0 +1,366 @@
+//! User groups: membership (seed 001), default and hidden work apps.
+use portcullis_domain::groups::dedup_new_members;
+use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
+use portcullis_domain::{
+    new_id, validate, DefaultWorkApp, Page, PageRequest, RequestType, User, UsersGroup,
+};
+use portcullis_store::{StoreError, Tx};
+use uuid::Uuid;
+
+use crate::requests::{NewRequest, Origin};
+use crate::work_apps::{grant_error, WorkAppDetails};
+use crate::{Change, Ctx, Service, ServiceError};
+
+/// What adding members did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddMembersOutcome {
+    pub added: usize,
+    pub requests_created: usize,
+}
+
+/// Changes to a group; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct GroupPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+fn snapshot(g: &UsersGroup) -> serde_json::Value {
+    serde_json::json!({ "name": g.name, "description": g.description })
+}
+
+fn name_taken(name: &str) -> ServiceError {
+    ServiceError::Conflict(format!("a group named '{name}' already exists"))
+}
+
+impl Service {
+    async fn group_in_org(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        group_id: Uuid,
+    ) -> Result<UsersGroup, ServiceError> {
+        tx.get_group(ctx.org_id(), group_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("users group", group_id))
+    }
+
+    pub async fn create_group(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<UsersGroup, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let now = self.clock.now();
+        let group = UsersGroup {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            name: validate::name("name", name)?,
+            description: validate::text("description", description)?,
+            member_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.write().await?;
+        match tx.insert_group(&group).await {
+            Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
+            other => other?,
+        }
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new("group.created", "users_group", group.id).after(snapshot(&group)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    pub async fn update_group(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        patch: GroupPatch,
+    ) -> Result<UsersGroup, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        let before = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        let mut group = before.clone();
+        if let Some(name) = &patch.name {
+            group.name = validate::name("name", name)?;
+        }
+        if let Some(d) = &patch.description {
+            group.description = validate::text("description", Some(d))?;
+        }
+        if group != before {
+            group.updated_at = self.clock.now();
+            match tx.update_group(&group).await {
+                Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
+                other => other?,
+            }
+            let change = Change::new("group.updated", "users_group", group.id)
+                .before(snapshot(&before))
+                .after(snapshot(&group));
+            self.audit(&mut *tx, ctx, change).await?;
+        }
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group. Accesses its members got through it stay (removing them is a request).
+    pub async fn delete_group(&self, ctx: &Ctx, group_id: Uuid) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        tx.delete_group(ctx.org_id(), group_id).await?;
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new("group.deleted", "users_group", group_id).before(snapshot(&group)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_group(&self, ctx: &Ctx, group_id: Uuid) -> Result<UsersGroup, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await
+    }
+
+    pub async fn list_groups(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_groups(ctx.org_id(), page).await?)
+    }
+
+    pub async fn list_group_members(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await?;
+        Ok(tx.list_group_members(ctx.org_id(), group_id, page).await?)
+    }
+
+    /// Seed 001: adds users to a group. New members get a GrantAccessRequest for each default app
+    /// of the group they lack (neither a live access nor an open request); with
+    /// `implicitly_approve` those requests skip review and complete (or await their action, for
+    /// Manual apps) at once. All-or-nothing: any unknown user or group changes nothing.
+    pub async fn add_group_members(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+        triggered_by: Option<Uuid>,
+        implicitly_approve: bool,
+    ) -> Result<AddMembersOutcome, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let user_ids = dedup_new_members(user_ids)?;
+        let org_id = ctx.org_id();
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        if let Some(actor) = triggered_by {
+            tx.get_user(org_id, actor)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("user", actor))?;
+        }
+        let found = tx.get_users(org_id, &user_ids).await?;
+        if let Some(missing) = user_ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
+            return Err(ServiceError::not_found("user", missing));
+        }
+        let existing = tx.existing_members(org_id, group_id, &user_ids).await?;
+        let new_members: Vec<Uuid> =
+            user_ids.iter().copied().filter(|id| !existing.contains(id)).collect();
+        if new_members.is_empty() {
+            return Ok(AddMembersOutcome { added: 0, requests_created: 0 });
+        }
+        tx.insert_group_members(org_id, group_id, &new_members, now).await?;
+        for member in &new_members {
+            let change = Change::new("group.member_added", "users_group", group.id)
+                .after(serde_json::json!({ "userId": member, "triggeredByUserId": triggered_by }));
+            self.audit(&mut *tx, ctx, change).await?;
+        }
+
+        let defaults = tx.group_default_apps(org_id, group_id).await?;
+        let app_ids: Vec<Uuid> = defaults.iter().map(|d| d.work_app_id).collect();
+        let covered = tx.covered_pairs(org_id, &new_members, &app_ids, now).await?;
+        let mut requests_created = 0;
+        for default in &defaults {
+            let app = tx.get_work_app(org_id, default.work_app_id).await?;
+            if app.is_none_or(|a| a.status == portcullis_domain::WorkAppStatus::Archived) {
+                continue;
+            }
+            for member in &new_members {
+                if covered.contains(&(*member, default.work_app_id)) {
+                    continue;
+                }
+                let new = NewRequest {
+                    request_type: RequestType::GrantAccess,
+                    work_app_id: default.work_app_id,
+                    target_user_id: Some(*member),
+                    permission_level_id: default.permission_level_id,
+                    created_by_user_id: triggered_by,
+                    justification: Some(format!("Member of group {}", group.name)),
+                    expires_at: None,
+                };
+                let origin =
+                    Origin { implicitly_approved: implicitly_approve, group_id: Some(group_id) };
+                self.open_request(&mut *tx, ctx, new, origin).await?;
+                requests_created += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(AddMembersOutcome { added: new_members.len(), requests_created })
+    }
+
+    /// Removes a membership. Accesses stay (removing them is a RemoveAccessRequest).
+    pub async fn remove_group_member(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        if !tx.delete_group_member(ctx.org_id(), group_id, user_id).await? {
+            return Err(ServiceError::NotFound(format!(
+                "user {user_id} is not a member of group {group_id}"
+            )));
+        }
+        let change = Change::new("group.member_removed", "users_group", group.id)
+            .before(serde_json::json!({ "userId": user_id }));
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the group's default apps; every entry is validated like a seed-000 grant entry.
+    /// Existing members are not granted retroactively (only members added later).
+    pub async fn set_group_default_apps(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        apps: &[DefaultWorkApp],
+    ) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        if apps.len() > portcullis_domain::workapp::MAX_BULK_GRANT {
+            return Err(ServiceError::Invalid("too many default work apps".into()));
+        }
+        let org_id = ctx.org_id();
+        let mut tx = self.store.write().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await?;
+        let entries: Vec<GrantEntry> = apps
+            .iter()
+            .map(|a| GrantEntry {
+                work_app_id: a.work_app_id,
+                user_id: group_id,
+                permission_level_id: a.permission_level_id,
+                expires_at: None,
+            })
+            .collect();
+        let facts = tx.grant_facts(org_id, &entries).await?;
+        for (i, app) in apps.iter().enumerate() {
+            check_app_and_level(i, app.work_app_id, app.permission_level_id, &facts)
+                .map_err(grant_error)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<DefaultWorkApp> =
+            apps.iter().rev().filter(|a| seen.insert(a.work_app_id)).copied().collect();
+        tx.set_group_default_apps(org_id, group_id, &unique).await?;
+        let change = Change::new("group.default_apps_set", "users_group", group_id).after(serde_json::json!(unique
+            .iter()
+            .map(|a| serde_json::json!({ "workAppId": a.work_app_id, "permissionLevelId": a.permission_level_id }))
+            .collect::<Vec<_>>()));
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the group's hidden apps (apps not offered to its members in the catalogue).
+    pub async fn set_group_hidden_apps(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        app_ids: &[Uuid],
+    ) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        if app_ids.len() > portcullis_domain::workapp::MAX_BULK_GRANT {
+            return Err(ServiceError::Invalid("too many hidden work apps".into()));
+        }
+        let org_id = ctx.org_id();
+        let mut tx = self.store.write().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await?;
+        for (i, app_id) in app_ids.iter().enumerate() {
+            if tx.get_work_app(org_id, *app_id).await?.is_none() {
+                return Err(ServiceError::NotFound(format!(
+                    "data[{i}]: work app {app_id} not found"
+                )));
+            }
+        }
+        tx.set_group_hidden_apps(org_id, group_id, app_ids).await?;
+        let change = Change::new("group.hidden_apps_set", "users_group", group_id)
+            .after(serde_json::json!(app_ids));
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The group's default apps with the level members get.
+    pub async fn group_default_apps(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+    ) -> Result<Vec<(WorkAppDetails, Option<Uuid>)>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await?;
+        let defaults = tx.group_default_apps(ctx.org_id(), group_id).await?;
+        let mut apps = Vec::with_capacity(defaults.len());
+        for d in &defaults {
+            if let Some(app) = tx.get_work_app(ctx.org_id(), d.work_app_id).await? {
+                apps.push(app);
+            }
+        }
+        let details = self.details(&mut *tx, apps).await?;
+        Ok(details
+            .into_iter()
+            .map(|d| {
+                let level = defaults
+                    .iter()
+                    .find(|x| x.work_app_id == d.app.id)
+                    .and_then(|x| x.permission_level_id);
+                (d, level)
+            })
+            .collect())
+    }
+
+    pub async fn group_hidden_apps(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+    ) -> Result<Vec<WorkAppDetails>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        self.group_in_org(&mut *tx, ctx, group_id).await?;
+        let ids = tx.group_hidden_apps(ctx.org_id(), group_id).await?;
+        let mut apps = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(app) = tx.get_work_app(ctx.org_id(), id).await? {
+                apps.push(app);
+            }
+        }
+        self.details(&mut *tx, apps).await
+    }
+}
