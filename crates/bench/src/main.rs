@@ -4,6 +4,7 @@
 
 mod approval_flow;
 mod bulk_grant;
+mod group_join;
 mod harness;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,8 @@ enum Command {
     BulkGrant,
     /// 1,000 requests through a two-step policy, sequential and 32-way concurrent.
     ApprovalFlow,
+    /// 1,000 users joining a group with 5 default apps, implicitly approved, vs. raw inserts.
+    GroupJoin,
 }
 
 #[tokio::main]
@@ -37,8 +40,10 @@ async fn main() {
         Command::All => {
             bulk_grant::run(rounds).await;
             approval_flow::run(flows).await;
+            group_join::run(rounds, flows).await;
         }
         Command::BulkGrant => bulk_grant::run(rounds).await,
         Command::ApprovalFlow => approval_flow::run(flows).await,
+        Command::GroupJoin => group_join::run(rounds, flows).await,
     }
 }

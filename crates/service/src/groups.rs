@@ -1,13 +1,11 @@
 //! User groups: membership (seed 001), default and hidden work apps.
 use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
-use portcullis_domain::{
-    new_id, validate, DefaultWorkApp, Page, PageRequest, RequestType, User, UsersGroup,
-};
+use portcullis_domain::{new_id, validate, DefaultWorkApp, Page, PageRequest, User, UsersGroup};
 use portcullis_store::{StoreError, Tx};
 use uuid::Uuid;
 
-use crate::requests::{NewRequest, Origin};
+use crate::requests::Origin;
 use crate::work_apps::{grant_error, WorkAppDetails};
 use crate::{Change, Ctx, Service, ServiceError};
 
@@ -195,28 +193,34 @@ impl Service {
         let defaults = tx.group_default_apps(org_id, group_id).await?;
         let app_ids: Vec<Uuid> = defaults.iter().map(|d| d.work_app_id).collect();
         let covered = tx.covered_pairs(org_id, &new_members, &app_ids, now).await?;
+        let covered: std::collections::HashSet<(Uuid, Uuid)> = covered.into_iter().collect();
+        let origin = Origin { implicitly_approved: implicitly_approve, group_id: Some(group_id) };
+        let justification = format!("Member of group {}", group.name);
         let mut requests_created = 0;
         for default in &defaults {
-            let app = tx.get_work_app(org_id, default.work_app_id).await?;
-            if app.is_none_or(|a| a.status == portcullis_domain::WorkAppStatus::Archived) {
-                continue;
-            }
+            let plan = self
+                .plan_group_grant(
+                    &mut *tx,
+                    org_id,
+                    default.work_app_id,
+                    default.permission_level_id,
+                )
+                .await?;
+            let Some(plan) = plan else { continue };
             for member in &new_members {
                 if covered.contains(&(*member, default.work_app_id)) {
                     continue;
                 }
-                let new = NewRequest {
-                    request_type: RequestType::GrantAccess,
-                    work_app_id: default.work_app_id,
-                    target_user_id: Some(*member),
-                    permission_level_id: default.permission_level_id,
-                    created_by_user_id: triggered_by,
-                    justification: Some(format!("Member of group {}", group.name)),
-                    expires_at: None,
-                };
-                let origin =
-                    Origin { implicitly_approved: implicitly_approve, group_id: Some(group_id) };
-                self.open_request(&mut *tx, ctx, new, origin).await?;
+                self.open_planned_grant(
+                    &mut *tx,
+                    ctx,
+                    &plan,
+                    *member,
+                    triggered_by,
+                    origin,
+                    &justification,
+                )
+                .await?;
                 requests_created += 1;
             }
         }

@@ -69,6 +69,14 @@ async fn task_details(
     Ok(TaskDetails { task, request, app_mode, assignees, decided_by })
 }
 
+/// The shared part of many grants of one app (see [`Service::plan_group_grant`]).
+pub(crate) struct GrantPlan {
+    pub app: WorkApp,
+    pub level_id: Option<Uuid>,
+    pub policy: portcullis_domain::Policy,
+    pub action_assignees: Vec<Uuid>,
+}
+
 /// How a request came to be: directly, or implicitly approved through a group membership.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Origin {
@@ -221,7 +229,7 @@ impl Service {
         )
         .await?;
         let transition = start_request(step_count, app.provisioning_mode);
-        self.apply_transition(tx, ctx, request, &app, transition, None).await
+        self.apply_transition(tx, ctx, request, &app, transition, None, None).await
     }
 
     /// Per-type preconditions; returns the permission level the request is about (for policies).
@@ -321,6 +329,8 @@ impl Service {
     }
 
     /// Carries out a transition: new request status, cancelled tasks, the next task, the action.
+    // The two trailing options carry what a caller may already know (who decided; who acts).
+    #[allow(clippy::too_many_arguments)]
     async fn apply_transition(
         &self,
         tx: &mut dyn Tx,
@@ -329,6 +339,7 @@ impl Service {
         app: &WorkApp,
         transition: Transition,
         decided_by: Option<Uuid>,
+        action_assignees: Option<&[Uuid]>,
     ) -> Result<Request, ServiceError> {
         let now = self.clock.now();
         if transition.cancel_open_tasks {
@@ -343,9 +354,10 @@ impl Service {
                 self.open_task(tx, ctx, &request, TaskKind::Review, step, assignees, None).await?;
             }
             Some(NextTask::Action { completed }) => {
-                let owners = self.active(tx, request.org_id, &app.owner_ids).await?;
-                let admins = tx.active_admin_ids(request.org_id).await?;
-                let assignees = step_assignees(owners, &admins);
+                let assignees = match action_assignees {
+                    Some(known) => known.to_vec(),
+                    None => self.action_assignees(tx, request.org_id, app).await?,
+                };
                 let done = completed.then_some(decided_by);
                 self.open_task(
                     tx,
@@ -380,6 +392,111 @@ impl Service {
             .await?;
         }
         Ok(request)
+    }
+
+    /// Who carries out an action: the app's active owners, else the administrators.
+    async fn action_assignees(
+        &self,
+        tx: &mut dyn Tx,
+        org_id: Uuid,
+        app: &WorkApp,
+    ) -> Result<Vec<Uuid>, ServiceError> {
+        let owners = self.active(tx, org_id, &app.owner_ids).await?;
+        let admins = tx.active_admin_ids(org_id).await?;
+        Ok(step_assignees(owners, &admins))
+    }
+
+    /// What every group-join grant of one default app shares, computed once per app: the app,
+    /// the level, the resolved policy and the action's assignees. `None` when the app can no
+    /// longer be granted (archived, or it gained levels and the default names none).
+    pub(crate) async fn plan_group_grant(
+        &self,
+        tx: &mut dyn Tx,
+        org_id: Uuid,
+        work_app_id: Uuid,
+        level_id: Option<Uuid>,
+    ) -> Result<Option<GrantPlan>, ServiceError> {
+        let Some(app) = tx.get_work_app(org_id, work_app_id).await? else { return Ok(None) };
+        if app.status == WorkAppStatus::Archived {
+            return Ok(None);
+        }
+        let has_levels = !tx
+            .list_permission_levels(org_id, app.id, PageRequest { after: None, limit: 1 })
+            .await?
+            .items
+            .is_empty();
+        if has_levels != level_id.is_some() {
+            tracing::warn!(work_app_id = %app.id, "default work app skipped: its level no longer fits the app");
+            return Ok(None);
+        }
+        let default = self.default_policy(tx, org_id, RequestType::GrantAccess).await?;
+        let (level_policy, app_policy) =
+            tx.assigned_policies(org_id, app.id, level_id, RequestType::GrantAccess).await?;
+        let policy_id = resolve_policy(level_policy, app_policy, default.id);
+        let policy = if policy_id == default.id {
+            default
+        } else {
+            tx.get_policy(org_id, policy_id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("policy", policy_id))?
+        };
+        let action_assignees = self.action_assignees(tx, org_id, &app).await?;
+        Ok(Some(GrantPlan { app, level_id, policy, action_assignees }))
+    }
+
+    /// Opens one group-join grant from a plan; the caller has checked the member and that the
+    /// member neither holds the app nor has an open request for it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn open_planned_grant(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        plan: &GrantPlan,
+        member: Uuid,
+        created_by: Option<Uuid>,
+        origin: Origin,
+        justification: &str,
+    ) -> Result<Request, ServiceError> {
+        let now = self.clock.now();
+        let step_count =
+            if origin.implicitly_approved { 0 } else { plan.policy.steps.len() as i32 };
+        let request = Request {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            request_type: RequestType::GrantAccess,
+            work_app_id: plan.app.id,
+            target_user_id: Some(member),
+            permission_level_id: plan.level_id,
+            created_by_user_id: created_by,
+            justification: justification.to_string(),
+            expires_at: None,
+            status: RequestStatus::Pending,
+            policy_id: plan.policy.id,
+            policy_version: plan.policy.version,
+            step_count,
+            cancelled_by_user_id: None,
+            source_group_id: origin.group_id,
+            created_at: now,
+            updated_at: now,
+        };
+        match tx.insert_request(&request).await {
+            Err(StoreError::Conflict(_)) => return Err(open_request_exists()),
+            other => other?,
+        }
+        let change =
+            Change::new("request.created", "request", request.id).after(request_snapshot(&request));
+        self.audit(tx, ctx, change).await?;
+        let transition = start_request(step_count, plan.app.provisioning_mode);
+        self.apply_transition(
+            tx,
+            ctx,
+            request,
+            &plan.app,
+            transition,
+            None,
+            Some(&plan.action_assignees),
+        )
+        .await
     }
 
     async fn active(
@@ -633,8 +750,9 @@ impl Service {
         let change = Change::new(action, "task", task_id)
             .after(serde_json::json!({ "decidedByUserId": decided_by, "comment": comment }));
         self.audit(&mut *tx, ctx, change).await?;
-        let request =
-            self.apply_transition(&mut *tx, ctx, request, &app, transition, decided_by).await?;
+        let request = self
+            .apply_transition(&mut *tx, ctx, request, &app, transition, decided_by, None)
+            .await?;
         let task = tx
             .get_task(org_id, task_id)
             .await?
@@ -686,7 +804,8 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("work app", request.work_app_id))?;
         request.cancelled_by_user_id = by;
-        let request = self.apply_transition(&mut *tx, ctx, request, &app, transition, None).await?;
+        let request =
+            self.apply_transition(&mut *tx, ctx, request, &app, transition, None, None).await?;
         let tasks = tx.request_tasks(org_id, request_id).await?;
         tx.commit().await?;
         Ok(RequestDetails { request, tasks })

@@ -68,7 +68,8 @@ async fn groups_are_created_read_renamed_and_deleted() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     // Case-insensitive paths reach the right route even where segment names repeat
     // (`/users` at the top, `/Users` under a group).
-    let (status, body) = send(srv.api(&org, Method::GET, &format!("/API/v1/usersgroups/{id}/USERS"))).await;
+    let (status, body) =
+        send(srv.api(&org, Method::GET, &format!("/API/v1/usersgroups/{id}/USERS"))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["links"]["self"], format!("{GROUPS}/{id}/Users"));
 
