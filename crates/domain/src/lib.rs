@@ -15,6 +15,7 @@ pub mod page;
 pub mod user;
 pub mod validate;
 pub mod workapp;
+pub mod workspace;
 
 pub use audit::{ActorRef, AuditEvent};
 pub use clock::{Clock, SystemClock};
@@ -32,3 +33,4 @@ pub use user::{User, UserStatus};
 pub use workapp::{
     Access, AccessDetail, AccessSource, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
 };
+pub use workspace::{Workspace, WorkspaceMember, WorkspaceRole};

@@ -62,11 +62,59 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Manage users' personal bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a bearer token to a user (shown once).
+    Create {
+        /// The user's e-mail address.
+        #[arg(long)]
+        user_email: String,
+        /// The organization, when the address exists in several.
+        #[arg(long)]
+        org_id: Option<uuid::Uuid>,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Lifetime such as `30d`, `12h`, `90m` or `3600s`; no expiry when absent.
+        #[arg(long, value_parser = parse_lifetime)]
+        expires_in: Option<chrono::Duration>,
+        /// Print one JSON object: tokenId, userId, organizationId, token, expiresAt.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// Parses `30d`, `12h`, `90m`, `3600s` (a positive number and a unit).
+fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| format!("'{text}' is not a lifetime like 30d"))?;
+    if n <= 0 {
+        return Err("the lifetime must be positive".into());
+    }
+    let duration = match unit {
+        "d" => chrono::Duration::try_days(n),
+        "h" => chrono::Duration::try_hours(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "s" | "" => chrono::Duration::try_seconds(n),
+        other => return Err(format!("unknown unit '{other}': use d, h, m or s")),
+    };
+    duration.ok_or_else(|| "the lifetime is too long".into())
 }
 
 fn init_logging(format: LogFormat) {
@@ -97,6 +145,9 @@ async fn main() -> ExitCode {
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
         }
+        Command::Token {
+            command: TokenCommand::Create { user_email, org_id, name, expires_in, json, db },
+        } => create_token(&db, &user_email, org_id, &name, expires_in, json).await,
         Command::Migrate { db } => open_service(&db).await.map(|_| {
             tracing::info!("migrations applied");
         }),
@@ -198,4 +249,58 @@ async fn init(
         println!("Store the secret and the token now: they are shown only once.");
     }
     Ok(())
+}
+
+async fn create_token(
+    db: &DatabaseArgs,
+    email: &str,
+    org_id: Option<uuid::Uuid>,
+    name: &str,
+    expires_in: Option<chrono::Duration>,
+    json: bool,
+) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let expires_at = expires_in.map(|d| chrono::Utc::now() + d);
+    let (user, issued) = service
+        .issue_token_for_email(email, org_id, name, expires_at)
+        .await
+        .map_err(|e| e.to_string())?;
+    if json {
+        let object = serde_json::json!({
+            "tokenId": issued.token.id,
+            "userId": user.id,
+            "organizationId": user.org_id,
+            "token": issued.value,
+            "expiresAt": issued.token.expires_at,
+        });
+        println!("{object}");
+    } else {
+        println!("Token created for {} ({}).", user.name, user.email);
+        println!("  token:      {}", issued.value);
+        match issued.token.expires_at {
+            Some(at) => println!("  expires at: {at}"),
+            None => println!(
+                "  expires:    never (revoke it with DELETE /api/v1/users/{}/Tokens/{})",
+                user.id, issued.token.id
+            ),
+        }
+        println!("Store it now: it is shown only once.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_lifetime;
+
+    #[test]
+    fn lifetimes_parse() {
+        assert_eq!(parse_lifetime("30d"), Ok(chrono::Duration::days(30)));
+        assert_eq!(parse_lifetime("12h"), Ok(chrono::Duration::hours(12)));
+        assert_eq!(parse_lifetime("90m"), Ok(chrono::Duration::minutes(90)));
+        assert_eq!(parse_lifetime("3600"), Ok(chrono::Duration::seconds(3600)));
+        for bad in ["", "d", "0d", "-1d", "5w", "99999999999999999d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
 }

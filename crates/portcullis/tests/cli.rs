@@ -117,3 +117,52 @@ async fn init_works_while_a_server_runs_and_sigterm_stops_it_gracefully() {
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
+
+#[tokio::test]
+async fn token_create_issues_a_working_expiring_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let org = init(&db, "Acme", "ada@acme.example");
+    let out = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "--user-email",
+            "ADA@acme.example",
+            "--expires-in",
+            "30d",
+            "--json",
+        ])
+        .args(["--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(token["userId"], org["ownerUserId"]);
+    assert_eq!(token["organizationId"], org["organizationId"]);
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(token["expiresAt"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!((29..=30).contains(&days), "{days}");
+
+    let (mut child, base) = serve(&db);
+    let response = reqwest::Client::new()
+        .get(format!("{base}/organization/users"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Unknown e-mail and bad lifetimes fail cleanly.
+    for args in [
+        vec!["token", "create", "--user-email", "nobody@acme.example"],
+        vec!["token", "create", "--user-email", "ada@acme.example", "--expires-in", "5w"],
+    ] {
+        let out = Command::new(BIN).args(&args).args(["--database-url", &db]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -140,6 +140,37 @@ impl Service {
     }
 }
 
+impl Service {
+    /// CLI: issues a token to the user with this e-mail (in `org_id`, required when the address
+    /// exists in several organizations).
+    pub async fn issue_token_for_email(
+        &self,
+        email: &str,
+        org_id: Option<Uuid>,
+        name: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(portcullis_domain::User, IssuedToken), ServiceError> {
+        let candidates = {
+            let mut tx = self.store.read().await?;
+            tx.find_users_by_email(email).await?
+        };
+        let matching: Vec<_> =
+            candidates.into_iter().filter(|u| org_id.is_none_or(|o| u.org_id == o)).collect();
+        let user = match matching.as_slice() {
+            [] => return Err(ServiceError::NotFound(format!("no user with e-mail {email}"))),
+            [user] => user.clone(),
+            _ => {
+                return Err(ServiceError::Invalid(format!(
+                    "{email} exists in several organizations; pass --org-id"
+                )))
+            }
+        };
+        let ctx = Ctx::new(crate::Actor { org_id: user.org_id, kind: ActorKind::System }, None);
+        let issued = self.create_user_token(&ctx, user.id, name, expires_at).await?;
+        Ok((user, issued))
+    }
+}
+
 fn require_self_or_admin(ctx: &Ctx, user_id: Uuid) -> Result<(), ServiceError> {
     match ctx.actor.kind {
         ActorKind::User { id, .. } if id == user_id => ctx.actor.require_write(),

@@ -12,6 +12,7 @@ mod requests;
 pub mod secrets;
 mod users;
 mod work_apps;
+pub mod workspaces;
 
 use std::sync::Arc;
 

@@ -14,7 +14,8 @@ use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
     Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, DefaultWorkApp, OrgRole,
     Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestStatus,
-    RequestType, Task, TaskStatus, User, UserToken, UsersGroup, WorkApp,
+    RequestType, Task, TaskStatus, User, UserToken, UsersGroup, WorkApp, Workspace,
+    WorkspaceMember,
 };
 
 /// The groups that list an app as default or hidden.
@@ -90,6 +91,8 @@ pub trait Tx: Send {
         org_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<User>, StoreError>;
+    /// Users with this e-mail (case-insensitive) in any organization; for CLI tooling only.
+    async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError>;
     /// The manager chain above `user_id` (its manager, that one's manager, …), at most `max` long.
     async fn manager_chain(
         &mut self,
@@ -293,6 +296,51 @@ pub trait Tx: Send {
         app_ids: &[Uuid],
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
+
+    // Workspaces
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// Saves name, updated_at and deleted_at (soft delete).
+    async fn update_workspace(&mut self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// A live (not deleted) workspace.
+    async fn get_workspace(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Workspace>, StoreError>;
+    /// Live workspaces; only those `member_id` belongs to, if given.
+    async fn list_workspaces(
+        &mut self,
+        org_id: Uuid,
+        member_id: Option<Uuid>,
+    ) -> Result<Vec<Workspace>, StoreError>;
+    async fn get_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<WorkspaceMember>, StoreError>;
+    async fn list_workspace_members(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+    ) -> Result<Vec<WorkspaceMember>, StoreError>;
+    /// Adds the member, or updates the role of an existing one.
+    async fn upsert_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        member: &WorkspaceMember,
+    ) -> Result<(), StoreError>;
+    async fn delete_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError>;
+    async fn count_workspace_admins(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+    ) -> Result<i64, StoreError>;
 
     // Groups (as far as policies need them)
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError>;

@@ -12,3 +12,4 @@ mod openapi;
 mod ops;
 mod users;
 mod work_apps;
+mod workspaces;

@@ -67,6 +67,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/organization/users/{userId}"),
     ("delete", "/organization/users/{userId}"),
     ("post", "/organization/users/{userId}/activate"),
+    ("get", "/workspace"),
+    ("post", "/workspace"),
+    ("get", "/workspace/{id}"),
+    ("put", "/workspace/{id}"),
+    ("delete", "/workspace/{id}"),
+    ("get", "/workspace/{id}/users"),
+    ("post", "/workspace/{id}/users"),
+    ("put", "/workspace/{id}/users/{userId}"),
+    ("delete", "/workspace/{id}/users/{userId}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -112,6 +121,7 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{requestId}", &uuid::Uuid::now_v7().to_string())
             .replace("{taskId}", &uuid::Uuid::now_v7().to_string())
             .replace("{usersGroupId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

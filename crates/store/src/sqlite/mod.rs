@@ -10,6 +10,7 @@ mod policies;
 mod requests;
 mod users;
 mod work_apps;
+mod workspaces;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -27,7 +28,7 @@ use portcullis_domain::workapp::{GrantEntry, GrantFacts};
 use portcullis_domain::{
     Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, DefaultWorkApp, OrgRole,
     Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType,
-    Task, TaskStatus, User, UserToken, UsersGroup, WorkApp,
+    Task, TaskStatus, User, UserToken, UsersGroup, WorkApp, Workspace, WorkspaceMember,
 };
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::pool::PoolConnection;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "work apps", include_str!("migrations/0002_work_apps.sql")),
     (3, "governance", include_str!("migrations/0003_governance.sql")),
     (4, "groups", include_str!("migrations/0004_groups.sql")),
+    (5, "workspaces", include_str!("migrations/0005_workspaces.sql")),
 ];
 
 #[derive(Debug)]
@@ -205,6 +207,9 @@ impl Tx for SqliteTx {
         page: PageRequest,
     ) -> Result<Page<User>, StoreError> {
         users::list(self.conn(), org_id, page).await
+    }
+    async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError> {
+        users::find_by_email(self.conn(), email).await
     }
     async fn manager_chain(
         &mut self,
@@ -468,6 +473,64 @@ impl Tx for SqliteTx {
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         groups::covered_pairs(self.conn(), org_id, user_ids, app_ids, now).await
+    }
+
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> Result<(), StoreError> {
+        workspaces::insert(self.conn(), workspace).await
+    }
+    async fn update_workspace(&mut self, workspace: &Workspace) -> Result<(), StoreError> {
+        workspaces::update(self.conn(), workspace).await
+    }
+    async fn get_workspace(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Workspace>, StoreError> {
+        workspaces::get(self.conn(), org_id, id).await
+    }
+    async fn list_workspaces(
+        &mut self,
+        org_id: Uuid,
+        member_id: Option<Uuid>,
+    ) -> Result<Vec<Workspace>, StoreError> {
+        workspaces::list(self.conn(), org_id, member_id).await
+    }
+    async fn get_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<WorkspaceMember>, StoreError> {
+        workspaces::get_member(self.conn(), org_id, workspace_id, user_id).await
+    }
+    async fn list_workspace_members(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+    ) -> Result<Vec<WorkspaceMember>, StoreError> {
+        workspaces::list_members(self.conn(), org_id, workspace_id).await
+    }
+    async fn upsert_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        member: &WorkspaceMember,
+    ) -> Result<(), StoreError> {
+        workspaces::upsert_member(self.conn(), org_id, member).await
+    }
+    async fn delete_workspace_member(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        workspaces::delete_member(self.conn(), org_id, workspace_id, user_id).await
+    }
+    async fn count_workspace_admins(
+        &mut self,
+        org_id: Uuid,
+        workspace_id: Uuid,
+    ) -> Result<i64, StoreError> {
+        workspaces::count_admins(self.conn(), org_id, workspace_id).await
     }
 
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError> {

@@ -179,3 +179,16 @@ pub async fn get_many(
     .map(from_row)
     .collect()
 }
+
+pub async fn find_by_email(
+    conn: &mut SqliteConnection,
+    email: &str,
+) -> Result<Vec<User>, StoreError> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email_key = ? ORDER BY id"))
+        .bind(email_key(email))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
