@@ -37,8 +37,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
-            ServiceError::Internal(inner) => {
-                tracing::error!(error = %inner, "internal error");
+            ServiceError::Internal(_) | ServiceError::Crypto(_) => {
+                tracing::error!(error = %err, "internal error");
                 return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.");
             }
         };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use portcullis_api::{AppState, Metrics};
 use portcullis_domain::SystemClock;
-use portcullis_service::{InitOutput, Service};
+use portcullis_service::{InitOutput, SecretBox, Service};
 use portcullis_store::sqlite::SqliteStore;
 
 pub struct Server {
@@ -20,7 +20,11 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("bench.db");
         let store = Arc::new(SqliteStore::open(path.to_str().expect("path")).await.expect("store"));
-        let service = Service::new(store.clone(), Arc::new(SystemClock));
+        let service = Service::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
+        );
         let app = portcullis_api::app(AppState {
             service: service.clone(),
             metrics: Arc::new(Metrics::new()),

@@ -14,6 +14,7 @@ pub mod org;
 pub mod page;
 pub mod user;
 pub mod validate;
+pub mod webhook;
 pub mod workapp;
 pub mod workspace;
 
@@ -30,6 +31,7 @@ pub use ids::new_id;
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};
+pub use webhook::{Delivery, DeliveryAttempt, DeliveryStatus, WebhookEvent, WebhookSubscription};
 pub use workapp::{
     Access, AccessDetail, AccessSource, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
 };

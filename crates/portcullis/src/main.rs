@@ -6,7 +6,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, Metrics};
 use portcullis_domain::SystemClock;
-use portcullis_service::Service;
+use portcullis_service::{SecretBox, Service};
+use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
 
 /// Default database: a SQLite file next to where the server is started.
@@ -33,6 +34,45 @@ struct DatabaseArgs {
     /// Database URL: a SQLite file (`sqlite://path` or a path) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// Base64 of 32 bytes: the key that encrypts stored secrets (webhook secrets, signing keys).
+    /// Default for SQLite: `master.key` beside the database file, created on first use.
+    #[arg(long, env = "PORTCULLIS_MASTER_KEY", hide_env_values = true)]
+    master_key: Option<String>,
+}
+
+/// The master key: given, or read from (or created in) `master.key` beside a SQLite database.
+fn master_key(db: &DatabaseArgs) -> Result<SecretBox, String> {
+    if let Some(key) = &db.master_key {
+        return SecretBox::from_base64(key);
+    }
+    if db.database_url.starts_with("postgres") {
+        return Err("PORTCULLIS_MASTER_KEY (or --master-key) is required with PostgreSQL: every server must share it".into());
+    }
+    let path = portcullis_store::sqlite::database_path(&db.database_url)
+        .parent()
+        .map(|dir| dir.join("master.key"))
+        .unwrap_or_else(|| "master.key".into());
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return SecretBox::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let key = SecretBox::generate_key_base64();
+    write_private_file(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "created a new master key; back it up with the database");
+    SecretBox::from_base64(&key)
+}
+
+/// Creates a file only its owner can read (the key must not be world-readable).
+fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[derive(Subcommand)]
@@ -42,6 +82,12 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Delays between webhook delivery attempts after the first, e.g. `5s,5m,30m,2h,5h,10h,10h`.
+        #[arg(long, env = "PORTCULLIS_WEBHOOK_RETRY_SCHEDULE", value_parser = parse_schedule)]
+        webhook_retry_schedule: Option<Schedule>,
+        /// Do not run the webhook delivery worker in this process.
+        #[arg(long, env = "PORTCULLIS_NO_WEBHOOK_WORKER")]
+        no_webhook_worker: bool,
         /// Seconds between sweeps that remove expired accesses.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -98,6 +144,15 @@ enum TokenCommand {
     },
 }
 
+/// A retry schedule given on the command line.
+#[derive(Clone, Debug)]
+struct Schedule(Vec<chrono::Duration>);
+
+fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    let delays = text.split(',').map(parse_lifetime).collect::<Result<Vec<_>, _>>()?;
+    Ok(Schedule(delays))
+}
+
 /// Parses `30d`, `12h`, `90m`, `3600s` (a positive number and a unit).
 fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
@@ -128,10 +183,11 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn open_service(db: &DatabaseArgs) -> Result<Service, String> {
+    let secrets = master_key(db)?;
     let store = portcullis_store::connect(&db.database_url)
         .await
         .map_err(|e| format!("cannot open database: {e}"))?;
-    Ok(Service::new(store, Arc::new(SystemClock)))
+    Ok(Service::new(store, Arc::new(SystemClock), secrets))
 }
 
 #[tokio::main]
@@ -139,8 +195,21 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Serve { listen, expiry_sweep_seconds, db } => {
-            serve(listen, expiry_sweep_seconds, &db).await
+        Command::Serve {
+            listen,
+            expiry_sweep_seconds,
+            db,
+            webhook_retry_schedule,
+            no_webhook_worker,
+        } => {
+            let worker = (!no_webhook_worker).then(|| {
+                let mut config = WorkerConfig::default();
+                if let Some(Schedule(schedule)) = webhook_retry_schedule {
+                    config.retry_schedule = schedule;
+                }
+                config
+            });
+            serve(listen, expiry_sweep_seconds, worker, &db).await
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -161,9 +230,21 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(listen: SocketAddr, sweep_seconds: u64, db: &DatabaseArgs) -> Result<(), String> {
+async fn serve(
+    listen: SocketAddr,
+    sweep_seconds: u64,
+    worker: Option<WorkerConfig>,
+    db: &DatabaseArgs,
+) -> Result<(), String> {
     let service = open_service(db).await?;
     tokio::spawn(sweep_expired_accesses(service.clone(), sweep_seconds.max(1)));
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(config) = worker {
+        let worker = Worker::new(service.clone(), config)?;
+        tokio::spawn(worker.run(async {
+            let _ = worker_stopped.await;
+        }));
+    }
     let state = AppState { service, metrics: Arc::new(Metrics::new()) };
     let app = portcullis_api::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -175,6 +256,7 @@ async fn serve(listen: SocketAddr, sweep_seconds: u64, db: &DatabaseArgs) -> Res
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    let _ = stop_worker.send(());
     tracing::info!("portcullis stopped");
     Ok(())
 }

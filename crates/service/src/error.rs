@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// Conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// A stored secret could not be sealed or opened (500; usually a wrong master key).
+    #[error("crypto: {0}")]
+    Crypto(String),
     /// A failure of ours (500). The message is logged, not shown.
     #[error("internal error: {0}")]
     Internal(#[from] StoreError),

@@ -4,6 +4,7 @@
 mod auth;
 mod context;
 mod credentials;
+mod crypto;
 mod error;
 mod groups;
 mod organizations;
@@ -11,6 +12,7 @@ mod policies;
 mod requests;
 pub mod secrets;
 mod users;
+mod webhooks;
 mod work_apps;
 pub mod workspaces;
 
@@ -21,13 +23,16 @@ use portcullis_store::{Store, Tx};
 
 pub use context::{Actor, ActorKind, Ctx};
 pub use credentials::{IssuedCredential, IssuedToken};
+pub use crypto::SecretBox;
 pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
+pub use portcullis_store::AuditFilter;
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};
+pub use webhooks::{AttemptOutcome, CreatedSubscription, SendJob};
 pub use work_apps::{
     GrantOutcome, NewPermissionLevel, NewWorkApp, WorkAppDetails, WorkAppPatch, DEFAULT_CATEGORY,
 };
@@ -37,11 +42,16 @@ pub use work_apps::{
 pub struct Service {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    secrets: SecretBox,
 }
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: SecretBox) -> Self {
+        Self { store, clock, secrets }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -53,8 +63,20 @@ impl Service {
         Ok(self.store.ping().await?)
     }
 
-    /// Appends an audit row inside the caller's transaction (so no change lands without its row).
+    /// Appends an audit row inside the caller's transaction (so no change lands without its row),
+    /// and, when the action is a webhook event type, the event into the outbox: the transactional
+    /// outbox of spec §2 — no change without its events, no event without its change.
     async fn audit(&self, tx: &mut dyn Tx, ctx: &Ctx, change: Change) -> Result<(), ServiceError> {
+        if portcullis_domain::webhook::is_event_type(change.action) {
+            let event = portcullis_domain::WebhookEvent {
+                id: portcullis_domain::new_id(),
+                org_id: ctx.actor.org_id,
+                event_type: change.action.to_string(),
+                occurred_at: self.clock.now(),
+                data: change.event_data().to_string(),
+            };
+            tx.insert_webhook_event(&event, false).await?;
+        }
         let event = AuditEvent {
             id: portcullis_domain::new_id(),
             org_id: ctx.actor.org_id,
@@ -72,18 +94,57 @@ impl Service {
     }
 }
 
-/// What an audit row records about one change.
+/// What an audit row (and its webhook event, if any) records about one change.
 struct Change {
     action: &'static str,
     target_type: &'static str,
     target_id: Option<uuid::Uuid>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
+    /// The webhook event's `data`, when it is not derived from the snapshots.
+    event: Option<serde_json::Value>,
 }
 
 impl Change {
     fn new(action: &'static str, target_type: &'static str, target_id: uuid::Uuid) -> Self {
-        Self { action, target_type, target_id: Some(target_id), before: None, after: None }
+        Self {
+            action,
+            target_type,
+            target_id: Some(target_id),
+            before: None,
+            after: None,
+            event: None,
+        }
+    }
+
+    fn event(mut self, data: serde_json::Value) -> Self {
+        self.event = Some(data);
+        self
+    }
+
+    /// The event's `data`: given explicitly, or the after (else before) snapshot with the target's
+    /// id under `<targetType>Id` (e.g. `workAppId`, `requestId`).
+    fn event_data(&self) -> serde_json::Value {
+        if let Some(data) = &self.event {
+            return data.clone();
+        }
+        let mut data = match self.after.as_ref().or(self.before.as_ref()) {
+            Some(serde_json::Value::Object(map)) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        if let Some(id) = self.target_id {
+            let key = match self.target_type {
+                "work_app" => "workAppId",
+                "request" => "requestId",
+                "task" => "taskId",
+                "users_group" => "usersGroupId",
+                "workspace" => "workspaceId",
+                "user" => "userId",
+                _ => "targetId",
+            };
+            data.entry(key).or_insert_with(|| serde_json::json!(id));
+        }
+        serde_json::Value::Object(data)
     }
     fn before(mut self, snapshot: serde_json::Value) -> Self {
         self.before = Some(snapshot);

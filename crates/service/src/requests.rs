@@ -499,6 +499,57 @@ impl Service {
         .await
     }
 
+    /// The Cakewalk `action_task.actionable` payload: the task, who must act, and the request.
+    async fn actionable_payload(
+        &self,
+        tx: &mut dyn Tx,
+        request: &Request,
+        task: &Task,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let org_id = request.org_id;
+        let reviewers: Vec<Uuid> = tx
+            .request_tasks(org_id, request.id)
+            .await?
+            .iter()
+            .filter(|t| t.kind == TaskKind::Review && t.status == TaskStatus::Approved)
+            .filter_map(|t| t.decided_by_user_id)
+            .collect();
+        let mut ids = task.assignee_ids.clone();
+        ids.extend(reviewers.iter().copied());
+        ids.extend(request.created_by_user_id);
+        ids.extend(request.target_user_id);
+        let users = tx.get_users(org_id, &ids).await?;
+        let user_ref = |id: Uuid| {
+            users
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| serde_json::json!({ "id": u.id, "email": u.email, "fullName": u.name }))
+        };
+        let app = tx.get_work_app(org_id, request.work_app_id).await?;
+        let level = match request.permission_level_id {
+            Some(id) => tx.get_permission_level(org_id, id).await?,
+            None => None,
+        };
+        let group = match request.source_group_id {
+            Some(id) => tx.get_group(org_id, id).await?,
+            None => None,
+        };
+        Ok(serde_json::json!({
+            "taskId": task.id,
+            "assignedTo": task.assignee_ids.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
+            "requestMetadata": {
+                "requestId": request.id,
+                "reviewedBy": reviewers.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
+                "requestType": request.request_type.name(),
+                "requestedBy": request.created_by_user_id.and_then(user_ref),
+                "targetWorkApp": app.map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
+                "permissionLevel": level.map(|l| serde_json::json!({ "id": l.id, "name": l.name })),
+                "targetUser": request.target_user_id.and_then(user_ref),
+                "triggeredByUsersGroup": group.map(|g| serde_json::json!({ "id": g.id, "name": g.name })),
+            }
+        }))
+    }
+
     async fn active(
         &self,
         tx: &mut dyn Tx,
@@ -590,7 +641,9 @@ impl Service {
         }));
         self.audit(tx, ctx, change).await?;
         if kind == TaskKind::Action && done.is_none() {
-            self.audit(tx, ctx, Change::new("action_task.actionable", "task", task.id)).await?;
+            let data = self.actionable_payload(tx, request, &task).await?;
+            let change = Change::new("action_task.actionable", "task", task.id).event(data);
+            self.audit(tx, ctx, change).await?;
         }
         Ok(task)
     }

@@ -350,13 +350,43 @@ impl Service {
         let facts = tx.grant_facts(ctx.org_id(), entries).await?;
         let rows = plan_bulk_grant(entries, &facts, now).map_err(grant_error)?;
         let previous = tx.upsert_accesses(ctx.org_id(), &rows, AccessSource::Direct, now).await?;
-        let updated = previous.iter().filter(|a| a.is_live_at(now)).count();
+        let live_before: std::collections::HashMap<(Uuid, Uuid), Option<Uuid>> = previous
+            .iter()
+            .filter(|a| a.is_live_at(now))
+            .map(|a| ((a.user_id, a.work_app_id), a.permission_level_id))
+            .collect();
+        let updated = live_before.len();
+        // One webhook event per access, written set-based in the same transaction.
+        let events: Vec<portcullis_domain::WebhookEvent> = rows
+            .iter()
+            .map(|row| {
+                let before = live_before.get(&(row.user_id, row.work_app_id));
+                let event_type = if before.is_some() { "access.changed" } else { "access.granted" };
+                portcullis_domain::WebhookEvent {
+                    id: new_id(),
+                    org_id: ctx.org_id(),
+                    event_type: event_type.into(),
+                    occurred_at: now,
+                    data: serde_json::json!({
+                        "workAppId": row.work_app_id,
+                        "userId": row.user_id,
+                        "permissionLevelId": row.permission_level_id,
+                        "previousPermissionLevelId": before.copied().flatten(),
+                        "expiresAt": row.expires_at,
+                        "source": AccessSource::Direct.name(),
+                    })
+                    .to_string(),
+                }
+            })
+            .collect();
+        tx.insert_webhook_events(&events).await?;
         let outcome = GrantOutcome { created: rows.len() - updated, updated };
         let change = Change {
             action: "access.bulk_granted",
             target_type: "access",
             target_id: None,
             before: None,
+            event: None,
             after: Some(serde_json::json!({
                 "entries": rows.len(),
                 "created": outcome.created,

@@ -17,12 +17,37 @@ use portcullis_domain::{
     RequestType, Task, TaskStatus, User, UserToken, UsersGroup, WorkApp, Workspace,
     WorkspaceMember,
 };
+use portcullis_domain::{
+    Delivery, DeliveryAttempt, DeliveryStatus, WebhookEvent, WebhookSubscription,
+};
 
 /// The groups that list an app as default or hidden.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppGroups {
     pub default_for: Vec<Uuid>,
     pub hidden_from: Vec<Uuid>,
+}
+
+/// Filters of the audit-log listing (all optional, combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The credential or user that acted.
+    pub actor_id: Option<Uuid>,
+    /// The changed object.
+    pub target_id: Option<Uuid>,
+    /// An action (`user.created`) or a prefix of actions (`user`).
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A leased delivery with what sending it needs.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    pub delivery: Delivery,
+    pub event: WebhookEvent,
+    pub target_url: String,
+    pub secret_ciphertext: Vec<u8>,
+    pub subscription_failing_since: Option<DateTime<Utc>>,
 }
 
 /// Filters of the request listing (all optional, combined with AND).
@@ -448,6 +473,87 @@ pub trait Tx: Send {
         request_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    // Webhooks
+    /// Writes an event into the outbox; `dispatched` for events whose deliveries the caller
+    /// creates itself (the `test` event).
+    async fn insert_webhook_event(
+        &mut self,
+        event: &WebhookEvent,
+        dispatched: bool,
+    ) -> Result<(), StoreError>;
+    /// Writes many events into the outbox in one statement (bulk operations).
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError>;
+    async fn insert_subscription(&mut self, sub: &WebhookSubscription) -> Result<(), StoreError>;
+    async fn list_subscriptions(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<WebhookSubscription>, StoreError>;
+    async fn get_subscription(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebhookSubscription>, StoreError>;
+    async fn delete_subscription(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn set_subscription_health(
+        &mut self,
+        id: Uuid,
+        enabled: bool,
+        failing_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Fans up to `limit` undispatched events out into deliveries; returns how many events.
+    async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// Leases due deliveries of enabled subscriptions (one worker at a time per delivery).
+    async fn lease_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>, StoreError>;
+    /// Records an attempt and the delivery's new state; releases the lease.
+    async fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    async fn list_deliveries(
+        &mut self,
+        org_id: Uuid,
+        subscription_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<(Delivery, Vec<DeliveryAttempt>)>, StoreError>;
+    async fn retry_delivery(
+        &mut self,
+        org_id: Uuid,
+        subscription_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The organization's RSA key: (encrypted private key, public key PEM).
+    async fn get_signing_key(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+    async fn insert_signing_key(
+        &mut self,
+        org_id: Uuid,
+        private_key_ciphertext: &[u8],
+        public_key_pem: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn list_audit_events(
+        &mut self,
+        org_id: Uuid,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError>;
 
     // Audit log (append-only: there is deliberately no update or delete)
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;

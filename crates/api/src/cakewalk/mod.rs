@@ -6,6 +6,7 @@ mod groups;
 mod policies;
 mod requests;
 mod users;
+mod webhooks;
 mod work_apps;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(policies::routes())
         .merge(requests::routes())
         .merge(groups::routes())
+        .merge(webhooks::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use portcullis_api::{AppState, Metrics};
 use portcullis_domain::SystemClock;
-use portcullis_service::Service;
+use portcullis_service::{SecretBox, Service};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -35,7 +35,11 @@ impl TestServer {
         let store = portcullis_store::connect(db_path.to_str().expect("utf-8 path"))
             .await
             .expect("open store");
-        let service = Service::new(store, Arc::new(SystemClock));
+        let service = Service::new(
+            store,
+            Arc::new(SystemClock),
+            SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
+        );
         let app = portcullis_api::app(AppState {
             service: service.clone(),
             metrics: Arc::new(Metrics::new()),

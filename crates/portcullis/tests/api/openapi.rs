@@ -67,6 +67,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/organization/users/{userId}"),
     ("delete", "/organization/users/{userId}"),
     ("post", "/organization/users/{userId}/activate"),
+    ("get", "/api/v1/Webhooks"),
+    ("post", "/api/v1/Webhooks"),
+    ("delete", "/api/v1/Webhooks/{webhookId}"),
+    ("post", "/api/v1/Webhooks/{webhookId}/Test"),
+    ("get", "/api/v1/Webhooks/{webhookId}/Deliveries"),
+    ("post", "/api/v1/Webhooks/{webhookId}/Deliveries/{deliveryId}/Retry"),
+    ("get", "/api/Keys"),
+    ("get", "/api/v1/AuditLog"),
     ("get", "/workspace"),
     ("post", "/workspace"),
     ("get", "/workspace/{id}"),
@@ -122,6 +130,8 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{taskId}", &uuid::Uuid::now_v7().to_string())
             .replace("{usersGroupId}", &uuid::Uuid::now_v7().to_string())
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{webhookId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{deliveryId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

@@ -9,6 +9,7 @@ mod organizations;
 mod policies;
 mod requests;
 mod users;
+mod webhooks;
 mod work_apps;
 mod workspaces;
 
@@ -37,7 +38,12 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use crate::{AppGroups, RequestFilter, Store, StoreError, TaskFilter, Tx};
+use crate::{
+    AppGroups, AuditFilter, DeliveryJob, RequestFilter, Store, StoreError, TaskFilter, Tx,
+};
+use portcullis_domain::{
+    Delivery, DeliveryAttempt, DeliveryStatus, WebhookEvent, WebhookSubscription,
+};
 
 /// The migrations of this backend, embedded in the binary and applied at start.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -46,6 +52,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "governance", include_str!("migrations/0003_governance.sql")),
     (4, "groups", include_str!("migrations/0004_groups.sql")),
     (5, "workspaces", include_str!("migrations/0005_workspaces.sql")),
+    (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
 ];
 
 #[derive(Debug)]
@@ -87,6 +94,10 @@ pub struct SqliteStore {
 }
 
 /// Turns `sqlite://path`, `sqlite:path` or a bare path into a file path.
+pub fn database_path(database_url: &str) -> PathBuf {
+    file_path(database_url)
+}
+
 fn file_path(database_url: &str) -> PathBuf {
     let rest = database_url
         .strip_prefix("sqlite://")
@@ -676,6 +687,118 @@ impl Tx for SqliteTx {
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         requests::cancel_open_tasks(self.conn(), org_id, request_id, at).await
+    }
+
+    async fn insert_webhook_event(
+        &mut self,
+        event: &WebhookEvent,
+        dispatched: bool,
+    ) -> Result<(), StoreError> {
+        webhooks::insert_event(self.conn(), event, dispatched).await
+    }
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
+        webhooks::insert_events(self.conn(), events).await
+    }
+    async fn insert_subscription(&mut self, sub: &WebhookSubscription) -> Result<(), StoreError> {
+        webhooks::insert_subscription(self.conn(), sub).await
+    }
+    async fn list_subscriptions(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<WebhookSubscription>, StoreError> {
+        webhooks::list_subscriptions(self.conn(), org_id).await
+    }
+    async fn get_subscription(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<WebhookSubscription>, StoreError> {
+        webhooks::get_subscription(self.conn(), org_id, id).await
+    }
+    async fn delete_subscription(
+        &mut self,
+        org_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        webhooks::delete_subscription(self.conn(), org_id, id, at).await
+    }
+    async fn set_subscription_health(
+        &mut self,
+        id: Uuid,
+        enabled: bool,
+        failing_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        webhooks::set_subscription_health(self.conn(), id, enabled, failing_since).await
+    }
+    async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        webhooks::dispatch_events(self.conn(), now, limit).await
+    }
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> Result<(), StoreError> {
+        webhooks::insert_delivery(self.conn(), delivery).await
+    }
+    async fn lease_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>, StoreError> {
+        webhooks::lease_deliveries(self.conn(), now, lease_until, limit).await
+    }
+    async fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        webhooks::finish_attempt(self.conn(), attempt, status, next_attempt_at).await
+    }
+    async fn list_deliveries(
+        &mut self,
+        org_id: Uuid,
+        subscription_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<(Delivery, Vec<DeliveryAttempt>)>, StoreError> {
+        webhooks::list_deliveries(self.conn(), org_id, subscription_id, page).await
+    }
+    async fn retry_delivery(
+        &mut self,
+        org_id: Uuid,
+        subscription_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        webhooks::retry_delivery(self.conn(), org_id, subscription_id, delivery_id, now).await
+    }
+    async fn get_signing_key(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        webhooks::get_signing_key(self.conn(), org_id).await
+    }
+    async fn insert_signing_key(
+        &mut self,
+        org_id: Uuid,
+        private_key_ciphertext: &[u8],
+        public_key_pem: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        webhooks::insert_signing_key(
+            self.conn(),
+            org_id,
+            private_key_ciphertext,
+            public_key_pem,
+            at,
+        )
+        .await
+    }
+    async fn list_audit_events(
+        &mut self,
+        org_id: Uuid,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        webhooks::list_audit_events(self.conn(), org_id, filter, page).await
     }
 
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {

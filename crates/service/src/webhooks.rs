@@ -1,0 +1,338 @@
+//! Webhook subscriptions, deliveries, the organizations' signing keys and the audit-log listing.
+//! The delivery worker (crate `portcullis-webhooks`) drives the `*_for_worker` functions.
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use portcullis_domain::webhook::{
+    next_attempt_at, should_disable, validate_events, validate_target_url,
+};
+use portcullis_domain::{
+    new_id, validate, AuditEvent, Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest,
+    WebhookEvent, WebhookSubscription,
+};
+use portcullis_store::{AuditFilter, DeliveryJob};
+use rand::RngCore;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::RsaPrivateKey;
+use uuid::Uuid;
+
+use crate::{Actor, ActorKind, Change, Ctx, Service, ServiceError};
+
+/// A subscription just created: the only time its secret is shown.
+#[derive(Debug, Clone)]
+pub struct CreatedSubscription {
+    pub subscription: WebhookSubscription,
+    /// Standard Webhooks form: `whsec_<base64>`.
+    pub secret: String,
+}
+
+/// A leased delivery, ready to send: the event, where to, and the keys to sign with.
+pub struct SendJob {
+    pub job: DeliveryJob,
+    /// The subscription's HMAC key (the decoded `whsec_` secret).
+    pub hmac_key: Vec<u8>,
+    /// The organization's RSA key for `X-SIGNATURE`.
+    pub signing_key: RsaPrivateKey,
+}
+
+/// What one attempt to send produced.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl AttemptOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|c| (200..300).contains(&c))
+    }
+}
+
+const SECRET_PREFIX: &str = "whsec_";
+
+fn subscription_snapshot(s: &WebhookSubscription) -> serde_json::Value {
+    serde_json::json!({ "targetUrl": s.target_url, "events": s.events, "description": s.description, "enabled": s.enabled })
+}
+
+impl Service {
+    /// The organization's RSA-2048 signing key, generated (outside any transaction, it is slow)
+    /// the first time it is needed.
+    pub async fn signing_key(&self, org_id: Uuid) -> Result<(RsaPrivateKey, String), ServiceError> {
+        let existing = {
+            let mut tx = self.store.read().await?;
+            tx.get_signing_key(org_id).await?
+        };
+        let (sealed, pem) = match existing {
+            Some(found) => found,
+            None => {
+                let key = tokio::task::spawn_blocking(|| {
+                    RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                })
+                .await
+                .map_err(|e| ServiceError::Crypto(e.to_string()))?
+                .map_err(|e| ServiceError::Crypto(e.to_string()))?;
+                let der = key.to_pkcs8_der().map_err(|e| ServiceError::Crypto(e.to_string()))?;
+                let public = key
+                    .to_public_key()
+                    .to_public_key_pem(LineEnding::LF)
+                    .map_err(|e| ServiceError::Crypto(e.to_string()))?;
+                let sealed = self.secrets.seal(der.as_bytes())?;
+                let mut tx = self.store.write().await?;
+                // Another process may have won the race; its key is kept.
+                tx.insert_signing_key(org_id, &sealed, &public, self.clock.now()).await?;
+                let stored = tx.get_signing_key(org_id).await?;
+                tx.commit().await?;
+                stored.ok_or_else(|| ServiceError::Crypto("signing key vanished".into()))?
+            }
+        };
+        let der = self.secrets.open(&sealed)?;
+        let key =
+            RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| ServiceError::Crypto(e.to_string()))?;
+        Ok((key, pem))
+    }
+
+    /// `GET /api/Keys`: the public key receivers verify `X-SIGNATURE` with.
+    pub async fn public_key_pem(&self, ctx: &Ctx) -> Result<String, ServiceError> {
+        ctx.actor.require_validated()?;
+        Ok(self.signing_key(ctx.org_id()).await?.1)
+    }
+
+    pub async fn create_subscription(
+        &self,
+        ctx: &Ctx,
+        target_url: &str,
+        events: &[String],
+        description: Option<&str>,
+    ) -> Result<CreatedSubscription, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let target_url = validate_target_url(target_url)?;
+        let events = validate_events(events)?;
+        let description = validate::text("description", description)?;
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        let secret = format!("{SECRET_PREFIX}{}", STANDARD.encode(key));
+        let subscription = WebhookSubscription {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            target_url,
+            events,
+            description,
+            secret_ciphertext: self.secrets.seal(secret.as_bytes())?,
+            enabled: true,
+            failing_since: None,
+            created_at: self.clock.now(),
+            deleted_at: None,
+        };
+        let mut tx = self.store.write().await?;
+        tx.insert_subscription(&subscription).await?;
+        let change = Change::new("webhook.created", "webhook", subscription.id)
+            .after(subscription_snapshot(&subscription));
+        self.audit(&mut *tx, ctx, change).await?;
+        tx.commit().await?;
+        Ok(CreatedSubscription { subscription, secret })
+    }
+
+    pub async fn list_subscriptions(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<WebhookSubscription>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_subscriptions(ctx.org_id()).await?)
+    }
+
+    /// Deletes a subscription; its pending deliveries are no longer sent.
+    pub async fn delete_subscription(&self, ctx: &Ctx, id: Uuid) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        if !tx.delete_subscription(ctx.org_id(), id, self.clock.now()).await? {
+            return Err(ServiceError::not_found("webhook", id));
+        }
+        self.audit(&mut *tx, ctx, Change::new("webhook.deleted", "webhook", id)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues the `test` event (`{"message":"Hello, World!"}`) for this subscription only.
+    pub async fn test_subscription(&self, ctx: &Ctx, id: Uuid) -> Result<Delivery, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let now = self.clock.now();
+        let mut tx = self.store.write().await?;
+        let sub = tx
+            .get_subscription(ctx.org_id(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("webhook", id))?;
+        let event = WebhookEvent {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            event_type: "test".into(),
+            occurred_at: now,
+            data: serde_json::json!({ "message": "Hello, World!" }).to_string(),
+        };
+        tx.insert_webhook_event(&event, true).await?;
+        let delivery = Delivery {
+            id: new_id(),
+            org_id: ctx.org_id(),
+            subscription_id: sub.id,
+            event_id: event.id,
+            event_type: event.event_type.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Some(now),
+            last_status_code: None,
+            last_error: None,
+            created_at: now,
+            delivered_at: None,
+        };
+        tx.insert_delivery(&delivery).await?;
+        self.audit(&mut *tx, ctx, Change::new("webhook.tested", "webhook", id)).await?;
+        tx.commit().await?;
+        Ok(delivery)
+    }
+
+    pub async fn list_deliveries(
+        &self,
+        ctx: &Ctx,
+        subscription_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<(Delivery, Vec<DeliveryAttempt>)>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        tx.get_subscription(ctx.org_id(), subscription_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("webhook", subscription_id))?;
+        Ok(tx.list_deliveries(ctx.org_id(), subscription_id, page).await?)
+    }
+
+    /// Makes a delivery due again now (also a failed one).
+    pub async fn retry_delivery(
+        &self,
+        ctx: &Ctx,
+        subscription_id: Uuid,
+        delivery_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.store.write().await?;
+        tx.get_subscription(ctx.org_id(), subscription_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("webhook", subscription_id))?;
+        if !tx.retry_delivery(ctx.org_id(), subscription_id, delivery_id, self.clock.now()).await? {
+            return Err(ServiceError::not_found("delivery", delivery_id));
+        }
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new("webhook.delivery_retried", "webhook", subscription_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `GET /api/v1/AuditLog`.
+    pub async fn audit_log(
+        &self,
+        ctx: &Ctx,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, ServiceError> {
+        ctx.actor.require_validated()?;
+        if let ActorKind::User { role, .. } = ctx.actor.kind {
+            if !role.is_org_admin() {
+                return Err(ServiceError::Forbidden(
+                    "Only administrators may read the audit log".into(),
+                ));
+            }
+        }
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_audit_events(ctx.org_id(), &filter, page).await?)
+    }
+
+    /// Worker: fans new outbox events out into deliveries. Returns how many events.
+    pub async fn dispatch_events_for_worker(&self, limit: u32) -> Result<u64, ServiceError> {
+        let mut tx = self.store.write().await?;
+        let n = tx.dispatch_events(self.clock.now(), limit).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Worker: leases due deliveries for `lease` and opens their keys.
+    pub async fn lease_deliveries_for_worker(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<SendJob>, ServiceError> {
+        let now = self.clock.now();
+        let jobs = {
+            let mut tx = self.store.write().await?;
+            let jobs = tx.lease_deliveries(now, now + lease, limit).await?;
+            tx.commit().await?;
+            jobs
+        };
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let secret = String::from_utf8(self.secrets.open(&job.secret_ciphertext)?)
+                .map_err(|_| ServiceError::Crypto("webhook secret is not text".into()))?;
+            let hmac_key = STANDARD
+                .decode(secret.trim_start_matches(SECRET_PREFIX))
+                .map_err(|_| ServiceError::Crypto("webhook secret is not base64".into()))?;
+            let (signing_key, _) = self.signing_key(job.delivery.org_id).await?;
+            out.push(SendJob { job, hmac_key, signing_key });
+        }
+        Ok(out)
+    }
+
+    /// Worker: records an attempt; schedules the next one or gives up; tracks the subscription's
+    /// health and disables it after five days of failures (with an audit event).
+    pub async fn record_attempt_for_worker(
+        &self,
+        job: &DeliveryJob,
+        outcome: &AttemptOutcome,
+        schedule: &[Duration],
+        attempted_at: DateTime<Utc>,
+    ) -> Result<DeliveryStatus, ServiceError> {
+        let now = self.clock.now();
+        let attempt_no = job.delivery.attempts + 1;
+        let attempt = DeliveryAttempt {
+            delivery_id: job.delivery.id,
+            attempt: attempt_no,
+            attempted_at,
+            status_code: outcome.status_code.map(i32::from),
+            error: outcome.error.clone(),
+            duration_ms: outcome.duration_ms,
+        };
+        let (status, next) = if outcome.succeeded() {
+            (DeliveryStatus::Delivered, None)
+        } else {
+            match next_attempt_at(schedule, attempt_no as u32, now) {
+                Some(at) => (DeliveryStatus::Pending, Some(at)),
+                None => (DeliveryStatus::Failed, None),
+            }
+        };
+        let mut tx = self.store.write().await?;
+        tx.finish_attempt(&attempt, status, next).await?;
+        let sub_id = job.delivery.subscription_id;
+        if outcome.succeeded() {
+            if job.subscription_failing_since.is_some() {
+                tx.set_subscription_health(sub_id, true, None).await?;
+            }
+        } else {
+            let since = job.subscription_failing_since.unwrap_or(attempted_at);
+            if should_disable(Some(since), now) {
+                tx.set_subscription_health(sub_id, false, Some(since)).await?;
+                let ctx =
+                    Ctx::new(Actor { org_id: job.delivery.org_id, kind: ActorKind::System }, None);
+                let change = Change::new("webhook.disabled", "webhook", sub_id).after(
+                    serde_json::json!({ "failingSince": since, "reason": "failing for 5 days" }),
+                );
+                self.audit(&mut *tx, &ctx, change).await?;
+                tracing::warn!(subscription_id = %sub_id, "webhook disabled after failing for 5 days");
+            } else if job.subscription_failing_since.is_none() {
+                tx.set_subscription_health(sub_id, true, Some(since)).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(status)
+    }
+}

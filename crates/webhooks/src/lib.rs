@@ -1,0 +1,185 @@
+//! The webhook delivery worker.
+//!
+//! Each tick it fans new outbox events out into deliveries, leases the deliveries that are due
+//! (so that with several servers on one database each is sent by one worker at a time), signs and
+//! posts them, and records every attempt. Delivery is at-least-once: a crash after sending but
+//! before recording means the lease expires and the delivery is sent again; receivers deduplicate
+//! on `webhook-id`.
+//!
+//! Headers: `X-SIGNATURE` (base64 RSA PKCS#1 v1.5 / SHA-256 signature of the raw body with the
+//! organization's key, as Cakewalk does) and the Standard Webhooks headers `webhook-id`,
+//! `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use portcullis_domain::webhook::DEFAULT_RETRY_SCHEDULE;
+use portcullis_domain::WebhookEvent;
+use portcullis_service::{AttemptOutcome, SendJob, Service};
+use rsa::pkcs1v15::SigningKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
+
+/// How the worker behaves; the defaults follow spec §4.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Pause between ticks when there was nothing to do.
+    pub poll_interval: Duration,
+    /// Most deliveries leased per tick.
+    pub batch: u32,
+    /// How long a leased delivery is reserved for this worker.
+    pub lease: chrono::Duration,
+    /// A receiver must answer 2xx within this time.
+    pub timeout: Duration,
+    /// Delays between attempts after the first.
+    pub retry_schedule: Vec<chrono::Duration>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(250),
+            batch: 200,
+            lease: chrono::Duration::seconds(60),
+            timeout: Duration::from_secs(15),
+            retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
+        }
+    }
+}
+
+/// The request body: a JSON array of events `{id, eventType, occurredAt, data}`.
+pub fn body_for(event: &WebhookEvent) -> Vec<u8> {
+    let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+    let body = serde_json::json!([{
+        "id": event.id,
+        "eventType": event.event_type,
+        "occurredAt": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    }]);
+    body.to_string().into_bytes()
+}
+
+/// `X-SIGNATURE`: base64 RSASSA-PKCS1-v1_5 with SHA-256 over the raw body.
+pub fn rsa_signature(key: &RsaPrivateKey, body: &[u8]) -> String {
+    let signer = SigningKey::<Sha256>::new(key.clone());
+    STANDARD.encode(signer.sign(body).to_bytes())
+}
+
+/// `webhook-signature`: `v1,` + base64 HMAC-SHA256 of `"{id}.{timestamp}.{body}"`.
+pub fn standard_signature(hmac_key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(hmac_key).expect("HMAC takes keys of any length");
+    mac.update(msg_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// The delivery worker.
+#[derive(Clone)]
+pub struct Worker {
+    service: Service,
+    http: reqwest::Client,
+    config: Arc<WorkerConfig>,
+}
+
+impl Worker {
+    pub fn new(service: Service, config: WorkerConfig) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Portcullis-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        Ok(Self { service, http, config: Arc::new(config) })
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let busy = match self.tick().await {
+                Ok(sent) => sent > 0,
+                Err(err) => {
+                    tracing::warn!(error = %err, "webhook worker tick failed; retrying");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+
+    /// One round: dispatch, lease, send (concurrently), record. Returns how many were sent.
+    pub async fn tick(&self) -> Result<usize, portcullis_service::ServiceError> {
+        self.service.dispatch_events_for_worker(self.config.batch * 5).await?;
+        let jobs =
+            self.service.lease_deliveries_for_worker(self.config.batch, self.config.lease).await?;
+        let count = jobs.len();
+        let mut sends = tokio::task::JoinSet::new();
+        for job in jobs {
+            let worker = self.clone();
+            sends.spawn(async move { worker.send(job).await });
+        }
+        while let Some(result) = sends.join_next().await {
+            match result {
+                Ok(Err(err)) => tracing::warn!(error = %err, "recording a webhook attempt failed"),
+                Err(err) => tracing::warn!(error = %err, "a webhook send task failed"),
+                Ok(Ok(())) => {}
+            }
+        }
+        Ok(count)
+    }
+
+    async fn send(&self, send: SendJob) -> Result<(), portcullis_service::ServiceError> {
+        let job = &send.job;
+        let body = body_for(&job.event);
+        let attempted_at = self.service.clock().now();
+        let timestamp = attempted_at.timestamp();
+        let msg_id = job.event.id.to_string();
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&job.target_url)
+            .header("content-type", "application/json")
+            .header("X-SIGNATURE", rsa_signature(&send.signing_key, &body))
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                standard_signature(&send.hmac_key, &msg_id, timestamp, &body),
+            )
+            .body(body)
+            .send()
+            .await;
+        let outcome = match response {
+            Ok(r) => AttemptOutcome {
+                status_code: Some(r.status().as_u16()),
+                error: (!r.status().is_success())
+                    .then(|| format!("receiver answered {}", r.status())),
+                duration_ms: started.elapsed().as_millis() as i64,
+            },
+            Err(e) => AttemptOutcome {
+                status_code: None,
+                error: Some(if e.is_timeout() { "timed out".to_string() } else { format!("{e}") }),
+                duration_ms: started.elapsed().as_millis() as i64,
+            },
+        };
+        let status = self
+            .service
+            .record_attempt_for_worker(job, &outcome, &self.config.retry_schedule, attempted_at)
+            .await?;
+        tracing::debug!(delivery_id = %job.delivery.id, event_type = %job.event.event_type, status = status.name(), "webhook attempt");
+        Ok(())
+    }
+}
