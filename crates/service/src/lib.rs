@@ -28,7 +28,7 @@ pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
-pub use portcullis_store::AuditFilter;
+pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};

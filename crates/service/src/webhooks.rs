@@ -51,6 +51,9 @@ impl AttemptOutcome {
 
 const SECRET_PREFIX: &str = "whsec_";
 
+/// A subscription's latest outcome in a round: (org, failing since, succeeded, attempted at).
+type SubscriptionOutcome = (Uuid, Option<DateTime<Utc>>, bool, DateTime<Utc>);
+
 fn subscription_snapshot(s: &WebhookSubscription) -> serde_json::Value {
     serde_json::json!({ "targetUrl": s.target_url, "events": s.events, "description": s.description, "enabled": s.enabled })
 }
@@ -270,6 +273,8 @@ impl Service {
             tx.commit().await?;
             jobs
         };
+        let mut keys: std::collections::HashMap<Uuid, RsaPrivateKey> =
+            std::collections::HashMap::new();
         let mut out = Vec::with_capacity(jobs.len());
         for job in jobs {
             let secret = String::from_utf8(self.secrets.open(&job.secret_ciphertext)?)
@@ -277,62 +282,84 @@ impl Service {
             let hmac_key = STANDARD
                 .decode(secret.trim_start_matches(SECRET_PREFIX))
                 .map_err(|_| ServiceError::Crypto("webhook secret is not base64".into()))?;
-            let (signing_key, _) = self.signing_key(job.delivery.org_id).await?;
+            let org_id = job.delivery.org_id;
+            let signing_key = match keys.get(&org_id) {
+                Some(key) => key.clone(),
+                None => {
+                    let (key, _) = self.signing_key(org_id).await?;
+                    keys.insert(org_id, key.clone());
+                    key
+                }
+            };
             out.push(SendJob { job, hmac_key, signing_key });
         }
         Ok(out)
     }
 
-    /// Worker: records an attempt; schedules the next one or gives up; tracks the subscription's
-    /// health and disables it after five days of failures (with an audit event).
-    pub async fn record_attempt_for_worker(
+    /// Worker: records a round of attempts in one transaction: each attempt, the delivery's next
+    /// attempt (or giving up), and each subscription's health from its latest outcome.
+    pub async fn record_attempts_for_worker(
         &self,
-        job: &DeliveryJob,
-        outcome: &AttemptOutcome,
+        results: &[(DeliveryJob, AttemptOutcome, DateTime<Utc>)],
         schedule: &[Duration],
-        attempted_at: DateTime<Utc>,
-    ) -> Result<DeliveryStatus, ServiceError> {
+    ) -> Result<(), ServiceError> {
+        if results.is_empty() {
+            return Ok(());
+        }
         let now = self.clock.now();
-        let attempt_no = job.delivery.attempts + 1;
-        let attempt = DeliveryAttempt {
-            delivery_id: job.delivery.id,
-            attempt: attempt_no,
-            attempted_at,
-            status_code: outcome.status_code.map(i32::from),
-            error: outcome.error.clone(),
-            duration_ms: outcome.duration_ms,
-        };
-        let (status, next) = if outcome.succeeded() {
-            (DeliveryStatus::Delivered, None)
-        } else {
-            match next_attempt_at(schedule, attempt_no as u32, now) {
-                Some(at) => (DeliveryStatus::Pending, Some(at)),
-                None => (DeliveryStatus::Failed, None),
-            }
-        };
         let mut tx = self.store.write().await?;
-        tx.finish_attempt(&attempt, status, next).await?;
-        let sub_id = job.delivery.subscription_id;
-        if outcome.succeeded() {
-            if job.subscription_failing_since.is_some() {
-                tx.set_subscription_health(sub_id, true, None).await?;
+        let mut health: std::collections::HashMap<Uuid, SubscriptionOutcome> =
+            std::collections::HashMap::new();
+        for (job, outcome, attempted_at) in results {
+            let attempt_no = job.delivery.attempts + 1;
+            let attempt = DeliveryAttempt {
+                delivery_id: job.delivery.id,
+                attempt: attempt_no,
+                attempted_at: *attempted_at,
+                status_code: outcome.status_code.map(i32::from),
+                error: outcome.error.clone(),
+                duration_ms: outcome.duration_ms,
+            };
+            let (status, next) = if outcome.succeeded() {
+                (DeliveryStatus::Delivered, None)
+            } else {
+                match next_attempt_at(schedule, attempt_no as u32, now) {
+                    Some(at) => (DeliveryStatus::Pending, Some(at)),
+                    None => (DeliveryStatus::Failed, None),
+                }
+            };
+            tx.finish_attempt(&attempt, status, next).await?;
+            health.insert(
+                job.delivery.subscription_id,
+                (
+                    job.delivery.org_id,
+                    job.subscription_failing_since,
+                    outcome.succeeded(),
+                    *attempted_at,
+                ),
+            );
+        }
+        for (sub_id, (org_id, failing_since, succeeded, attempted_at)) in health {
+            if succeeded {
+                if failing_since.is_some() {
+                    tx.set_subscription_health(sub_id, true, None).await?;
+                }
+                continue;
             }
-        } else {
-            let since = job.subscription_failing_since.unwrap_or(attempted_at);
+            let since = failing_since.unwrap_or(attempted_at);
             if should_disable(Some(since), now) {
                 tx.set_subscription_health(sub_id, false, Some(since)).await?;
-                let ctx =
-                    Ctx::new(Actor { org_id: job.delivery.org_id, kind: ActorKind::System }, None);
+                let ctx = Ctx::new(Actor { org_id, kind: ActorKind::System }, None);
                 let change = Change::new("webhook.disabled", "webhook", sub_id).after(
                     serde_json::json!({ "failingSince": since, "reason": "failing for 5 days" }),
                 );
                 self.audit(&mut *tx, &ctx, change).await?;
                 tracing::warn!(subscription_id = %sub_id, "webhook disabled after failing for 5 days");
-            } else if job.subscription_failing_since.is_none() {
+            } else if failing_since.is_none() {
                 tx.set_subscription_health(sub_id, true, Some(since)).await?;
             }
         }
         tx.commit().await?;
-        Ok(status)
+        Ok(())
     }
 }

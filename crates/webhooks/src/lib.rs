@@ -131,17 +131,23 @@ impl Worker {
             let worker = self.clone();
             sends.spawn(async move { worker.send(job).await });
         }
+        let mut results = Vec::with_capacity(count);
         while let Some(result) = sends.join_next().await {
             match result {
-                Ok(Err(err)) => tracing::warn!(error = %err, "recording a webhook attempt failed"),
+                Ok(done) => results.push(done),
+                // The lease expires and the delivery is tried again.
                 Err(err) => tracing::warn!(error = %err, "a webhook send task failed"),
-                Ok(Ok(())) => {}
             }
         }
+        // All attempts of the round in one transaction.
+        self.service.record_attempts_for_worker(&results, &self.config.retry_schedule).await?;
         Ok(count)
     }
 
-    async fn send(&self, send: SendJob) -> Result<(), portcullis_service::ServiceError> {
+    async fn send(
+        &self,
+        send: SendJob,
+    ) -> (portcullis_service::DeliveryJob, AttemptOutcome, chrono::DateTime<chrono::Utc>) {
         let job = &send.job;
         let body = body_for(&job.event);
         let attempted_at = self.service.clock().now();
@@ -175,11 +181,12 @@ impl Worker {
                 duration_ms: started.elapsed().as_millis() as i64,
             },
         };
-        let status = self
-            .service
-            .record_attempt_for_worker(job, &outcome, &self.config.retry_schedule, attempted_at)
-            .await?;
-        tracing::debug!(delivery_id = %job.delivery.id, event_type = %job.event.event_type, status = status.name(), "webhook attempt");
-        Ok(())
+        tracing::debug!(
+            delivery_id = %job.delivery.id,
+            event_type = %job.event.event_type,
+            status = ?outcome.status_code,
+            "webhook attempt"
+        );
+        (send.job, outcome, attempted_at)
     }
 }

@@ -207,3 +207,115 @@ impl TestServer {
         .await
     }
 }
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+    pub status: u16,
+}
+
+/// A local HTTP receiver for webhooks: records every request; answers with the queued statuses,
+/// then 200.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub received: Arc<std::sync::Mutex<Vec<Received>>>,
+    pub answers: Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let answers = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let (rec, ans) = (received.clone(), answers.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let (rec, ans) = (rec.clone(), ans.clone());
+                async move {
+                    let status = ans.lock().expect("lock").pop_front().unwrap_or(200);
+                    rec.lock().expect("lock").push(Received {
+                        headers,
+                        body: body.to_vec(),
+                        status,
+                    });
+                    axum::http::StatusCode::from_u16(status).expect("status")
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
+        Self { url, received, answers }
+    }
+
+    pub fn answer_next(&self, statuses: &[u16]) {
+        self.answers.lock().expect("lock").extend(statuses.iter().copied());
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// Every event received (the body is a JSON array of events), in arrival order.
+    pub fn events(&self) -> Vec<Value> {
+        self.received()
+            .iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .flat_map(|r| {
+                let v: Value = serde_json::from_slice(&r.body).expect("JSON body");
+                v.as_array().expect("array body").clone()
+            })
+            .collect()
+    }
+
+    /// Waits until `pred` holds for the received events (or panics after `secs`).
+    pub async fn wait_for(&self, secs: u64, what: &str, pred: impl Fn(&[Value]) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if pred(&self.events()) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; got {:?}",
+                self.events().iter().map(|e| e["eventType"].clone()).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl TestServer {
+    /// Runs a webhook worker against this server's database, polling fast and retrying after
+    /// the given delays. It stops when the returned sender is dropped.
+    pub fn start_worker(&self, retry_ms: &[i64]) -> tokio::sync::oneshot::Sender<()> {
+        let config = portcullis_webhooks::WorkerConfig {
+            poll_interval: std::time::Duration::from_millis(25),
+            retry_schedule: retry_ms.iter().map(|ms| chrono::Duration::milliseconds(*ms)).collect(),
+            ..portcullis_webhooks::WorkerConfig::default()
+        };
+        let worker =
+            portcullis_webhooks::Worker::new(self.service.clone(), config).expect("worker");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(worker.run(async {
+            let _ = stopped.await;
+        }));
+        stop
+    }
+
+    /// Subscribes the receiver to events; returns the subscription id and its secret.
+    pub async fn subscribe(&self, org: &Org, url: &str, events: &[&str]) -> (String, String) {
+        let (status, body) = send(self.api(org, Method::POST, "/api/v1/Webhooks").json(
+            &serde_json::json!({ "targetUrl": url, "events": events, "description": "test receiver" }),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["data"]["id"].as_str().expect("id").to_string(),
+            body["data"]["secret"].as_str().expect("secret").to_string(),
+        )
+    }
+}

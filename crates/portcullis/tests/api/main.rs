@@ -11,5 +11,6 @@ mod groups;
 mod openapi;
 mod ops;
 mod users;
+mod webhooks;
 mod work_apps;
 mod workspaces;

@@ -1,0 +1,408 @@
+//! Webhooks against a real local receiver: every event type, both signatures verified with
+//! independent code, retries, validation, isolation; the audit log.
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier;
+use rsa::RsaPublicKey;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::common::{assert_problem, send, Org, Received, Receiver, TestServer};
+
+const ALL: &[&str] = &[
+    "test",
+    "action_task.actionable",
+    "request.created",
+    "request.approved",
+    "request.declined",
+    "request.completed",
+    "task.created",
+    "access.granted",
+    "access.changed",
+    "access.removed",
+    "group.member_added",
+    "group.member_removed",
+    "workspace.member_added",
+    "workspace.member_role_changed",
+    "workspace.member_removed",
+];
+
+async fn public_key(srv: &TestServer, org: &Org) -> RsaPublicKey {
+    let response = srv.api(org, Method::GET, "/api/Keys").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pem = response.text().await.unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+    RsaPublicKey::from_public_key_pem(&pem).expect("PEM public key")
+}
+
+/// Verifies both signatures the way a receiver would, with no code shared with the server.
+fn verify(r: &Received, key: &RsaPublicKey, secret: &str) {
+    let header = |name: &str| {
+        r.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("missing {name}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let signature = STANDARD.decode(header("x-signature")).expect("base64 X-SIGNATURE");
+    VerifyingKey::<Sha256>::new(key.clone())
+        .verify(&r.body, &Signature::try_from(signature.as_slice()).unwrap())
+        .expect("X-SIGNATURE verifies with the public key from /api/Keys");
+
+    let (id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+    let key_bytes = STANDARD.decode(secret.strip_prefix("whsec_").expect("whsec_ prefix")).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key_bytes).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&r.body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert!(
+        header("webhook-signature").split(' ').any(|s| s == expected),
+        "webhook-signature mismatch"
+    );
+    let age = chrono::Utc::now().timestamp() - timestamp.parse::<i64>().unwrap();
+    assert!((0..120).contains(&age), "timestamp is current");
+    // webhook-id is the event id.
+    let body: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body[0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn every_event_type_is_delivered_signed_twice() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let receiver = Receiver::start().await;
+    let (sub, secret) = srv.subscribe(&org, &receiver.url, ALL).await;
+    let _worker = srv.start_worker(&[100, 100]);
+
+    // test
+    let (status, _) =
+        send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    receiver.wait_for(10, "test", |e| e.iter().any(|e| e["eventType"] == "test")).await;
+    let test = receiver.events().into_iter().find(|e| e["eventType"] == "test").unwrap();
+    assert_eq!(test["data"], json!({ "message": "Hello, World!" }));
+
+    // A manual app: request → two reviews → actionable action → completed, access granted.
+    let user = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
+    send(
+        srv.api(&org, Method::PATCH, &format!("/api/v1/users/{user}"))
+            .json(&json!({ "managerId": org.owner_id })),
+    )
+    .await;
+    let (app, levels) = srv
+        .create_app_with(
+            &org,
+            json!({ "name": "ERP", "ownerIds": [org.owner_id] }),
+            &["Clerk", "Lead"],
+        )
+        .await;
+    let (_, r) = send(srv.api(&org, Method::POST, "/api/v1/Requests/GrantAccess").json(&json!({
+        "workAppId": app, "targetUserId": user, "permissionLevelId": levels[0], "justification": "month end"
+    }))).await;
+    let request_id = r["data"]["id"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        let (_, current) =
+            send(srv.api(&org, Method::GET, &format!("/api/v1/Requests/{request_id}"))).await;
+        let open = current["data"]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["status"] == "Open")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, _) = send(
+            srv.api(&org, Method::POST, &format!("/api/v1/Tasks/{open}/Approve"))
+                .json(&json!({ "userId": org.owner_id })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // access.changed via a bulk re-grant; access.removed via DELETE.
+    srv.bulk_grant(
+        &org,
+        json!([{ "workAppId": app, "userId": user, "permissionLevelId": levels[1] }]),
+    )
+    .await;
+    send(srv.api(&org, Method::DELETE, &format!("/api/v1/WorkApps/{app}/Accesses/{user}"))).await;
+    // request.declined
+    let (_, r2) = send(srv.api(&org, Method::POST, "/api/v1/Requests/GrantAccess").json(&json!({
+        "workAppId": app, "targetUserId": user, "permissionLevelId": levels[0]
+    })))
+    .await;
+    let t = r2["data"]["tasks"][0]["id"].as_str().unwrap();
+    send(srv.api(&org, Method::POST, &format!("/api/v1/Tasks/{t}/Decline"))).await;
+    // groups
+    let (_, g) = send(
+        srv.api(&org, Method::POST, "/api/v1/UsersGroups").json(&json!({ "name": "Finance" })),
+    )
+    .await;
+    let g = g["data"]["id"].as_str().unwrap().to_string();
+    send(
+        srv.api(&org, Method::POST, &format!("/api/v1/UsersGroups/{g}/Users"))
+            .json(&json!({ "userIds": [user] })),
+    )
+    .await;
+    send(srv.api(&org, Method::DELETE, &format!("/api/v1/UsersGroups/{g}/Users/{user}"))).await;
+    // workspaces
+    let (_, ws) =
+        send(srv.bearer(&org.token, Method::POST, "/workspace").json(&json!({ "name": "Books" })))
+            .await;
+    let ws = ws["workspace"]["id"].as_str().unwrap().to_string();
+    send(
+        srv.bearer(&org.token, Method::POST, &format!("/workspace/{ws}/users"))
+            .json(&json!({ "userId": user, "role": "READ" })),
+    )
+    .await;
+    send(
+        srv.bearer(&org.token, Method::PUT, &format!("/workspace/{ws}/users/{user}"))
+            .json(&json!({ "role": "WRITE" })),
+    )
+    .await;
+    send(srv.bearer(&org.token, Method::DELETE, &format!("/workspace/{ws}/users/{user}"))).await;
+
+    receiver
+        .wait_for(15, "every event type", |events| {
+            ALL.iter().all(|t| events.iter().any(|e| e["eventType"] == *t))
+        })
+        .await;
+
+    let key = public_key(&srv, &org).await;
+    for r in receiver.received() {
+        verify(&r, &key, &secret);
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        for field in ["id", "eventType", "occurredAt", "data"] {
+            assert!(body[0].get(field).is_some(), "{field} missing: {body}");
+        }
+    }
+    let events = receiver.events();
+    let actionable = events.iter().find(|e| e["eventType"] == "action_task.actionable").unwrap();
+    let meta = &actionable["data"]["requestMetadata"];
+    assert_eq!(meta["requestType"], "GrantAccessRequest");
+    assert_eq!(meta["targetWorkApp"]["name"], "ERP");
+    assert_eq!(meta["permissionLevel"]["name"], "Clerk");
+    assert_eq!(meta["targetUser"]["fullName"], "Ann");
+    assert_eq!(meta["reviewedBy"].as_array().unwrap().len(), 2);
+    assert_eq!(actionable["data"]["assignedTo"][0]["id"], org.owner_id.as_str());
+    let granted = events.iter().find(|e| e["eventType"] == "access.granted").unwrap();
+    assert_eq!(granted["data"]["userId"], user.as_str());
+    assert_eq!(granted["data"]["workAppId"], app.as_str());
+    let changed = events.iter().find(|e| e["eventType"] == "access.changed").unwrap();
+    assert_eq!(changed["data"]["previousPermissionLevelId"], levels[0].as_str());
+    // Every event arrives once.
+    let mut ids: Vec<String> =
+        events.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "an event was delivered twice");
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_their_history() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[500, 503]);
+    let (sub, _) = srv.subscribe(&org, &receiver.url, &["test"]).await;
+    let _worker = srv.start_worker(&[100, 100, 100]);
+    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
+    receiver.wait_for(10, "the third attempt", |e| !e.is_empty()).await;
+    assert_eq!(
+        receiver.received().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![500, 503, 200]
+    );
+
+    let path = format!("/api/v1/Webhooks/{sub}/Deliveries");
+    let (_, deliveries) = send(srv.api(&org, Method::GET, &path)).await;
+    let d = &deliveries["data"][0];
+    assert_eq!(d["status"], "Delivered");
+    assert_eq!(d["attempts"], 3);
+    let codes: Vec<i64> = d["attemptHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["statusCode"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![500, 503, 200]);
+
+    // Manual retry of a delivered one sends it again.
+    let retry = format!("{path}/{}/Retry", d["id"].as_str().unwrap());
+    assert_eq!(send(srv.api(&org, Method::POST, &retry)).await.0, StatusCode::ACCEPTED);
+    receiver.wait_for(10, "the manual retry", |e| e.len() == 2).await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_succeeds_is_given_up_and_a_long_failing_one_disabled() {
+    use sqlx::Connection;
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let receiver = Receiver::start().await;
+    receiver.answer_next(&[500; 10]);
+    let (sub, _) = srv.subscribe(&org, &receiver.url, &["test"]).await;
+    let _worker = srv.start_worker(&[50]);
+    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, d) =
+            send(srv.api(&org, Method::GET, &format!("/api/v1/Webhooks/{sub}/Deliveries"))).await;
+        if d["data"][0]["status"] == "Failed" {
+            assert_eq!(d["data"][0]["attempts"], 2, "first attempt + one retry, then given up");
+            assert_eq!(d["data"][0]["nextAttemptAt"], Value::Null);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never gave up: {d}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The subscription has been failing "for six days": the next failure disables it.
+    let url = format!("sqlite://{}", srv.db_path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let six_days_ago = (chrono::Utc::now() - chrono::Duration::days(6))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sqlx::query("UPDATE webhook_subscriptions SET failing_since = ?")
+        .bind(&six_days_ago)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, list) = send(srv.api(&org, Method::GET, "/api/v1/Webhooks")).await;
+        if list["data"][0]["enabled"] == false {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never disabled: {list}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, audit) =
+        send(srv.api(&org, Method::GET, "/api/v1/AuditLog?action=webhook.disabled")).await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn subscriptions_are_validated_secret_shown_once_and_isolated() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let other = srv.new_org("Other").await;
+    let path = "/api/v1/Webhooks";
+    for (body, code) in [
+        (json!({ "targetUrl": "ftp://example.com", "events": ["test"] }), 400),
+        (json!({ "targetUrl": "file:///etc/passwd", "events": ["test"] }), 400),
+        (json!({ "targetUrl": "https://example.com/h", "events": [] }), 400),
+        (json!({ "targetUrl": "https://example.com/h", "events": ["user.exploded"] }), 400),
+        (json!({ "targetUrl": "https://example.com/h" }), 400),
+    ] {
+        let (status, resp) = send(srv.api(&org, Method::POST, path).json(&body)).await;
+        assert_problem(status, &resp, code, path);
+    }
+    let (sub, secret) = srv
+        .subscribe(&org, "https://example.com/hook", &["access.granted", "access.granted"])
+        .await;
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(STANDARD.decode(&secret[6..]).unwrap().len(), 32);
+    let (_, list) = send(srv.api(&org, Method::GET, path)).await;
+    assert_eq!(list["data"][0]["events"], json!(["access.granted"]));
+    assert!(list["data"][0].get("secret").is_none());
+    assert!(!list.to_string().contains(&secret));
+
+    for (method, p) in [
+        (Method::DELETE, format!("{path}/{sub}")),
+        (Method::POST, format!("{path}/{sub}/Test")),
+        (Method::GET, format!("{path}/{sub}/Deliveries")),
+        (Method::POST, format!("{path}/{sub}/Deliveries/{}/Retry", uuid::Uuid::now_v7())),
+    ] {
+        let (status, body) = send(srv.api(&other, method, &p)).await;
+        assert_problem(status, &body, 404, &p);
+    }
+    let (_, list) = send(srv.api(&other, Method::GET, path)).await;
+    assert_eq!(list["data"], json!([]));
+    assert_eq!(
+        send(srv.api(&org, Method::DELETE, &format!("{path}/{sub}"))).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = send(srv.api(&org, Method::DELETE, &format!("{path}/{sub}"))).await;
+    assert_problem(status, &body, 404, &format!("{path}/{sub}"));
+    // Each organization signs with its own key.
+    let a = srv.api(&org, Method::GET, "/api/Keys").send().await.unwrap().text().await.unwrap();
+    let b = srv.api(&other, Method::GET, "/api/Keys").send().await.unwrap().text().await.unwrap();
+    assert_ne!(a, b);
+    let (status, body) = send(srv.client.get(srv.url("/api/Keys"))).await;
+    assert_problem(status, &body, 401, "/api/Keys");
+}
+
+#[tokio::test]
+async fn audit_log_holds_one_row_per_change_and_filters() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let other = srv.new_org("Other").await;
+    let started = chrono::Utc::now();
+    let a = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
+    send(
+        srv.api(&org, Method::PATCH, &format!("/api/v1/users/{a}"))
+            .json(&json!({ "name": "Ann B" })),
+    )
+    .await;
+    send(
+        srv.api(&org, Method::PATCH, &format!("/api/v1/users/{a}"))
+            .json(&json!({ "email": "bad" })),
+    )
+    .await;
+    let (app, _) = srv.create_app(&org, "Notion", &[]).await;
+    srv.bulk_grant(&org, json!([{ "workAppId": app, "userId": a }])).await;
+
+    let (status, log) = send(srv.api(&org, Method::GET, "/api/v1/AuditLog")).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<&str> =
+        log["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "organization.created",
+            "user.created",
+            "user.updated",
+            "work_app.created",
+            "access.bulk_granted"
+        ]
+    );
+    let updated = &log["data"][2];
+    assert_eq!(updated["before"]["name"], "Ann");
+    assert_eq!(updated["after"]["name"], "Ann B");
+    assert_eq!(updated["actorType"], "credential");
+    assert!(updated["requestId"].is_string());
+
+    let (_, by_target) =
+        send(srv.api(&org, Method::GET, &format!("/api/v1/AuditLog?target={a}"))).await;
+    assert_eq!(by_target["data"].as_array().unwrap().len(), 2);
+    let (_, by_prefix) = send(srv.api(&org, Method::GET, "/api/v1/AuditLog?action=user")).await;
+    assert_eq!(by_prefix["data"].as_array().unwrap().len(), 2);
+    let since = (started - chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (_, recent) = send(srv.api(
+        &org,
+        Method::GET,
+        &format!("/api/v1/AuditLog?since={since}&action=work_app.created"),
+    ))
+    .await;
+    assert_eq!(recent["data"].as_array().unwrap().len(), 1);
+    let actor = updated["actorId"].as_str().unwrap();
+    let (_, by_actor) =
+        send(srv.api(&org, Method::GET, &format!("/api/v1/AuditLog?actor={actor}"))).await;
+    assert_eq!(by_actor["data"].as_array().unwrap().len(), 4);
+    let (status, body) = send(srv.api(&org, Method::GET, "/api/v1/AuditLog?since=yesterday")).await;
+    assert_problem(status, &body, 400, "/api/v1/AuditLog");
+
+    // Another organization sees only its own history.
+    let (_, theirs) = send(srv.api(&other, Method::GET, "/api/v1/AuditLog")).await;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 1);
+    // No route updates or deletes audit rows.
+    for method in [Method::DELETE, Method::PUT, Method::PATCH] {
+        let (status, _) = send(srv.api(&org, method, "/api/v1/AuditLog")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    }
+}
