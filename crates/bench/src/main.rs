@@ -6,6 +6,7 @@ mod approval_flow;
 mod bulk_grant;
 mod group_join;
 mod harness;
+mod webhook_fanout;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,8 @@ enum Command {
     ApprovalFlow,
     /// 1,000 users joining a group with 5 default apps, implicitly approved, vs. raw inserts.
     GroupJoin,
+    /// 10,000 webhook events to a local receiver: events/s and p99 lag.
+    WebhookFanout,
 }
 
 #[tokio::main]
@@ -36,14 +39,17 @@ async fn main() {
     let cli = Cli::parse();
     let rounds = if cli.quick { 1 } else { 5 };
     let flows = if cli.quick { 100 } else { 1000 };
+    let fanout_side = if cli.quick { 20 } else { 100 };
     match cli.command {
         Command::All => {
             bulk_grant::run(rounds).await;
             approval_flow::run(flows).await;
             group_join::run(rounds, flows).await;
+            webhook_fanout::run(fanout_side).await;
         }
         Command::BulkGrant => bulk_grant::run(rounds).await,
         Command::ApprovalFlow => approval_flow::run(flows).await,
         Command::GroupJoin => group_join::run(rounds, flows).await,
+        Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
     }
 }

@@ -53,9 +53,14 @@ fn init_json_prints_exactly_the_five_contract_keys() {
 
 /// Starts `portcullis serve` on a free port and returns the child and its base URL.
 fn serve(db: &str) -> (std::process::Child, String) {
+    serve_with(db, &[])
+}
+
+fn serve_with(db: &str, extra: &[&str]) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -165,4 +170,102 @@ async fn token_create_issues_a_working_expiring_token() {
         assert!(!out.status.success());
         assert!(out.stdout.is_empty());
     }
+}
+
+/// The outbox survives a crash: a delivery whose first attempt failed is retried by the restarted
+/// server (SIGKILL between the attempts), and delivered exactly once successfully.
+#[tokio::test]
+async fn webhook_retry_survives_a_kill_and_restart() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(u16, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let log = log.clone();
+            async move {
+                let mut log = log.lock().unwrap();
+                // The first attempt fails; later ones succeed.
+                let status = if log.is_empty() { 500 } else { 200 };
+                let id = headers
+                    .get("webhook-id")
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                log.push((status, id));
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let org = init(&db, "Acme", "ada@acme.example");
+    let schedule = ["--webhook-retry-schedule", "3s"];
+    let (mut child, base) = serve_with(&db, &schedule);
+    let client = reqwest::Client::new();
+    let api = |method: reqwest::Method, path: &str| {
+        client
+            .request(method, format!("{base}{path}"))
+            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+    };
+    let sub: serde_json::Value = api(reqwest::Method::POST, "/api/v1/Webhooks")
+        .json(&serde_json::json!({ "targetUrl": hook, "events": ["test"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sub = sub["data"]["id"].as_str().unwrap().to_string();
+    let queued =
+        api(reqwest::Method::POST, &format!("/api/v1/Webhooks/{sub}/Test")).send().await.unwrap();
+    assert_eq!(queued.status(), 202);
+
+    // Wait for the failed first attempt to be recorded, then kill the server hard.
+    let deliveries = format!("/api/v1/Webhooks/{sub}/Deliveries");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let d: serde_json::Value =
+            api(reqwest::Method::GET, &deliveries).send().await.unwrap().json().await.unwrap();
+        if d["data"][0]["attempts"] == 1 {
+            assert_eq!(d["data"][0]["status"], "Pending");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "first attempt never recorded: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(received.lock().unwrap().len(), 1);
+
+    // A new process on the same database picks the retry up.
+    let (mut child, base) = serve_with(&db, &schedule);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let d = loop {
+        let d: serde_json::Value = client
+            .get(format!("{base}{deliveries}"))
+            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if d["data"][0]["status"] == "Delivered" {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "never delivered after restart: {d}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(d["data"][0]["attempts"], 2);
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![500, 200]);
+    assert_eq!(got[0].1, got[1].1, "the same event id both times");
 }
