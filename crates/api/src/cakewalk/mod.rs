@@ -85,6 +85,19 @@ impl CursorQuery {
     }
 }
 
+/// A list's path with its active filters as a query string (for `links.self`/`links.next`).
+pub fn path_with_filters(base: &str, filters: &[(&str, Option<String>)]) -> String {
+    let query: Vec<String> = filters
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={v}")))
+        .collect();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
 fn encode_cursor(after: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{after}"))
 }

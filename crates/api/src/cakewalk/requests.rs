@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::work_apps::UserSimplifiedView;
-use super::{CursorQuery, List, Record};
+use super::{path_with_filters, CursorQuery, List, Record};
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::AppState;
@@ -495,21 +495,14 @@ pub async fn list_requests(
         target_user_id: query.target_user_id,
         work_app_id: query.work_app_id,
     };
-    let mut filters = Vec::new();
-    if let Some(s) = status {
-        filters.push(format!("status={}", s.name()));
-    }
-    if let Some(u) = query.target_user_id {
-        filters.push(format!("targetUserId={u}"));
-    }
-    if let Some(a) = query.work_app_id {
-        filters.push(format!("workAppId={a}"));
-    }
-    let path = if filters.is_empty() {
-        REQUESTS.to_string()
-    } else {
-        format!("{REQUESTS}?{}", filters.join("&"))
-    };
+    let path = path_with_filters(
+        REQUESTS,
+        &[
+            ("status", status.map(|s| s.name().to_string())),
+            ("targetUserId", query.target_user_id.map(|u| u.to_string())),
+            ("workAppId", query.work_app_id.map(|a| a.to_string())),
+        ],
+    );
     let cursor = CursorQuery { cursor: query.cursor };
     let page = state.service.list_requests(&ctx, filter, cursor.page()?).await?;
     Ok(Json(List::from_page(page, &path, &cursor, RequestView::from)))
@@ -594,21 +587,14 @@ pub async fn list_tasks(
         assignee_user_id: query.assignee_user_id,
         request_id: query.request_id,
     };
-    let mut filters = Vec::new();
-    if let Some(s) = status {
-        filters.push(format!("status={}", s.name()));
-    }
-    if let Some(u) = query.assignee_user_id {
-        filters.push(format!("assigneeUserId={u}"));
-    }
-    if let Some(r) = query.request_id {
-        filters.push(format!("requestId={r}"));
-    }
-    let path = if filters.is_empty() {
-        TASKS.to_string()
-    } else {
-        format!("{TASKS}?{}", filters.join("&"))
-    };
+    let path = path_with_filters(
+        TASKS,
+        &[
+            ("status", status.map(|s| s.name().to_string())),
+            ("assigneeUserId", query.assignee_user_id.map(|u| u.to_string())),
+            ("requestId", query.request_id.map(|r| r.to_string())),
+        ],
+    );
     let cursor = CursorQuery { cursor: query.cursor };
     let page = state.service.list_tasks(&ctx, filter, cursor.page()?).await?;
     Ok(Json(List::from_page(page, &path, &cursor, TaskView::from)))

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{CursorQuery, Links, List, Record};
+use super::{path_with_filters, CursorQuery, Links, List, Record};
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
@@ -321,24 +321,15 @@ pub async fn audit_log(
     ApiCaller(ctx): ApiCaller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<List<AuditEventView>>, ApiError> {
-    let mut filters = Vec::new();
-    if let Some(a) = query.actor {
-        filters.push(format!("actor={a}"));
-    }
-    if let Some(t) = query.target {
-        filters.push(format!("target={t}"));
-    }
-    if let Some(a) = &query.action {
-        filters.push(format!("action={a}"));
-    }
-    if let Some(s) = query.since {
-        filters.push(format!("since={}", s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
-    }
-    let path = if filters.is_empty() {
-        "/api/v1/AuditLog".to_string()
-    } else {
-        format!("/api/v1/AuditLog?{}", filters.join("&"))
-    };
+    let path = path_with_filters(
+        "/api/v1/AuditLog",
+        &[
+            ("actor", query.actor.map(|a| a.to_string())),
+            ("target", query.target.map(|t| t.to_string())),
+            ("action", query.action.clone()),
+            ("since", query.since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))),
+        ],
+    );
     let filter = AuditFilter {
         actor_id: query.actor,
         target_id: query.target,
