@@ -3,6 +3,8 @@
 //! The service layer only ever sees `dyn Store` / `dyn Tx`; each backend keeps its SQL and its
 //! migrations in its own module.
 
+#[macro_use]
+mod delegate;
 mod error;
 pub mod sqlite;
 
