@@ -47,7 +47,7 @@ impl Service {
             return Err(invalid_token());
         }
         if user.last_login.is_none_or(|at| now - at > LAST_LOGIN_GRANULARITY) {
-            let mut tx = self.store.write().await?;
+            let mut tx = self.write_tx(user.org_id).await?;
             tx.set_last_login(user.org_id, user.id, now).await?;
             tx.commit().await?;
         }

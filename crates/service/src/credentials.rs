@@ -45,7 +45,7 @@ impl Service {
             created_at: self.clock.now(),
             revoked_at: None,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_api_credential(&credential).await?;
         let change = Change::new("api_credential.created", "api_credential", credential.id)
             .after(credential_snapshot(&credential));
@@ -66,7 +66,7 @@ impl Service {
     /// Revokes a credential at once (org administrators only).
     pub async fn revoke_api_credential(&self, ctx: &Ctx, id: Uuid) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         if !tx.revoke_api_credential(ctx.org_id(), id, self.clock.now()).await? {
             return Err(ServiceError::not_found("API credential", id));
         }
@@ -90,7 +90,7 @@ impl Service {
         if expires_at.is_some_and(|at| at <= now) {
             return Err(ServiceError::Invalid("expiresAt must be in the future".into()));
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let user = tx
             .get_user(ctx.org_id(), user_id)
             .await?
@@ -129,7 +129,7 @@ impl Service {
         token_id: Uuid,
     ) -> Result<(), ServiceError> {
         require_self_or_admin(ctx, user_id)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         if !tx.revoke_user_token(ctx.org_id(), user_id, token_id, self.clock.now()).await? {
             return Err(ServiceError::not_found("token", token_id));
         }

@@ -60,7 +60,7 @@ impl Service {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         match tx.insert_group(&group).await {
             Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
             other => other?,
@@ -82,7 +82,7 @@ impl Service {
         patch: GroupPatch,
     ) -> Result<UsersGroup, ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.group_in_org(&mut *tx, ctx, group_id).await?;
         let mut group = before.clone();
         if let Some(name) = &patch.name {
@@ -109,7 +109,7 @@ impl Service {
     /// Deletes a group. Accesses its members got through it stay (removing them is a request).
     pub async fn delete_group(&self, ctx: &Ctx, group_id: Uuid) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
         tx.delete_group(ctx.org_id(), group_id).await?;
         self.audit(
@@ -166,7 +166,7 @@ impl Service {
         let user_ids = dedup_new_members(user_ids)?;
         let org_id = ctx.org_id();
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
         if let Some(actor) = triggered_by {
             tx.get_user(org_id, actor)
@@ -236,7 +236,7 @@ impl Service {
         user_id: Uuid,
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
         if !tx.delete_group_member(ctx.org_id(), group_id, user_id).await? {
             return Err(ServiceError::NotFound(format!(
@@ -263,7 +263,7 @@ impl Service {
             return Err(ServiceError::Invalid("too many default work apps".into()));
         }
         let org_id = ctx.org_id();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.group_in_org(&mut *tx, ctx, group_id).await?;
         let entries: Vec<GrantEntry> = apps
             .iter()
@@ -304,7 +304,7 @@ impl Service {
             return Err(ServiceError::Invalid("too many hidden work apps".into()));
         }
         let org_id = ctx.org_id();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.group_in_org(&mut *tx, ctx, group_id).await?;
         for (i, app_id) in app_ids.iter().enumerate() {
             if tx.get_work_app(org_id, *app_id).await?.is_none() {

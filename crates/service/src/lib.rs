@@ -58,6 +58,14 @@ impl Service {
         &self.store
     }
 
+    /// A write transaction holding the organization's lock: changes of one organization are
+    /// serialized even across server processes (see `Tx::lock_org`).
+    async fn write_tx(&self, org_id: uuid::Uuid) -> Result<Box<dyn Tx>, ServiceError> {
+        let mut tx = self.store.write().await?;
+        tx.lock_org(org_id).await?;
+        Ok(tx)
+    }
+
     /// Is the database reachable?
     pub async fn ready(&self) -> Result<(), ServiceError> {
         Ok(self.store.ping().await?)

@@ -71,7 +71,7 @@ impl Service {
         };
         let ctx = Ctx::new(Actor { org_id: org.id, kind: ActorKind::System }, None);
 
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_organization(&org).await?;
         tx.insert_user(&owner).await?;
         tx.insert_api_credential(&credential).await?;
@@ -124,7 +124,7 @@ impl Service {
         }
         ctx.actor.require_org_admin()?;
         let name = validate::name("name", name)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let mut org = tx
             .get_organization(org_id)
             .await?

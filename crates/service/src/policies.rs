@@ -123,7 +123,7 @@ impl Service {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         check_step_targets(&mut *tx, ctx.org_id(), &policy.steps).await?;
         // Make sure the organization's system policies exist before custom ones.
         self.default_policy(&mut *tx, ctx.org_id(), policy.request_type).await?;
@@ -147,7 +147,7 @@ impl Service {
         patch: PolicyPatch,
     ) -> Result<Policy, ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = tx
             .get_policy(ctx.org_id(), policy_id)
             .await?
@@ -228,7 +228,7 @@ impl Service {
         policy_id: Uuid,
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.get_work_app(ctx.org_id(), app_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("work app", app_id))?;
@@ -252,7 +252,7 @@ impl Service {
         policy_id: Uuid,
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.get_work_app(ctx.org_id(), app_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("work app", app_id))?;

@@ -109,7 +109,7 @@ impl Service {
     ) -> Result<RequestDetails, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let request = self.open_request(&mut *tx, ctx, new, Origin::default()).await?;
         let tasks = tx.request_tasks(ctx.org_id(), request.id).await?;
         tx.commit().await?;
@@ -739,7 +739,7 @@ impl Service {
             .transpose()?
             .filter(|c| !c.is_empty());
         let org_id = ctx.org_id();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let task = tx
             .get_task(org_id, task_id)
             .await?
@@ -825,7 +825,7 @@ impl Service {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
         let org_id = ctx.org_id();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let mut request = tx
             .get_request(org_id, request_id)
             .await?

@@ -123,7 +123,7 @@ impl Service {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         if let Some(manager_id) = user.manager_id {
             require_manager(&mut *tx, ctx.org_id(), manager_id).await?;
         }
@@ -149,7 +149,7 @@ impl Service {
     ) -> Result<User, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let existing = tx
             .get_user(ctx.org_id(), user_id)
             .await?

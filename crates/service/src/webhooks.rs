@@ -81,7 +81,7 @@ impl Service {
                     .to_public_key_pem(LineEnding::LF)
                     .map_err(|e| ServiceError::Crypto(e.to_string()))?;
                 let sealed = self.secrets.seal(der.as_bytes())?;
-                let mut tx = self.store.write().await?;
+                let mut tx = self.write_tx(org_id).await?;
                 // Another process may have won the race; its key is kept.
                 tx.insert_signing_key(org_id, &sealed, &public, self.clock.now()).await?;
                 let stored = tx.get_signing_key(org_id).await?;
@@ -127,7 +127,7 @@ impl Service {
             created_at: self.clock.now(),
             deleted_at: None,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_subscription(&subscription).await?;
         let change = Change::new("webhook.created", "webhook", subscription.id)
             .after(subscription_snapshot(&subscription));
@@ -148,7 +148,7 @@ impl Service {
     /// Deletes a subscription; its pending deliveries are no longer sent.
     pub async fn delete_subscription(&self, ctx: &Ctx, id: Uuid) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         if !tx.delete_subscription(ctx.org_id(), id, self.clock.now()).await? {
             return Err(ServiceError::not_found("webhook", id));
         }
@@ -161,7 +161,7 @@ impl Service {
     pub async fn test_subscription(&self, ctx: &Ctx, id: Uuid) -> Result<Delivery, ServiceError> {
         ctx.actor.require_org_admin()?;
         let now = self.clock.now();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let sub = tx
             .get_subscription(ctx.org_id(), id)
             .await?
@@ -216,7 +216,7 @@ impl Service {
         delivery_id: Uuid,
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.get_subscription(ctx.org_id(), subscription_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("webhook", subscription_id))?;

@@ -200,7 +200,7 @@ impl Service {
         if app.category.is_empty() {
             app.category = DEFAULT_CATEGORY.into();
         }
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         app.owner_ids = checked_owners(&mut *tx, ctx.org_id(), &new.owner_ids).await?;
         match tx.insert_work_app(&app).await {
             Err(StoreError::Conflict(_)) => return Err(name_taken("work app", &app.name)),
@@ -224,7 +224,7 @@ impl Service {
         patch: WorkAppPatch,
     ) -> Result<WorkAppDetails, ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.app_in_org(&mut *tx, ctx, app_id).await?;
         let mut app = before.clone();
         if let Some(name) = &patch.name {
@@ -294,7 +294,7 @@ impl Service {
             is_privileged: new.is_privileged,
             created_at: self.clock.now(),
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.app_in_org(&mut *tx, ctx, app_id).await?;
         match tx.insert_permission_level(&level).await {
             Err(StoreError::Conflict(_)) => {
@@ -346,7 +346,7 @@ impl Service {
         let now = self.clock.now();
         // Cheap checks before taking the write lock.
         check_batch_size(entries.len()).map_err(grant_error)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let facts = tx.grant_facts(ctx.org_id(), entries).await?;
         let rows = plan_bulk_grant(entries, &facts, now).map_err(grant_error)?;
         let previous = tx.upsert_accesses(ctx.org_id(), &rows, AccessSource::Direct, now).await?;
@@ -406,7 +406,7 @@ impl Service {
         user_id: Uuid,
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.app_in_org(&mut *tx, ctx, app_id).await?;
         let removed = tx.delete_access(ctx.org_id(), app_id, user_id).await?;
         let Some(access) = removed.filter(|a| a.is_live_at(self.clock.now())) else {

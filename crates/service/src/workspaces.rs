@@ -93,7 +93,7 @@ impl Service {
             added_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_workspace(&workspace).await?;
         tx.upsert_workspace_member(ctx.org_id(), &admin).await?;
         self.audit(
@@ -155,7 +155,7 @@ impl Service {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
         let name = validate::name("name", name)?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
         let mut workspace = before.clone();
         workspace.name = name;
@@ -177,7 +177,7 @@ impl Service {
     ) -> Result<(), ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
         let mut workspace = before.clone();
         let now = self.clock.now();
@@ -202,7 +202,7 @@ impl Service {
     ) -> Result<WorkspaceMember, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
         let target = match Uuid::parse_str(target.trim()) {
             Ok(id) => tx.get_user(ctx.org_id(), id).await?,
@@ -227,7 +227,7 @@ impl Service {
     ) -> Result<WorkspaceMember, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
         let user = tx
             .get_user(ctx.org_id(), user_id)
@@ -297,7 +297,7 @@ impl Service {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
         let org_id = ctx.org_id();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
         self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
         let member =
             tx.get_workspace_member(org_id, workspace_id, user_id).await?.ok_or_else(|| {

@@ -11,6 +11,9 @@ macro_rules! delegate_tx {
             async fn commit(self: Box<Self>) -> Result<(), crate::StoreError> {
                 (*self).finish().await
             }
+            async fn lock_org(&mut self, org_id: Uuid) -> Result<(), crate::StoreError> {
+                self.lock_org_impl(org_id).await
+            }
 
             async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
                 crate::$backend::organizations::insert(self.conn(), org).await

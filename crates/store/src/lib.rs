@@ -5,7 +5,9 @@
 
 #[macro_use]
 mod delegate;
+mod embedded;
 mod error;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -73,12 +75,15 @@ pub use error::StoreError;
 
 /// Opens the backend chosen by the URL (`sqlite:` or a plain file path).
 pub async fn connect(database_url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        return Err(StoreError::Config(
-            "PostgreSQL support is not built yet; use a SQLite file".into(),
-        ));
+    if is_postgres(database_url) {
+        return Ok(std::sync::Arc::new(postgres::PostgresStore::open(database_url, None).await?));
     }
     Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database_url).await?))
+}
+
+/// Does the URL name a PostgreSQL database?
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
 /// A database: hands out transactions.
@@ -101,6 +106,11 @@ pub trait Store: Send + Sync + 'static {
 #[async_trait]
 pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    /// Serializes this write transaction with every other one of the organization (PostgreSQL:
+    /// a transaction-scoped advisory lock; SQLite already has a single writer). Taken first, it
+    /// makes read-check-write rules (last owner, last workspace admin, open requests) race-free
+    /// across server processes.
+    async fn lock_org(&mut self, org_id: Uuid) -> Result<(), StoreError>;
 
     // Organizations
     async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError>;

@@ -14,8 +14,62 @@ pub struct TestServer {
     pub base: String,
     pub service: Service,
     pub client: reqwest::Client,
-    pub db_path: std::path::PathBuf,
+    pub db: TestDb,
     _dir: TempDir,
+}
+
+/// The database behind a test server: a fresh SQLite file, or — when
+/// `PORTCULLIS_TEST_DATABASE_URL` names a PostgreSQL database — a fresh schema in it.
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl TestDb {
+    /// Runs raw SQL (statements without parameters) against the test's database.
+    pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        use sqlx::Connection;
+        match self {
+            TestDb::Sqlite(path) => {
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+            TestDb::Postgres { url, schema } => {
+                let mut conn = self::pg_connect(url, schema).await?;
+                Ok(sqlx::query(sql).execute(&mut conn).await?.rows_affected())
+            }
+        }
+    }
+
+    /// The first column of every row, as text.
+    pub async fn strings(&self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+        use sqlx::{Connection, Row};
+        match self {
+            TestDb::Sqlite(path) => {
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await?;
+                let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
+                rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+            }
+            TestDb::Postgres { url, schema } => {
+                let mut conn = self::pg_connect(url, schema).await?;
+                let rows = sqlx::query(sql).fetch_all(&mut conn).await?;
+                rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+            }
+        }
+    }
+}
+
+async fn pg_connect(url: &str, schema: &str) -> Result<sqlx::PgConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    use std::str::FromStr;
+    sqlx::postgres::PgConnectOptions::from_str(url)?
+        .options([("search_path", schema)])
+        .connect()
+        .await
 }
 
 /// An organization made by `init`: its owner and credentials.
@@ -31,10 +85,24 @@ pub struct Org {
 impl TestServer {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("portcullis.db");
-        let store = portcullis_store::connect(db_path.to_str().expect("utf-8 path"))
-            .await
-            .expect("open store");
+        let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
+            match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
+                Ok(url) if !url.is_empty() => {
+                    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+                    let store =
+                        portcullis_store::postgres::PostgresStore::open(&url, Some(&schema))
+                            .await
+                            .expect("open PostgreSQL store");
+                    (Arc::new(store), TestDb::Postgres { url, schema })
+                }
+                _ => {
+                    let path = dir.path().join("portcullis.db");
+                    let store = portcullis_store::connect(path.to_str().expect("utf-8 path"))
+                        .await
+                        .expect("open store");
+                    (store, TestDb::Sqlite(path))
+                }
+            };
         let service = Service::new(
             store,
             Arc::new(SystemClock),
@@ -54,7 +122,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             service,
             client: reqwest::Client::new(),
-            db_path,
+            db,
             _dir: dir,
         }
     }

@@ -240,7 +240,6 @@ async fn failed_deliveries_are_retried_with_their_history() {
 
 #[tokio::test]
 async fn a_receiver_that_never_succeeds_is_given_up_and_a_long_failing_one_disabled() {
-    use sqlx::Connection;
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
     let receiver = Receiver::start().await;
@@ -261,13 +260,10 @@ async fn a_receiver_that_never_succeeds_is_given_up_and_a_long_failing_one_disab
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     // The subscription has been failing "for six days": the next failure disables it.
-    let url = format!("sqlite://{}", srv.db_path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let six_days_ago = (chrono::Utc::now() - chrono::Duration::days(6))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    sqlx::query("UPDATE webhook_subscriptions SET failing_since = ?")
-        .bind(&six_days_ago)
-        .execute(&mut conn)
+    srv.db
+        .execute(&format!("UPDATE webhook_subscriptions SET failing_since = '{six_days_ago}'"))
         .await
         .unwrap();
     send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;

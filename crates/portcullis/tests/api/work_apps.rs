@@ -364,7 +364,6 @@ async fn delete_access_and_cross_organization_isolation() {
 
 #[tokio::test]
 async fn expired_accesses_vanish_from_reads_and_the_sweep_removes_them_with_an_audit_row() {
-    use sqlx::Connection;
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
     let user = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
@@ -392,18 +391,14 @@ async fn expired_accesses_vanish_from_reads_and_the_sweep_removes_them_with_an_a
 
     assert_eq!(srv.service.sweep_expired_accesses().await.unwrap(), 1);
     assert_eq!(srv.service.sweep_expired_accesses().await.unwrap(), 0);
-    let url = format!("sqlite://{}", srv.db_path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM accesses").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(rows, 1);
-    let audited: Vec<(String, String)> = sqlx::query_as(
-        "SELECT actor_type, before_json FROM audit_events WHERE action = 'access.expired'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let rows = srv.db.strings("SELECT user_id FROM accesses").await.unwrap();
+    assert_eq!(rows, [org.owner_id.clone()]);
+    let audited = srv
+        .db
+        .strings("SELECT actor_type || ' ' || before_json FROM audit_events WHERE action = 'access.expired'")
+        .await
+        .unwrap();
     assert_eq!(audited.len(), 1);
-    assert_eq!(audited[0].0, "system");
-    assert!(audited[0].1.contains(&user));
+    assert!(audited[0].starts_with("system "));
+    assert!(audited[0].contains(&user));
 }

@@ -13,10 +13,7 @@ pub(crate) mod webhooks;
 pub(crate) mod work_apps;
 pub(crate) mod workspaces;
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +28,7 @@ use portcullis_domain::{
     Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType,
     Task, TaskStatus, User, UserToken, UsersGroup, WorkApp, Workspace, WorkspaceMember,
 };
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -54,36 +51,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "workspaces", include_str!("migrations/0005_workspaces.sql")),
     (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
 ];
-
-#[derive(Debug)]
-struct EmbeddedMigrations;
-
-impl<'s> MigrationSource<'s> for EmbeddedMigrations {
-    fn resolve(
-        self,
-    ) -> Pin<
-        Box<
-            dyn Future<Output = Result<Vec<Migration>, Box<dyn std::error::Error + Send + Sync>>>
-                + Send
-                + 's,
-        >,
-    > {
-        Box::pin(async {
-            Ok(MIGRATIONS
-                .iter()
-                .map(|(version, name, sql)| {
-                    Migration::new(
-                        *version,
-                        Cow::Borrowed(*name),
-                        MigrationType::Simple,
-                        Cow::Borrowed(*sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
 
 /// A SQLite database file.
 pub struct SqliteStore {
@@ -134,7 +101,7 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        let migrator = Migrator::new(EmbeddedMigrations).await?;
+        let migrator = Migrator::new(crate::embedded::EmbeddedMigrations(MIGRATIONS)).await?;
         migrator.run(&pool).await?;
         Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
     }
@@ -176,6 +143,11 @@ pub enum SqliteTx {
 }
 
 impl SqliteTx {
+    /// SQLite has one writer at a time already.
+    async fn lock_org_impl(&mut self, _org_id: Uuid) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn finish(self) -> Result<(), StoreError> {
         match self {
             SqliteTx::Read(_) => Ok(()),

@@ -1,0 +1,161 @@
+use chrono::{DateTime, Utc};
+use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::codec::{get_id, get_opt_ts, get_ts, id, opt_ts, ts};
+use crate::StoreError;
+
+fn credential_from_row(row: &PgRow) -> Result<ApiCredential, StoreError> {
+    let level: String = row.try_get("access_level")?;
+    Ok(ApiCredential {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        access_level: AccessLevel::parse(&level)
+            .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
+        created_at: get_ts(row, "created_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub async fn insert_api_credential(
+    conn: &mut PgConnection,
+    cred: &ApiCredential,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO api_credentials (id, org_id, name, secret_hash, access_level, created_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id(cred.id))
+    .bind(id(cred.org_id))
+    .bind(&cred.name)
+    .bind(&cred.secret_hash)
+    .bind(cred.access_level.as_str())
+    .bind(ts(cred.created_at))
+    .bind(opt_ts(cred.revoked_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_api_credential(
+    conn: &mut PgConnection,
+    cred_id: Uuid,
+) -> Result<Option<ApiCredential>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, name, secret_hash, access_level, created_at, revoked_at
+         FROM api_credentials WHERE id = $1",
+    )
+    .bind(id(cred_id))
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(credential_from_row)
+    .transpose()
+}
+
+pub async fn list_api_credentials(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+) -> Result<Vec<ApiCredential>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, name, secret_hash, access_level, created_at, revoked_at
+         FROM api_credentials WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(id(org_id))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(credential_from_row)
+    .collect()
+}
+
+pub async fn revoke_api_credential(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    cred_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE api_credentials SET revoked_at = COALESCE(revoked_at, $1) WHERE org_id = $2 AND id = $3",
+    )
+    .bind(ts(at))
+    .bind(id(org_id))
+    .bind(id(cred_id))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+fn token_from_row(row: &PgRow) -> Result<UserToken, StoreError> {
+    Ok(UserToken {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: get_ts(row, "created_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub async fn insert_user_token(
+    conn: &mut PgConnection,
+    token: &UserToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO user_tokens (id, org_id, user_id, name, secret_hash, created_at, expires_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id(token.id))
+    .bind(id(token.org_id))
+    .bind(id(token.user_id))
+    .bind(&token.name)
+    .bind(&token.secret_hash)
+    .bind(ts(token.created_at))
+    .bind(opt_ts(token.expires_at))
+    .bind(opt_ts(token.revoked_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_user_token(
+    conn: &mut PgConnection,
+    token_id: Uuid,
+) -> Result<Option<UserToken>, StoreError> {
+    sqlx::query(
+        "SELECT id, org_id, user_id, name, secret_hash, created_at, expires_at, revoked_at
+         FROM user_tokens WHERE id = $1",
+    )
+    .bind(id(token_id))
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(token_from_row)
+    .transpose()
+}
+
+pub async fn revoke_user_token(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    token_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE user_tokens SET revoked_at = COALESCE(revoked_at, $1)
+         WHERE org_id = $2 AND user_id = $3 AND id = $4",
+    )
+    .bind(ts(at))
+    .bind(id(org_id))
+    .bind(id(user_id))
+    .bind(id(token_id))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

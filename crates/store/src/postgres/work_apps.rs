@@ -1,0 +1,246 @@
+use std::collections::HashMap;
+
+use portcullis_domain::{
+    Page, PageRequest, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::codec::{get_id, get_ts, id, id_array, ts};
+use crate::StoreError;
+
+const COLUMNS: &str = "id, org_id, name, description, status_id, provisioning_mode, category, url,
+                       image_url, tag_line, created_at, updated_at";
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn from_row(row: &PgRow) -> Result<WorkApp, StoreError> {
+    let status_id: i32 = row.try_get("status_id")?;
+    let mode: String = row.try_get("provisioning_mode")?;
+    Ok(WorkApp {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        status: WorkAppStatus::from_id(status_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
+        provisioning_mode: ProvisioningMode::parse(&mode)
+            .map_err(|_| StoreError::Corrupt(format!("provisioning_mode {mode}")))?,
+        category: row.try_get("category")?,
+        url: row.try_get("url")?,
+        image_url: row.try_get("image_url")?,
+        tag_line: row.try_get("tag_line")?,
+        owner_ids: Vec::new(),
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+/// Fills `owner_ids` of the apps with one query.
+async fn attach_owners(conn: &mut PgConnection, apps: &mut [WorkApp]) -> Result<(), StoreError> {
+    if apps.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT work_app_id, user_id FROM work_app_owners
+         WHERE work_app_id IN (SELECT value FROM jsonb_array_elements_text($1::jsonb) AS t(value)) ORDER BY position",
+    )
+    .bind(id_array(apps.iter().map(|a| a.id)))
+    .fetch_all(conn)
+    .await?;
+    let mut owners: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in &rows {
+        owners.entry(get_id(row, "work_app_id")?).or_default().push(get_id(row, "user_id")?);
+    }
+    for app in apps {
+        app.owner_ids = owners.remove(&app.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+async fn replace_owners(conn: &mut PgConnection, app: &WorkApp) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM work_app_owners WHERE work_app_id = $1")
+        .bind(id(app.id))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO work_app_owners (work_app_id, user_id, org_id, position)
+         SELECT $1, value, $2, key - 1 FROM jsonb_array_elements_text($3::jsonb) WITH ORDINALITY AS t(value, key)",
+    )
+    .bind(id(app.id))
+    .bind(id(app.org_id))
+    .bind(id_array(app.owner_ids.iter().copied()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert(conn: &mut PgConnection, app: &WorkApp) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO work_apps (id, org_id, name, name_key, description, status_id, provisioning_mode,
+                                category, url, image_url, tag_line, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(id(app.id))
+    .bind(id(app.org_id))
+    .bind(&app.name)
+    .bind(name_key(&app.name))
+    .bind(&app.description)
+    .bind(app.status.id())
+    .bind(app.provisioning_mode.name())
+    .bind(&app.category)
+    .bind(&app.url)
+    .bind(&app.image_url)
+    .bind(&app.tag_line)
+    .bind(ts(app.created_at))
+    .bind(ts(app.updated_at))
+    .execute(&mut *conn)
+    .await?;
+    replace_owners(conn, app).await
+}
+
+pub async fn update(conn: &mut PgConnection, app: &WorkApp) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE work_apps SET name = $1, name_key = $2, description = $3, status_id = $4,
+                provisioning_mode = $5, category = $6, url = $7, image_url = $8, tag_line = $9, updated_at = $10
+         WHERE org_id = $11 AND id = $12",
+    )
+    .bind(&app.name)
+    .bind(name_key(&app.name))
+    .bind(&app.description)
+    .bind(app.status.id())
+    .bind(app.provisioning_mode.name())
+    .bind(&app.category)
+    .bind(&app.url)
+    .bind(&app.image_url)
+    .bind(&app.tag_line)
+    .bind(ts(app.updated_at))
+    .bind(id(app.org_id))
+    .bind(id(app.id))
+    .execute(&mut *conn)
+    .await?;
+    replace_owners(conn, app).await
+}
+
+pub async fn get(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    app_id: Uuid,
+) -> Result<Option<WorkApp>, StoreError> {
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM work_apps WHERE org_id = $1 AND id = $2"))
+            .bind(id(org_id))
+            .bind(id(app_id))
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut apps = [from_row(&row)?];
+    attach_owners(conn, &mut apps).await?;
+    let [app] = apps;
+    Ok(Some(app))
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<WorkApp>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM work_apps WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    ))
+    .bind(id(org_id))
+    .bind(page.after.map(id).unwrap_or_default())
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let apps = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut page = Page::from_overfetch(apps, page.limit, |a| a.id);
+    attach_owners(conn, &mut page.items).await?;
+    Ok(page)
+}
+
+const LEVEL_COLUMNS: &str =
+    "id, org_id, work_app_id, name, description, is_default, is_privileged, created_at";
+
+pub(super) fn level_from_row(row: &PgRow) -> Result<PermissionLevel, StoreError> {
+    Ok(PermissionLevel {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        work_app_id: get_id(row, "work_app_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        is_default: row.try_get("is_default")?,
+        is_privileged: row.try_get("is_privileged")?,
+        created_at: get_ts(row, "created_at")?,
+    })
+}
+
+pub async fn insert_level(
+    conn: &mut PgConnection,
+    level: &PermissionLevel,
+) -> Result<(), StoreError> {
+    if level.is_default {
+        // At most one default level per app: the new one takes over.
+        sqlx::query("UPDATE permission_levels SET is_default = FALSE WHERE work_app_id = $1")
+            .bind(id(level.work_app_id))
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO permission_levels (id, org_id, work_app_id, name, name_key, description,
+                                        is_default, is_privileged, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id(level.id))
+    .bind(id(level.org_id))
+    .bind(id(level.work_app_id))
+    .bind(&level.name)
+    .bind(name_key(&level.name))
+    .bind(&level.description)
+    .bind(level.is_default)
+    .bind(level.is_privileged)
+    .bind(ts(level.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_level(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    level_id: Uuid,
+) -> Result<Option<PermissionLevel>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {LEVEL_COLUMNS} FROM permission_levels WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(id(org_id))
+    .bind(id(level_id))
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(level_from_row)
+    .transpose()
+}
+
+pub async fn list_levels(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    app_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<PermissionLevel>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {LEVEL_COLUMNS} FROM permission_levels
+         WHERE org_id = $1 AND work_app_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+    ))
+    .bind(id(org_id))
+    .bind(id(app_id))
+    .bind(page.after.map(id).unwrap_or_default())
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(conn)
+    .await?;
+    let levels = rows.iter().map(level_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(levels, page.limit, |l| l.id))
+}
