@@ -392,7 +392,7 @@ async fn expired_accesses_vanish_from_reads_and_the_sweep_removes_them_with_an_a
     assert_eq!(srv.service.sweep_expired_accesses().await.unwrap(), 1);
     assert_eq!(srv.service.sweep_expired_accesses().await.unwrap(), 0);
     let rows = srv.db.strings("SELECT user_id FROM accesses").await.unwrap();
-    assert_eq!(rows, [org.owner_id.clone()]);
+    assert_eq!(rows, vec![org.owner_id.clone()]);
     let audited = srv
         .db
         .strings("SELECT actor_type || ' ' || before_json FROM audit_events WHERE action = 'access.expired'")
