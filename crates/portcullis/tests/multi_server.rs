@@ -1,0 +1,260 @@
+//! Two `portcullis serve` processes on one PostgreSQL database: 1,000 approvals split (and raced)
+//! across them; every access granted exactly once, every webhook event delivered once.
+//! Runs when `PORTCULLIS_TEST_DATABASE_URL` names a PostgreSQL database (CI always sets it).
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+const N: usize = 1000;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(url: &str, key: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .env("PORTCULLIS_MASTER_KEY", key)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if line.contains("portcullis listening") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// A fresh database next to the test database.
+async fn fresh_database(url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let name = format!("multi_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_share_one_postgres_database() {
+    let Ok(test_url) = std::env::var("PORTCULLIS_TEST_DATABASE_URL") else {
+        eprintln!("skipped: PORTCULLIS_TEST_DATABASE_URL is not set (CI sets it to a PostgreSQL database)");
+        return;
+    };
+    let url = fresh_database(&test_url).await;
+    let key = "b3Ahx1OqSxzAt3KB6VY0x+0bF3WJvSEQ0wCKjmGA6rI=";
+
+    // A webhook receiver counting deliveries per event id.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let log = log.clone();
+            async move {
+                let events: Value = serde_json::from_slice(&body).unwrap();
+                for e in events.as_array().unwrap() {
+                    log.lock().unwrap().push(e["id"].as_str().unwrap().to_string());
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--org-name",
+            "Multi",
+            "--owner-email",
+            "o@multi.example",
+            "--owner-name",
+            "O",
+            "--json",
+        ])
+        .args(["--database-url", &url])
+        .env("PORTCULLIS_MASTER_KEY", key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (a, b) = (serve(&url, key), serve(&url, key));
+    let bases = [a.base.clone(), b.base.clone()];
+    let client = reqwest::Client::new();
+    let call = |i: usize, method: reqwest::Method, path: &str, body: Value| {
+        client
+            .request(method, format!("{}{path}", bases[i % 2]))
+            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .json(&body)
+            .send()
+    };
+
+    let sub = call(
+        0,
+        reqwest::Method::POST,
+        "/api/v1/Webhooks",
+        json!({ "targetUrl": hook, "events": ["access.granted"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sub.status(), 201);
+    let app: Value = call(
+        1,
+        reqwest::Method::POST,
+        "/api/v1/WorkApps",
+        json!({ "name": "Shared", "provisioningMode": "Automatic" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let app_id = app["data"]["id"].as_str().unwrap().to_string();
+    let policy: Value = call(0, reqwest::Method::POST, "/api/v1/Policies", json!({
+        "name": "One admin review", "requestType": "GrantAccessRequest", "steps": [{ "approver": "Administrators" }]
+    }))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let set = call(
+        1,
+        reqwest::Method::PUT,
+        &format!("/api/v1/WorkApps/{app_id}/Policies/GrantAccessRequest"),
+        json!({ "policyId": policy["data"]["id"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(set.status(), 204);
+
+    // 1,000 users and requests, created alternately on both servers, 16 at a time.
+    let tasks: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    for chunk in (0..N).collect::<Vec<_>>().chunks(16) {
+        let mut handles = Vec::new();
+        for &i in chunk {
+            let call_user = call(
+                i,
+                reqwest::Method::POST,
+                "/api/v1/users",
+                json!({ "name": format!("U{i}"), "email": format!("u{i}@multi.example") }),
+            );
+            let client = client.clone();
+            let bases = bases.clone();
+            let org = org.clone();
+            let app_id = app_id.clone();
+            let tasks = tasks.clone();
+            handles.push(tokio::spawn(async move {
+                let user: Value = call_user.await.unwrap().json().await.unwrap();
+                let request: Value = client
+                    .post(format!("{}/api/v1/Requests/GrantAccess", bases[(i + 1) % 2]))
+                    .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+                    .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+                    .json(&json!({ "workAppId": app_id, "targetUserId": user["data"]["id"] }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                tasks
+                    .lock()
+                    .unwrap()
+                    .push(request["data"]["tasks"][0]["id"].as_str().unwrap().to_string());
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+    }
+    let tasks = tasks.lock().unwrap().clone();
+    assert_eq!(tasks.len(), N);
+
+    // Each approval is sent to both servers at once: exactly one wins, the other gets 409.
+    for chunk in tasks.chunks(16) {
+        let mut handles = Vec::new();
+        for task in chunk {
+            for server in 0..2 {
+                let request = client
+                    .post(format!("{}/api/v1/Tasks/{task}/Approve", bases[server]))
+                    .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+                    .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+                    .send();
+                handles.push((task.clone(), tokio::spawn(request)));
+            }
+        }
+        let mut outcomes: std::collections::HashMap<String, Vec<u16>> =
+            std::collections::HashMap::new();
+        for (task, h) in handles {
+            outcomes.entry(task).or_default().push(h.await.unwrap().unwrap().status().as_u16());
+        }
+        for (task, mut codes) in outcomes {
+            codes.sort_unstable();
+            assert_eq!(codes, vec![200, 409], "task {task}: exactly one winner");
+        }
+    }
+
+    // Every access granted exactly once.
+    let mut users = HashSet::new();
+    let mut next = Some(format!("/api/v1/WorkApps/{app_id}/Accesses"));
+    while let Some(link) = next {
+        let page: Value =
+            call(0, reqwest::Method::GET, &link, json!(null)).await.unwrap().json().await.unwrap();
+        for access in page["data"].as_array().unwrap() {
+            assert!(users.insert(access["user"]["id"].as_str().unwrap().to_string()));
+        }
+        next = page["links"]["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(users.len(), N);
+    let mut granted = 0;
+    let mut next = Some("/api/v1/AuditLog?action=access.granted".to_string());
+    while let Some(link) = next {
+        let page: Value =
+            call(1, reqwest::Method::GET, &link, json!(null)).await.unwrap().json().await.unwrap();
+        granted += page["data"].as_array().unwrap().len();
+        next = page["links"]["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(granted, N, "one access.granted audit row per access");
+
+    // Every event delivered, none twice (both servers run a worker on the same outbox).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = seen.lock().unwrap().clone();
+        let unique: HashSet<&String> = got.iter().collect();
+        assert_eq!(unique.len(), got.len(), "an event was delivered twice");
+        if unique.len() == N {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {N} events delivered",
+            unique.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(seen.lock().unwrap().len(), N, "no late duplicates");
+}
