@@ -197,9 +197,9 @@ async fn two_servers_share_one_postgres_database() {
     for chunk in tasks.chunks(16) {
         let mut handles = Vec::new();
         for task in chunk {
-            for server in 0..2 {
+            for base in &bases {
                 let request = client
-                    .post(format!("{}/api/v1/Tasks/{task}/Approve", bases[server]))
+                    .post(format!("{base}/api/v1/Tasks/{task}/Approve"))
                     .header("X-API-KEY", org["apiKey"].as_str().unwrap())
                     .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
                     .send();
