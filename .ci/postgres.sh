@@ -17,7 +17,9 @@ find_bin() {
 if ! bindir=$(find_bin); then
     echo "installing PostgreSQL from Debian packages" >&2
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) >&2
+    sudo=()
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo=(sudo -E); fi
+    ("${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq postgresql >/dev/null) >&2
     bindir=$(find_bin)
 fi
 
