@@ -25,16 +25,7 @@ impl Server {
             Arc::new(SystemClock),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
         );
-        let app = portcullis_api::app(AppState {
-            service: service.clone(),
-            metrics: Arc::new(Metrics::new()),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-            axum::serve(listener, make).await.expect("serve");
-        });
+        let base = serve(service.clone()).await;
         let org =
             service.init_organization("Bench", "owner@bench.example", "Owner").await.expect("init");
         Server { base, service, store, org, _dir: dir }
@@ -55,4 +46,51 @@ pub fn report(name: &str, value: f64, unit: &str, baseline: Option<f64>) {
         }
         _ => println!("{name}: {value:.2} {unit}"),
     }
+}
+
+/// Serves the full Portcullis app for `service` on a random port; returns its base URL.
+pub async fn serve(service: Service) -> String {
+    let app = portcullis_api::app(AppState { service, metrics: Arc::new(Metrics::new()) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
+        axum::serve(listener, make).await.expect("serve");
+    });
+    base
+}
+
+/// A fresh service over PostgreSQL (a new schema of `url`) or a temporary SQLite file.
+pub async fn service_on(postgres_url: Option<&str>, dir: &std::path::Path) -> Service {
+    let store: Arc<dyn portcullis_store::Store> = match postgres_url {
+        Some(url) => {
+            let schema = format!("bench_{}", portcullis_domain::new_id().simple());
+            Arc::new(
+                portcullis_store::postgres::PostgresStore::open(url, Some(&schema))
+                    .await
+                    .expect("postgres"),
+            )
+        }
+        None => Arc::new(
+            SqliteStore::open(dir.join("read.db").to_str().expect("path")).await.expect("sqlite"),
+        ),
+    };
+    Service::new(
+        store,
+        Arc::new(SystemClock),
+        SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
+    )
+}
+
+/// Resident set size of this process, in MB.
+pub fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }

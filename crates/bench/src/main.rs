@@ -6,6 +6,7 @@ mod approval_flow;
 mod bulk_grant;
 mod group_join;
 mod harness;
+mod read_throughput;
 mod webhook_fanout;
 
 use clap::{Parser, Subcommand};
@@ -13,6 +14,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "portcullis-bench")]
 struct Cli {
+    /// Also run read-throughput against this PostgreSQL database (a fresh schema in it).
+    #[arg(long, env = "PORTCULLIS_BENCH_POSTGRES_URL", global = true)]
+    postgres_url: Option<String>,
     /// Fewer rounds: a smoke run that only proves the benchmarks work.
     #[arg(long, global = true)]
     quick: bool,
@@ -32,6 +36,8 @@ enum Command {
     GroupJoin,
     /// 10,000 webhook events to a local receiver: events/s and p99 lag.
     WebhookFanout,
+    /// Reads at 64 connections vs. a bare in-memory handler; auth overhead; RSS.
+    ReadThroughput,
 }
 
 #[tokio::main]
@@ -42,6 +48,7 @@ async fn main() {
     let fanout_side = if cli.quick { 20 } else { 100 };
     match cli.command {
         Command::All => {
+            read_all(rounds, cli.postgres_url.as_deref()).await;
             bulk_grant::run(rounds).await;
             approval_flow::run(flows).await;
             group_join::run(rounds, flows).await;
@@ -51,5 +58,13 @@ async fn main() {
         Command::ApprovalFlow => approval_flow::run(flows).await,
         Command::GroupJoin => group_join::run(rounds, flows).await,
         Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
+        Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref()).await,
+    }
+}
+
+async fn read_all(rounds: usize, postgres_url: Option<&str>) {
+    read_throughput::run(rounds, None, "sqlite").await;
+    if let Some(url) = postgres_url {
+        read_throughput::run(rounds, Some(url), "postgres").await;
     }
 }

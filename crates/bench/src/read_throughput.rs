@@ -1,0 +1,231 @@
+//! read-throughput (and auth-overhead, memory): `GET /api/v1/users/{id}` and
+//! `GET /api/v1/WorkApps/{id}/Accesses` with valid credentials at 64 concurrent connections,
+//! interleaved with a bare axum handler returning the same bytes from memory (no auth, no
+//! database), and with a route doing the same read without credential verification.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use hdrhistogram::Histogram;
+use portcullis_service::{Actor, ActorKind, Ctx, NewUser, NewWorkApp, Service};
+use serde_json::json;
+
+use crate::harness::{report, rss_mb, serve, service_on};
+
+const CONNECTIONS: usize = 64;
+
+struct Sample {
+    requests: u64,
+    elapsed: Duration,
+    histogram: Histogram<u64>,
+}
+
+/// Drives `CONNECTIONS` concurrent clients against `url` for `duration`.
+async fn load(url: &str, headers: &[(&'static str, String)], duration: Duration) -> Sample {
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let (client, url, headers) = (client.clone(), url.to_string(), headers.to_vec());
+        workers.push(tokio::spawn(async move {
+            let mut histogram =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let mut request = client.get(&url);
+                for (k, v) in &headers {
+                    request = request.header(*k, v);
+                }
+                let response = request.send().await.expect("request");
+                assert!(response.status().is_success(), "{url}: {}", response.status());
+                let _ = response.bytes().await.expect("body");
+                histogram.record(t.elapsed().as_micros().max(1) as u64).ok();
+                n += 1;
+            }
+            (n, histogram)
+        }));
+    }
+    let mut total = 0;
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    for w in workers {
+        let (n, h) = w.await.expect("worker");
+        total += n;
+        histogram.add(h).expect("merge");
+    }
+    Sample { requests: total, elapsed: started.elapsed(), histogram }
+}
+
+#[derive(Default)]
+struct Totals {
+    requests: u64,
+    seconds: f64,
+    histogram: Option<Histogram<u64>>,
+}
+
+impl Totals {
+    fn add(&mut self, s: Sample) {
+        self.requests += s.requests;
+        self.seconds += s.elapsed.as_secs_f64();
+        match &mut self.histogram {
+            Some(h) => h.add(s.histogram).expect("merge"),
+            None => self.histogram = Some(s.histogram),
+        }
+    }
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds.max(1e-9)
+    }
+    fn p(&self, q: f64) -> f64 {
+        self.histogram.as_ref().map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0)
+    }
+}
+
+async fn fixture(service: &Service, ctx: &Ctx) -> (uuid::Uuid, uuid::Uuid) {
+    let mut users = Vec::new();
+    for i in 0..100 {
+        let user = service
+            .create_user(
+                ctx,
+                NewUser {
+                    name: format!("Reader {i}"),
+                    email: format!("r{i}@read.example"),
+                    manager_id: None,
+                    role: None,
+                    status: portcullis_domain::UserStatus::Active,
+                },
+            )
+            .await
+            .expect("user");
+        users.push(user.id);
+    }
+    let app = service
+        .create_work_app(ctx, NewWorkApp { name: "Read app".into(), ..NewWorkApp::default() })
+        .await
+        .expect("app")
+        .app
+        .id;
+    let entries: Vec<_> = users
+        .iter()
+        .map(|u| portcullis_domain::workapp::GrantEntry {
+            work_app_id: app,
+            user_id: *u,
+            permission_level_id: None,
+            expires_at: None,
+        })
+        .collect();
+    service.grant_accesses(ctx, &entries).await.expect("grant");
+    (users[0], app)
+}
+
+pub async fn run(rounds: usize, postgres_url: Option<&str>, label: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let service = service_on(postgres_url, dir.path()).await;
+    let org = service.init_organization("Read", "owner@read.example", "Owner").await.expect("init");
+    let ctx = Ctx::new(Actor { org_id: org.organization_id, kind: ActorKind::System }, None);
+    let (user, app) = fixture(&service, &ctx).await;
+    let base = serve(service.clone()).await;
+    let auth = vec![("X-API-KEY", org.api_key.clone()), ("X-API-SECRET", org.api_secret.clone())];
+    let user_url = format!("{base}/api/v1/users/{user}");
+    let accesses_url = format!("{base}/api/v1/WorkApps/{app}/Accesses");
+
+    // The baseline: the same bytes, from memory, no auth, no database — same binary, same runtime.
+    let user_bytes = reqwest::Client::new()
+        .get(&user_url)
+        .headers(headers(&auth))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    let access_bytes = reqwest::Client::new()
+        .get(&accesses_url)
+        .headers(headers(&auth))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    // The auth-overhead comparison: the same read through the service, minus credential checks.
+    let unauth_service = service.clone();
+    let unauth_ctx = Arc::new(ctx.clone());
+    let baseline = axum::Router::new()
+        .route("/user", get(move || std::future::ready(([("content-type", "application/json")], user_bytes.clone()))))
+        .route("/accesses", get(move || std::future::ready(([("content-type", "application/json")], access_bytes.clone()))))
+        .route(
+            "/user-no-auth",
+            get(move || {
+                let (service, ctx) = (unauth_service.clone(), unauth_ctx.clone());
+                async move {
+                    let u = service.get_user(&ctx, user).await.expect("user");
+                    axum::Json(json!({ "data": { "id": u.id, "name": u.name, "email": u.email, "roleId": u.role.id(),
+                        "roleName": u.role.cakewalk_name(), "statusId": u.status.id(), "statusName": u.status.cakewalk_name(),
+                        "lastLogin": u.last_login, "managerId": u.manager_id }, "links": { "self": format!("/api/v1/users/{}", u.id) } }))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let bare = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, baseline).await.expect("baseline") });
+
+    let slice = Duration::from_millis(if rounds == 1 { 500 } else { 1000 });
+    let (mut base_user, mut api_user, mut base_acc, mut api_acc, mut no_auth) = (
+        Totals::default(),
+        Totals::default(),
+        Totals::default(),
+        Totals::default(),
+        Totals::default(),
+    );
+    // Warm-up.
+    load(&user_url, &auth, Duration::from_millis(300)).await;
+    for _ in 0..rounds {
+        base_user.add(load(&format!("{bare}/user"), &[], slice).await);
+        api_user.add(load(&user_url, &auth, slice).await);
+        no_auth.add(load(&format!("{bare}/user-no-auth"), &[], slice).await);
+        base_acc.add(load(&format!("{bare}/accesses"), &[], slice).await);
+        api_acc.add(load(&accesses_url, &auth, slice).await);
+    }
+    report(&format!("read-throughput-baseline-user[{label}]"), base_user.rps(), "requests/s", None);
+    report(
+        &format!("read-throughput-user[{label}]"),
+        api_user.rps(),
+        "requests/s",
+        Some(base_user.rps()),
+    );
+    report(&format!("read-latency-user-p50[{label}]"), api_user.p(0.5), "ms", None);
+    report(&format!("read-latency-user-p99[{label}]"), api_user.p(0.99), "ms", None);
+    report(
+        &format!("read-throughput-baseline-accesses[{label}]"),
+        base_acc.rps(),
+        "requests/s",
+        None,
+    );
+    report(
+        &format!("read-throughput-accesses[{label}]"),
+        api_acc.rps(),
+        "requests/s",
+        Some(base_acc.rps()),
+    );
+    report(&format!("read-latency-accesses-p99[{label}]"), api_acc.p(0.99), "ms", None);
+    // auth-overhead: throughput lost to credential verification (ratio < 1.10 means ≤ 10 %).
+    report(
+        &format!("auth-overhead-user[{label}]"),
+        no_auth.rps() / api_user.rps().max(1e-9),
+        "x",
+        None,
+    );
+    if let Some(rss) = rss_mb() {
+        report(&format!("memory-rss-after-read-throughput[{label}]"), rss, "MB", None);
+    }
+}
+
+fn headers(pairs: &[(&'static str, String)]) -> reqwest::header::HeaderMap {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (k, v) in pairs {
+        map.insert(*k, v.parse().expect("header"));
+    }
+    map
+}
