@@ -20,8 +20,15 @@ impl Service {
     /// Checks an `X-API-KEY` / `X-API-SECRET` pair.
     pub async fn authenticate_api(&self, key: &str, secret: &str) -> Result<Actor, ServiceError> {
         let id = parse_api_key(key).ok_or_else(invalid_api)?;
-        let mut tx = self.store.read().await?;
-        let cred = tx.get_api_credential(id).await?.ok_or_else(invalid_api)?;
+        let cred = match self.credentials.get(id) {
+            Some(cred) => cred,
+            None => {
+                let mut tx = self.store.read().await?;
+                let cred = tx.get_api_credential(id).await?.ok_or_else(invalid_api)?;
+                self.credentials.put(cred.clone());
+                cred
+            }
+        };
         if cred.revoked_at.is_some() || !verify_secret(secret, &cred.secret_hash) {
             return Err(invalid_api());
         }

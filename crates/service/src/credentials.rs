@@ -73,6 +73,8 @@ impl Service {
         self.audit(&mut *tx, ctx, Change::new("api_credential.revoked", "api_credential", id))
             .await?;
         tx.commit().await?;
+        // After the commit, so that no concurrent request can re-cache the pre-revocation row.
+        self.credentials.forget(id);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! writes its change together with its audit event in one store transaction.
 
 mod auth;
+mod cache;
 mod context;
 mod credentials;
 mod crypto;
@@ -43,11 +44,12 @@ pub struct Service {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     secrets: SecretBox,
+    credentials: cache::CredentialCache,
 }
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: SecretBox) -> Self {
-        Self { store, clock, secrets }
+        Self { store, clock, secrets, credentials: cache::CredentialCache::default() }
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

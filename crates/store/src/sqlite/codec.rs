@@ -44,7 +44,15 @@ pub fn get_opt_ts(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, S
     text.map(|t| parse_ts(col, &t)).transpose()
 }
 
+/// Parses a stored timestamp (fast path for our own format).
+pub fn parse_text_ts(col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    parse_ts(col, text)
+}
+
 fn parse_ts(col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    if let Some(at) = parse_own_format(text) {
+        return Ok(at);
+    }
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
@@ -64,4 +72,49 @@ pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
     }
     out.push(']');
     out
+}
+
+/// Fast path for the one format we write (`YYYY-MM-DDTHH:MM:SS.mmmZ`): reads are dominated by
+/// timestamp decoding, and the general RFC 3339 parser is several times slower.
+fn parse_own_format(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range]
+            .iter()
+            .try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+        num(20..23)?,
+    )?;
+    Some(DateTime::from_naive_utc_and_offset(date.and_time(time), Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_format_round_trips_and_others_fall_back() {
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        assert_eq!(parse_ts("t", &ts(now)).ok(), Some(now));
+        assert_eq!(parse_own_format(&ts(now)), Some(now));
+        assert!(parse_own_format("2026-11-23T16:38:08Z").is_none());
+        assert!(parse_ts("t", "2026-11-23T16:38:08+01:00").is_ok());
+        assert!(parse_own_format("2026-13-23T16:38:08.597Z").is_none());
+    }
 }
