@@ -13,10 +13,12 @@ mod cakewalk;
 pub mod error;
 mod extract;
 mod flashback;
+mod limits;
 mod metrics;
 mod normalize;
 mod openapi;
 mod ops;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use limits::{HttpConfig, RateLimiter};
 pub use metrics::Metrics;
 
 /// Largest accepted request body; larger ones answer 413.
@@ -38,6 +41,19 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub struct AppState {
     pub service: Service,
     pub metrics: Arc<Metrics>,
+    pub http: HttpConfig,
+    pub rate_limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(service: Service, http: HttpConfig) -> Self {
+        Self {
+            service,
+            metrics: Arc::new(Metrics::new()),
+            http,
+            rate_limiter: Arc::new(RateLimiter::default()),
+        }
+    }
 }
 
 /// Builds the router and the OpenAPI document from the same route declarations, so nothing is
@@ -54,6 +70,11 @@ pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::Extension(Arc::new(api.clone())))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.http.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
         .layer(axum::middleware::from_fn(error::error_envelope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -76,8 +97,9 @@ pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi)
 /// The complete HTTP application: the router behind path-case normalisation (the Cakewalk API is
 /// served by ASP.NET, whose routes match case-insensitively; existing clients rely on that).
 pub fn app(state: AppState) -> NormalizedApp {
+    let http = state.http.clone();
     let (router, api) = router_and_openapi(state);
-    NormalizedApp::new(router, &api)
+    NormalizedApp::new(router, &api, http)
 }
 
 pub use normalize::NormalizedApp;

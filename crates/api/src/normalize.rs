@@ -22,10 +22,16 @@ type Template = Vec<Option<String>>;
 pub struct NormalizedApp {
     router: Router,
     templates: Arc<Vec<Template>>,
+    http: crate::HttpConfig,
 }
 
 impl NormalizedApp {
-    pub fn new(router: Router, api: &utoipa::openapi::OpenApi) -> Self {
+    /// The HTTP settings the app was built with (the server loop needs its timeouts).
+    pub fn http_config(&self) -> &crate::HttpConfig {
+        &self.http
+    }
+
+    pub fn new(router: Router, api: &utoipa::openapi::OpenApi, http: crate::HttpConfig) -> Self {
         let templates = api
             .paths
             .paths
@@ -36,7 +42,7 @@ impl NormalizedApp {
                     .collect::<Template>()
             })
             .collect();
-        Self { router, templates: Arc::new(templates) }
+        Self { router, templates: Arc::new(templates), http }
     }
 
     /// The canonical spelling of `path`, if it differs from `path`.

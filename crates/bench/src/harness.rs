@@ -2,7 +2,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_api::{AppState, Metrics};
+use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
 use portcullis_service::{InitOutput, SecretBox, Service};
 use portcullis_store::sqlite::SqliteStore;
@@ -50,13 +50,11 @@ pub fn report(name: &str, value: f64, unit: &str, baseline: Option<f64>) {
 
 /// Serves the full Portcullis app for `service` on a random port; returns its base URL.
 pub async fn serve(service: Service) -> String {
-    let app = portcullis_api::app(AppState { service, metrics: Arc::new(Metrics::new()) });
+    let http = HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() };
+    let app = portcullis_api::app(AppState::new(service, http));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-        axum::serve(listener, make).await.expect("serve");
-    });
+    tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));
     base
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use portcullis_api::{AppState, Metrics};
+use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
 use portcullis_service::{SecretBox, Service};
 use portcullis_webhooks::{Worker, WorkerConfig};
@@ -85,6 +85,12 @@ enum Command {
         /// Delays between webhook delivery attempts after the first, e.g. `5s,5m,30m,2h,5h,10h,10h`.
         #[arg(long, env = "PORTCULLIS_WEBHOOK_RETRY_SCHEDULE", value_parser = parse_schedule)]
         webhook_retry_schedule: Option<Schedule>,
+        /// Requests per minute per API key or bearer token, per server process (0: unlimited).
+        #[arg(long, env = "PORTCULLIS_RATE_LIMIT_PER_MINUTE", default_value_t = 1000)]
+        rate_limit_per_minute: u32,
+        /// Seconds a request (body included) may take before it is answered 408.
+        #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+        request_timeout_seconds: u64,
         /// Do not run the webhook delivery worker in this process.
         #[arg(long, env = "PORTCULLIS_NO_WEBHOOK_WORKER")]
         no_webhook_worker: bool,
@@ -201,7 +207,14 @@ async fn main() -> ExitCode {
             db,
             webhook_retry_schedule,
             no_webhook_worker,
+            rate_limit_per_minute,
+            request_timeout_seconds,
         } => {
+            let http = HttpConfig {
+                rate_limit_per_minute,
+                request_timeout: std::time::Duration::from_secs(request_timeout_seconds.max(1)),
+                ..HttpConfig::default()
+            };
             let worker = (!no_webhook_worker).then(|| {
                 let mut config = WorkerConfig::default();
                 if let Some(Schedule(schedule)) = webhook_retry_schedule {
@@ -209,7 +222,7 @@ async fn main() -> ExitCode {
                 }
                 config
             });
-            serve(listen, expiry_sweep_seconds, worker, &db).await
+            serve(listen, expiry_sweep_seconds, worker, http, &db).await
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -234,6 +247,7 @@ async fn serve(
     listen: SocketAddr,
     sweep_seconds: u64,
     worker: Option<WorkerConfig>,
+    http: HttpConfig,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
     let service = open_service(db).await?;
@@ -245,17 +259,13 @@ async fn serve(
             let _ = worker_stopped.await;
         }));
     }
-    let state = AppState { service, metrics: Arc::new(Metrics::new()) };
-    let app = portcullis_api::app(state);
+    let app = portcullis_api::app(AppState::new(service, http));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(address = %local, "portcullis listening");
-    axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    portcullis_api::server::serve(listener, app, shutdown_signal()).await;
     let _ = stop_worker.send(());
     tracing::info!("portcullis stopped");
     Ok(())

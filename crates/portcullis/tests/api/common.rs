@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use portcullis_api::{AppState, Metrics};
+use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
 use portcullis_service::{SecretBox, Service};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -84,6 +84,11 @@ pub struct Org {
 
 impl TestServer {
     pub async fn start() -> Self {
+        // Rate limiting off except where a test turns it on: the suite is one heavy caller.
+        Self::start_with(HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() }).await
+    }
+
+    pub async fn start_with(http: HttpConfig) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
             match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
@@ -108,16 +113,10 @@ impl TestServer {
             Arc::new(SystemClock),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
         );
-        let app = portcullis_api::app(AppState {
-            service: service.clone(),
-            metrics: Arc::new(Metrics::new()),
-        });
+        let app = portcullis_api::app(AppState::new(service.clone(), http));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let make = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-            axum::serve(listener, make).await.expect("serve");
-        });
+        tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));
         Self {
             base: format!("http://{addr}"),
             service,

@@ -8,6 +8,7 @@ mod errors;
 mod flashback_org;
 mod governance;
 mod groups;
+mod limits;
 mod openapi;
 mod ops;
 mod users;
