@@ -1,6 +1,9 @@
 //! The OpenAPI document: base info and security schemes; paths come from the handlers.
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder,
+};
 
 /// Security scheme names, as Cakewalk's own document names the key scheme.
 pub const API_KEY: &str = "API Key";
@@ -24,7 +27,71 @@ pub fn base() -> OpenApi {
         .build()
 }
 
+/// Errors any operation can answer besides those its handler documents: bad input and missing
+/// credentials, size and time limits, rate limiting, and our own failures.
+const COMMON_ERRORS: &[(&str, &str)] = &[
+    ("400", "Bad Request: malformed JSON, wrong field types, unknown fields, malformed ids"),
+    ("401", "Missing or invalid credentials"),
+    ("408", "The request took longer than the request timeout"),
+    ("413", "The request body is larger than 16 MiB"),
+    ("414", "The request URI is longer than 8 KiB"),
+    ("429", "Rate limit exceeded; see the Retry-After header"),
+    ("431", "The request headers are larger than 32 KiB"),
+    ("500", "An internal error occurred"),
+];
+
+/// Gives every operation the common errors, and every error under `/api` the ProblemDetails media
+/// type (`application/problem+json`) that the server really sends.
+fn complete_errors(path: &str, op: &mut Operation) {
+    let cakewalk = path.starts_with("/api/");
+    let operational =
+        !cakewalk && !path.starts_with("/workspace") && !path.starts_with("/organization");
+    let (content_type, schema) = if cakewalk {
+        ("application/problem+json", "ProblemDetails")
+    } else {
+        ("application/json", "FlashbackError")
+    };
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                content_type,
+                ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build(),
+            )
+            .build()
+    };
+    let mut extra: Vec<(&str, &str)> = if operational {
+        vec![("500", "An internal error occurred")]
+    } else {
+        COMMON_ERRORS.to_vec()
+    };
+    if op.request_body.is_some() && !operational {
+        extra.push(("415", "The body is not JSON (Content-Type must be application/json)"));
+    }
+    for (code, description) in extra {
+        op.responses
+            .responses
+            .entry(code.to_string())
+            .or_insert_with(|| RefOr::T(error(description)));
+    }
+    for (code, response) in op.responses.responses.iter_mut() {
+        if let (RefOr::T(response), true) = (response, code.as_str() >= "400" && cakewalk) {
+            if let Some(content) = response.content.shift_remove("application/json") {
+                response.content.insert("application/problem+json".to_string(), content);
+            }
+        }
+    }
+}
+
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    for (path, item) in api.paths.paths.iter_mut() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            complete_errors(path, op);
+        }
+    }
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         API_KEY,
