@@ -1,0 +1,212 @@
+//! Crash safety: SIGKILL the server in the middle of 10,000-entry bulk grants and 1,000-user group
+//! joins, restart it, and prove every call was all-or-nothing and the outbox lost nothing.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+const USERS: usize = 1000;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn serve(db: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
+        .args(["--rate-limit-per-minute", "0", "--no-webhook-worker"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        if lines.next().expect("server exited early").unwrap().contains("portcullis listening") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(conn).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_bulk_grants_and_group_joins_leaves_every_call_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--org-name",
+            "Crash",
+            "--owner-email",
+            "c@crash.example",
+            "--owner-name",
+            "C",
+            "--json",
+        ])
+        .args(["--database-url", &db])
+        .output()
+        .unwrap();
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (key, secret) = (
+        org["apiKey"].as_str().unwrap().to_string(),
+        org["apiSecret"].as_str().unwrap().to_string(),
+    );
+    let client = reqwest::Client::new();
+    let mut server = serve(&db);
+    let post = |base: &str, path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .header("X-API-KEY", &key)
+            .header("X-API-SECRET", &secret)
+            .json(&body)
+            .send()
+    };
+
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let u: Value = post(
+            &server.base,
+            "/api/v1/users",
+            json!({ "name": format!("U{i}"), "email": format!("u{i}@crash.example") }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        users.push(u["data"]["id"].as_str().unwrap().to_string());
+    }
+    let mut webhook_sub = post(&server.base, "/api/v1/Webhooks", json!({ "targetUrl": "http://127.0.0.1:9/x", "events": ["access.granted", "group.member_added"] }))
+        .await
+        .unwrap();
+    assert_eq!(webhook_sub.status(), 201);
+    webhook_sub = post(
+        &server.base,
+        "/api/v1/Webhooks",
+        json!({ "targetUrl": "http://127.0.0.1:9/y", "events": ["test"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(webhook_sub.status(), 201);
+
+    let mut killed_mid_call = 0;
+    let mut batches: Vec<(&str, Vec<String>)> = Vec::new();
+    for iteration in 0..4 {
+        // Prepare: 100 apps (bulk grant) or a group with 5 default apps (group join).
+        let kind = if iteration % 2 == 0 { "bulk" } else { "join" };
+        let app_count = if kind == "bulk" { 100 } else { 5 };
+        let mut apps = Vec::new();
+        for a in 0..app_count {
+            let app: Value = post(&server.base, "/api/v1/WorkApps", json!({ "name": format!("{kind}{iteration}-{a}"), "provisioningMode": "Automatic" }))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            apps.push(app["data"]["id"].as_str().unwrap().to_string());
+        }
+        let (path, body) = if kind == "bulk" {
+            let entries: Vec<Value> = apps
+                .iter()
+                .flat_map(|a| {
+                    users.iter().take(100).map(move |u| json!({ "workAppId": a, "userId": u }))
+                })
+                .collect();
+            ("/api/v1/WorkApps/Accesses".to_string(), json!({ "data": entries }))
+        } else {
+            let g: Value = post(
+                &server.base,
+                "/api/v1/UsersGroups",
+                json!({ "name": format!("Group {iteration}") }),
+            )
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            let g = g["data"]["id"].as_str().unwrap().to_string();
+            let defaults: Vec<Value> = apps.iter().map(|a| json!({ "workAppId": a })).collect();
+            let put = client
+                .put(format!("{}/api/v1/UsersGroups/{g}/DefaultWorkApps", server.base))
+                .header("X-API-KEY", &key)
+                .header("X-API-SECRET", &secret)
+                .json(&json!({ "data": defaults }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), 204);
+            (
+                format!("/api/v1/UsersGroups/{g}/Users"),
+                json!({ "userIds": users, "implicitlyApproveRequests": true }),
+            )
+        };
+        batches.push((kind, apps));
+        // Fire the call, and kill the server while it is (most likely) running.
+        let call = post(&server.base, &path, body);
+        let handle = tokio::spawn(call);
+        tokio::time::sleep(Duration::from_millis(150 + 100 * iteration as u64)).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        if handle.await.unwrap().is_err() {
+            killed_mid_call += 1;
+        }
+        server = serve(&db);
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // Every call either happened entirely, with its outbox events, or not at all.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{db}")).await.unwrap();
+    for (kind, apps) in &batches {
+        let list = apps.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(",");
+        let accesses = count(
+            &mut conn,
+            &format!("SELECT COUNT(*) FROM accesses WHERE work_app_id IN ({list})"),
+        )
+        .await;
+        let events = count(
+            &mut conn,
+            &format!("SELECT COUNT(*) FROM webhook_events WHERE event_type = 'access.granted' AND json_extract(data_json, '$.workAppId') IN ({list})"),
+        )
+        .await;
+        let expected = if *kind == "bulk" { 100 * 100 } else { 5 * USERS as i64 };
+        assert!(
+            accesses == 0 || accesses == expected,
+            "{kind}: {accesses} of {expected} accesses — a partial write"
+        );
+        assert_eq!(
+            events, accesses,
+            "{kind}: every access has its event, and no event lacks its access"
+        );
+        if *kind == "join" {
+            let requests = count(
+                &mut conn,
+                &format!("SELECT COUNT(*) FROM requests WHERE work_app_id IN ({list})"),
+            )
+            .await;
+            assert_eq!(requests, accesses, "join: one completed request per access");
+        }
+    }
+    let members = count(&mut conn, "SELECT COUNT(*) FROM users_group_members").await;
+    let member_events = count(
+        &mut conn,
+        "SELECT COUNT(*) FROM webhook_events WHERE event_type = 'group.member_added'",
+    )
+    .await;
+    assert_eq!(members % USERS as i64, 0, "group joins are whole");
+    assert_eq!(member_events, members, "every membership has its event");
+    let integrity: String =
+        sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(integrity, "ok");
+    eprintln!("crash test: {} iterations, {killed_mid_call} killed mid-call", batches.len());
+}

@@ -1,0 +1,152 @@
+//! Secrets never reach logs, error bodies or the audit log; the binary logs at debug level.
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+#[tokio::test]
+async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--org-name",
+            "Acme",
+            "--owner-email",
+            "a@acme.example",
+            "--owner-name",
+            "A",
+            "--json",
+        ])
+        .args(["--database-url", &db])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let init_logs = String::from_utf8_lossy(&out.stderr).to_string();
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (key, secret, token) = (
+        org["apiKey"].as_str().unwrap().to_string(),
+        org["apiSecret"].as_str().unwrap().to_string(),
+        org["ownerToken"].as_str().unwrap().to_string(),
+    );
+    let api = |method: reqwest::Method, path: &str| {
+        client
+            .request(method, format!("{base}{path}"))
+            .header("X-API-KEY", &key)
+            .header("X-API-SECRET", &secret)
+    };
+    let mut secrets = vec![secret.clone(), token.clone()];
+    let cred: Value = api(reqwest::Method::POST, "/api/v1/ApiCredentials")
+        .json(&json!({ "name": "ci" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(cred["data"]["apiSecret"].as_str().unwrap().to_string());
+    let owner = org["ownerUserId"].as_str().unwrap();
+    let tok: Value = api(reqwest::Method::POST, &format!("/api/v1/users/{owner}/Tokens"))
+        .json(&json!({ "name": "laptop" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(tok["data"]["token"].as_str().unwrap().to_string());
+    let hook: Value = api(reqwest::Method::POST, "/api/v1/Webhooks")
+        .json(&json!({ "targetUrl": "http://127.0.0.1:9/none", "events": ["test"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(hook["data"]["secret"].as_str().unwrap().to_string());
+    // Use them, correctly and wrongly, so every path that could log them runs.
+    for s in &secrets {
+        let _ =
+            client.get(format!("{base}/organization/users")).bearer_auth(s).send().await.unwrap();
+        let bad = client
+            .get(format!("{base}/api/v1/users"))
+            .header("X-API-KEY", &key)
+            .header("X-API-SECRET", format!("{s}x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 401);
+        let body = bad.text().await.unwrap();
+        assert!(!body.contains(s.as_str()), "an error body echoes a secret");
+    }
+    let _ = api(
+        reqwest::Method::POST,
+        &format!("/api/v1/Webhooks/{}/Test", hook["data"]["id"].as_str().unwrap()),
+    )
+    .send()
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let audit =
+        api(reqwest::Method::GET, "/api/v1/AuditLog").send().await.unwrap().text().await.unwrap();
+    let listings = [
+        api(reqwest::Method::GET, "/api/v1/ApiCredentials")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        api(reqwest::Method::GET, "/api/v1/Webhooks").send().await.unwrap().text().await.unwrap(),
+    ];
+
+    child.kill().unwrap();
+    let mut logs = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    child.wait().unwrap();
+    assert!(logs.contains("request"), "debug logs were captured");
+    for s in &secrets {
+        assert!(!logs.contains(s.as_str()), "a secret appears in the server log");
+        assert!(!init_logs.contains(s.as_str()), "a secret appears in the init log");
+        assert!(!audit.contains(s.as_str()), "a secret appears in the audit log");
+        for listing in &listings {
+            assert!(!listing.contains(s.as_str()), "a listing shows a secret again");
+        }
+        // Secrets carry at least 128 bits: 32 random bytes in base64 (43+ characters) after a prefix.
+        let random = s
+            .strip_prefix("sk_")
+            .or_else(|| s.strip_prefix("whsec_"))
+            .or_else(|| s.strip_prefix("pct_").map(|t| &t[33..]))
+            .unwrap();
+        assert!(random.len() >= 43, "{random}");
+    }
+    // Stored hashed or encrypted: the raw database file contains none of them.
+    let raw = std::fs::read(format!("{}/p.db", dir.path().display())).unwrap();
+    let wal = std::fs::read(format!("{}/p.db-wal", dir.path().display())).unwrap_or_default();
+    for s in &secrets {
+        for bytes in [&raw, &wal] {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "a secret is stored in clear"
+            );
+        }
+    }
+}
