@@ -12,6 +12,10 @@ pub const MAX_TEXT_LEN: usize = 2000;
 /// Checks optional free text is not too long; returns it trimmed ("" when absent).
 pub fn text(field: &str, value: Option<&str>) -> Result<String, DomainError> {
     let trimmed = value.unwrap_or_default().trim();
+    if trimmed.contains('\0') {
+        // PostgreSQL text cannot hold NUL, and no legitimate description needs it.
+        return Err(DomainError::invalid(format!("{field} must not contain NUL characters")));
+    }
     if trimmed.chars().count() > MAX_TEXT_LEN {
         return Err(DomainError::invalid(format!(
             "{field} must be at most {MAX_TEXT_LEN} characters"

@@ -69,7 +69,11 @@ pub fn validate_target_url(url: &str) -> Result<String, DomainError> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| DomainError::invalid("targetUrl must be an http:// or https:// URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || host.contains(char::is_whitespace) || url.len() > 2000 {
+    if host.is_empty()
+        || host.contains(char::is_whitespace)
+        || url.contains(char::is_control)
+        || url.len() > 2000
+    {
         return Err(DomainError::invalid("targetUrl must be an absolute URL with a host"));
     }
     Ok(url.to_string())

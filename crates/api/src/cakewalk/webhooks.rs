@@ -330,6 +330,11 @@ pub async fn audit_log(
             ("since", query.since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))),
         ],
     );
+    if query.action.as_deref().is_some_and(|a| a.chars().any(char::is_control) || a.len() > 200) {
+        return Err(ApiError::bad_request(
+            "action must be a short action name such as user.created",
+        ));
+    }
     let filter = AuditFilter {
         actor_id: query.actor,
         target_id: query.target,

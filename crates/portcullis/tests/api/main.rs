@@ -8,6 +8,7 @@ mod errors;
 mod flashback_org;
 mod governance;
 mod groups;
+mod isolation;
 mod limits;
 mod openapi;
 mod ops;
