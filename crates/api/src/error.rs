@@ -124,7 +124,7 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"));
+        .is_some_and(|ct| ct.contains("json") || ct.contains("html"));
     if already_shaped {
         return response;
     }

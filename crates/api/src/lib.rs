@@ -59,6 +59,15 @@ impl AppState {
 /// Builds the router and the OpenAPI document from the same route declarations, so nothing is
 /// served undocumented.
 pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    router_and_openapi_with(state, Router::new())
+}
+
+/// As [`router_and_openapi`], with extra routes that are not part of the API (the web console),
+/// served behind the same middleware and left out of the OpenAPI document.
+pub fn router_and_openapi_with(
+    state: AppState,
+    extra: Router<AppState>,
+) -> (Router, utoipa::openapi::OpenApi) {
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
         .merge(cakewalk::routes())
         .merge(flashback::routes())
@@ -67,6 +76,7 @@ pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi)
     let api = openapi::finish(api);
     let request_id = HeaderName::from_static("x-request-id");
     let router = router
+        .merge(extra)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::Extension(Arc::new(api.clone())))
@@ -97,8 +107,13 @@ pub fn router_and_openapi(state: AppState) -> (Router, utoipa::openapi::OpenApi)
 /// The complete HTTP application: the router behind path-case normalisation (the Cakewalk API is
 /// served by ASP.NET, whose routes match case-insensitively; existing clients rely on that).
 pub fn app(state: AppState) -> NormalizedApp {
+    app_with(state, Router::new())
+}
+
+/// The application with extra (non-API) routes, e.g. the web console.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> NormalizedApp {
     let http = state.http.clone();
-    let (router, api) = router_and_openapi(state);
+    let (router, api) = router_and_openapi_with(state, extra);
     NormalizedApp::new(router, &api, http)
 }
 

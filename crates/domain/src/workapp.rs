@@ -155,6 +155,14 @@ pub struct AccessDetail {
     pub level: Option<PermissionLevel>,
 }
 
+/// One of a user's accesses, with the names a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccess {
+    pub access: Access,
+    pub app_name: String,
+    pub level_name: Option<String>,
+}
+
 /// One entry of a bulk grant, as sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantEntry {

@@ -259,7 +259,7 @@ async fn serve(
             let _ = worker_stopped.await;
         }));
     }
-    let app = portcullis_api::app(AppState::new(service, http));
+    let app = portcullis_api::app_with(AppState::new(service, http), portcullis_web::routes());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+mod console;
 mod context;
 mod credentials;
 mod crypto;
@@ -50,6 +51,24 @@ pub struct Service {
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: SecretBox) -> Self {
         Self { store, clock, secrets, credentials: cache::CredentialCache::default() }
+    }
+
+    /// Seals a bearer token into an opaque session-cookie value (encrypted with the master key).
+    pub fn seal_session(&self, token: &str) -> Result<String, ServiceError> {
+        use base64::Engine;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.secrets.seal(token.as_bytes())?))
+    }
+
+    /// Opens a session-cookie value back into its bearer token.
+    pub fn open_session(&self, cookie: &str) -> Result<String, ServiceError> {
+        use base64::Engine;
+        let invalid = || ServiceError::Unauthenticated("Invalid session".into());
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cookie)
+            .map_err(|_| invalid())?;
+        let token = self.secrets.open(&sealed).map_err(|_| invalid())?;
+        String::from_utf8(token).map_err(|_| invalid())
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

@@ -11,6 +11,21 @@ macro_rules! delegate_tx {
             async fn commit(self: Box<Self>) -> Result<(), crate::StoreError> {
                 (*self).finish().await
             }
+            async fn accesses_of_user(
+                &mut self,
+                org_id: Uuid,
+                user_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> Result<Vec<portcullis_domain::workapp::UserAccess>, crate::StoreError> {
+                crate::$backend::accesses::of_user(self.conn(), org_id, user_id, now).await
+            }
+            async fn hidden_app_ids_for_user(
+                &mut self,
+                org_id: Uuid,
+                user_id: Uuid,
+            ) -> Result<Vec<Uuid>, crate::StoreError> {
+                crate::$backend::groups::hidden_for_user(self.conn(), org_id, user_id).await
+            }
             async fn lock_org(&mut self, org_id: Uuid) -> Result<(), crate::StoreError> {
                 self.lock_org_impl(org_id).await
             }

@@ -229,6 +229,19 @@ pub trait Tx: Send {
         source: AccessSource,
         now: DateTime<Utc>,
     ) -> Result<Vec<Access>, StoreError>;
+    /// The user's live accesses with app and level names, by app name.
+    async fn accesses_of_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<portcullis_domain::workapp::UserAccess>, StoreError>;
+    /// Apps hidden from the user by any of the user's groups.
+    async fn hidden_app_ids_for_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<Uuid>, StoreError>;
     async fn get_access(
         &mut self,
         org_id: Uuid,

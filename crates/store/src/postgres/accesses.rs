@@ -310,3 +310,33 @@ pub async fn delete_expired(
     .map(from_row)
     .collect()
 }
+
+pub async fn of_user(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<portcullis_domain::workapp::UserAccess>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, a.name AS app_name, l.name AS level_name
+         FROM accesses x
+         JOIN work_apps a ON a.id = x.work_app_id
+         LEFT JOIN permission_levels l ON l.id = x.permission_level_id
+         WHERE x.org_id = $1 AND x.user_id = $2 AND (x.expires_at IS NULL OR x.expires_at > $3)
+         ORDER BY a.name_key"
+    ))
+    .bind(id(org_id))
+    .bind(id(user_id))
+    .bind(ts(now))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(portcullis_domain::workapp::UserAccess {
+                access: from_row(row)?,
+                app_name: row.try_get("app_name")?,
+                level_name: row.try_get("level_name")?,
+            })
+        })
+        .collect()
+}

@@ -335,3 +335,22 @@ pub async fn covered_pairs(
     .await?;
     rows.iter().map(|row| Ok((get_id(row, "user_id")?, get_id(row, "work_app_id")?))).collect()
 }
+
+pub async fn hidden_for_user(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>, StoreError> {
+    sqlx::query(
+        "SELECT DISTINCT h.work_app_id FROM group_hidden_work_apps h
+         JOIN users_group_members m ON m.group_id = h.group_id
+         WHERE h.org_id = $1 AND m.user_id = $2",
+    )
+    .bind(id(org_id))
+    .bind(id(user_id))
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| get_id(row, "work_app_id"))
+    .collect()
+}
