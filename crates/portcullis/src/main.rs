@@ -1,4 +1,6 @@
 //! `portcullis`: the server and its command-line tools.
+mod demo;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -119,6 +121,15 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fill a new organization with sample data (users, groups, apps, pending requests) and print
+    /// sign-in tokens for an administrator and an employee.
+    Demo {
+        /// How many users to create.
+        #[arg(long, default_value_t = 300)]
+        users: usize,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Apply pending database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -230,6 +241,7 @@ async fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create { user_email, org_id, name, expires_in, json, db },
         } => create_token(&db, &user_email, org_id, &name, expires_in, json).await,
+        Command::Demo { users, db } => run_demo(&db, users).await,
         Command::Migrate { db } => open_service(&db).await.map(|_| {
             tracing::info!("migrations applied");
         }),
@@ -395,4 +407,16 @@ mod tests {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
         }
     }
+}
+
+async fn run_demo(db: &DatabaseArgs, users: usize) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let out = demo::fill(&service, users.max(30)).await?;
+    println!("Demo organization {} is ready.", out.organization);
+    println!(
+        "Start the server (portcullis serve) and sign in at http://127.0.0.1:8080/login with:"
+    );
+    println!("  administrator (Ines Admin): {}", out.admin_token);
+    println!("  employee ({}): {}", out.employee_name, out.employee_token);
+    Ok(())
 }
