@@ -393,6 +393,18 @@ async fn create_token(
     Ok(())
 }
 
+async fn run_demo(db: &DatabaseArgs, users: usize) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let out = demo::fill(&service, users.max(30)).await?;
+    println!("Demo organization {} is ready.", out.organization);
+    println!(
+        "Start the server (portcullis serve) and sign in at http://127.0.0.1:8080/login with:"
+    );
+    println!("  administrator (Ines Admin): {}", out.admin_token);
+    println!("  employee ({}): {}", out.employee_name, out.employee_token);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_lifetime;
@@ -407,16 +419,4 @@ mod tests {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
         }
     }
-}
-
-async fn run_demo(db: &DatabaseArgs, users: usize) -> Result<(), String> {
-    let service = open_service(db).await?;
-    let out = demo::fill(&service, users.max(30)).await?;
-    println!("Demo organization {} is ready.", out.organization);
-    println!(
-        "Start the server (portcullis serve) and sign in at http://127.0.0.1:8080/login with:"
-    );
-    println!("  administrator (Ines Admin): {}", out.admin_token);
-    println!("  employee ({}): {}", out.employee_name, out.employee_token);
-    Ok(())
 }
