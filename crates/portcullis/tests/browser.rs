@@ -1,0 +1,292 @@
+//! End-to-end in headless Chromium (WebDriver via chromedriver): an employee requests access, the
+//! manager and the app owner approve in their inboxes, the employee sees the app under "My apps".
+//! Screenshots of every main page go to `target/screenshots/`.
+//!
+//! Skips with a message only when Chromium or ChromeDriver is not installed; CI installs both.
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find(candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn sign_in(browser: &Client, base: &str, token: &str) {
+    browser.delete_all_cookies().await.unwrap();
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    browser.find(Locator::Id("token")).await.unwrap().send_keys(token).await.unwrap();
+    browser.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    let source = wait_for(browser, "Sign out").await;
+    assert!(
+        source.contains("Sign out"),
+        "signed in: {source}, cookies: {:?}",
+        browser.get_all_cookies().await
+    );
+}
+
+/// Polls the page until it contains `text` (navigation after a click is asynchronous).
+async fn wait_for(browser: &Client, text: &str) -> String {
+    let mut source = String::new();
+    for _ in 0..50 {
+        source = browser.source().await.unwrap();
+        if source.contains(text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    source
+}
+
+async fn approve_first_task(browser: &Client, base: &str, who: &str) {
+    browser.goto(&format!("{base}/inbox")).await.unwrap();
+    let source = browser.source().await.unwrap();
+    assert!(source.contains("Figma"), "{who} sees the task in the inbox");
+    shot(browser, &format!("inbox-{who}")).await;
+    browser
+        .find(Locator::Css("input[name=comment]"))
+        .await
+        .unwrap()
+        .send_keys("Looks fine")
+        .await
+        .unwrap();
+    browser.find(Locator::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    let after = wait_for(browser, "Nothing waits for you").await;
+    assert!(after.contains("Nothing waits for you"), "{who}'s inbox is empty after approving");
+}
+
+#[tokio::test]
+async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
+    let (Some(chromium), Some(driver)) = (
+        find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]),
+        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
+    ) else {
+        eprintln!("skipped: Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver); CI installs them");
+        return;
+    };
+
+    // The real server, on a fresh database.
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("{}/p.db", dir.path().display());
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--org-name",
+            "Acme",
+            "--owner-email",
+            "ines@acme.example",
+            "--owner-name",
+            "Ines Admin",
+            "--json",
+        ])
+        .args(["--database-url", &db])
+        .output()
+        .unwrap();
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db,
+            "--rate-limit-per-minute",
+            "0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    while !lines.next().unwrap().unwrap().contains("portcullis listening") {}
+    std::thread::spawn(move || for _ in lines {});
+    let _server = Kill(server);
+    // `localhost` is a secure context, so the browser keeps the Secure session cookie over http.
+    let base = format!("http://localhost:{port}");
+
+    // The people and the app, through the API.
+    let http = reqwest::Client::new();
+    let api = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{base}{path}"))
+            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .json(&body)
+            .send()
+    };
+    let make_user = |name: &str, manager: Option<String>| {
+        let body = json!({ "name": name, "email": format!("{}@acme.example", name.split(' ').next().unwrap().to_lowercase()), "managerId": manager });
+        api(reqwest::Method::POST, "/api/v1/users", body)
+    };
+    let id = |v: Value| v["data"]["id"].as_str().unwrap().to_string();
+    let manager = id(make_user("Mona Manager", None).await.unwrap().json().await.unwrap());
+    let owner = id(make_user("Otto Owner", None).await.unwrap().json().await.unwrap());
+    let employee =
+        id(make_user("Erin Employee", Some(manager.clone())).await.unwrap().json().await.unwrap());
+    let app = id(api(reqwest::Method::POST, "/api/v1/WorkApps", json!({ "name": "Figma", "description": "Design tool", "ownerIds": [owner], "provisioningMode": "Automatic" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap());
+    for level in ["Viewer", "Editor"] {
+        api(
+            reqwest::Method::POST,
+            &format!("/api/v1/WorkApps/{app}/PermissionLevels"),
+            json!({ "name": level }),
+        )
+        .await
+        .unwrap();
+    }
+    let token = |user: String| {
+        let path = format!("/api/v1/users/{user}/Tokens");
+        let request = api(reqwest::Method::POST, &path, json!({ "name": "browser" }));
+        async move {
+            request.await.unwrap().json::<Value>().await.unwrap()["data"]["token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (employee_token, manager_token, owner_token) =
+        (token(employee).await, token(manager).await, token(owner).await);
+
+    // The browser.
+    let driver_port = free_port();
+    let _driver = Kill(
+        Command::new(driver)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,1000", format!("--user-data-dir={}", dir.path().join("chrome").display())]
+        }),
+    );
+    let mut browser = None;
+    for _ in 0..50 {
+        // Plain HTTP to the local chromedriver: no TLS stack needed.
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            Ok(client) => {
+                browser = Some(client);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let browser = browser.expect("chromedriver did not start");
+
+    // Sign-in page, and a bad token.
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    shot(&browser, "login").await;
+    browser.find(Locator::Id("token")).await.unwrap().send_keys("pct_wrong").await.unwrap();
+    browser.find(Locator::Css("main button[type=submit]")).await.unwrap().click().await.unwrap();
+    assert!(wait_for(&browser, "not valid").await.contains("not valid"));
+
+    // 1. The employee asks for Figma at the Editor level.
+    sign_in(&browser, &base, &employee_token).await;
+    assert!(browser.source().await.unwrap().contains("You have no apps yet"));
+    shot(&browser, "my-apps-before").await;
+    browser.goto(&format!("{base}/catalogue")).await.unwrap();
+    shot(&browser, "catalogue").await;
+    browser
+        .find(Locator::Css(&format!("#level-{app}")))
+        .await
+        .unwrap()
+        .select_by_label("Editor")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!("#why-{app}")))
+        .await
+        .unwrap()
+        .send_keys("Redesign of the onboarding")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/catalogue/request'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let requests = wait_for(&browser, "Pending").await;
+    assert!(requests.contains("Pending") && requests.contains("Figma"), "{requests}");
+    shot(&browser, "my-requests").await;
+
+    // 2. The manager, then 3. the app owner approve in their inboxes.
+    sign_in(&browser, &base, &manager_token).await;
+    approve_first_task(&browser, &base, "manager").await;
+    sign_in(&browser, &base, &owner_token).await;
+    approve_first_task(&browser, &base, "owner").await;
+
+    // 4. The employee sees Figma under My apps, at the Editor level.
+    sign_in(&browser, &base, &employee_token).await;
+    let my_apps = browser.source().await.unwrap();
+    assert!(my_apps.contains("Figma") && my_apps.contains("Editor"), "{my_apps}");
+    shot(&browser, "my-apps-after").await;
+    browser.goto(&format!("{base}/my-requests")).await.unwrap();
+    assert!(browser.source().await.unwrap().contains("Completed"));
+
+    // The administrator's views.
+    sign_in(&browser, &base, org["ownerToken"].as_str().unwrap()).await;
+    for (path, name, expect) in [
+        ("/admin/users", "admin-users", "Erin Employee"),
+        ("/admin/groups", "admin-groups", "Groups"),
+        ("/admin/apps", "admin-apps", "Figma"),
+        (&format!("/admin/apps/{app}") as &str, "admin-app", "GrantAccessRequest"),
+        ("/admin/workspaces", "admin-workspaces", "Workspaces"),
+        ("/admin/webhooks", "admin-webhooks", "Webhooks"),
+        ("/admin/audit", "admin-audit", "access.granted"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        let source = browser.source().await.unwrap();
+        assert!(source.contains(expect), "{path} shows {expect}");
+        shot(&browser, name).await;
+    }
+    // An employee cannot open admin pages.
+    sign_in(&browser, &base, &employee_token).await;
+    browser.goto(&format!("{base}/admin/users")).await.unwrap();
+    assert!(browser.source().await.unwrap().contains("Only administrators"));
+    browser.close().await.unwrap();
+    eprintln!("screenshots in {}", screenshots_dir().display());
+}
