@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod delegate;
+mod decode;
 mod embedded;
 mod error;
 pub mod postgres;

@@ -11,25 +11,11 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
+pub(super) use crate::decode::access as from_row;
 use crate::StoreError;
 
 const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id, x.source,
                        x.granted_at, x.updated_at, x.expires_at";
-
-pub(super) fn from_row(row: &PgRow) -> Result<Access, StoreError> {
-    let source: String = row.try_get("source")?;
-    Ok(Access {
-        org_id: get_id(row, "org_id")?,
-        user_id: get_id(row, "user_id")?,
-        work_app_id: get_id(row, "work_app_id")?,
-        permission_level_id: get_opt_id(row, "permission_level_id")?,
-        source: AccessSource::parse(&source)
-            .ok_or_else(|| StoreError::Corrupt(format!("source {source}")))?,
-        granted_at: get_ts(row, "granted_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-        expires_at: get_opt_ts(row, "expires_at")?,
-    })
-}
 
 /// `[[app, user, level|null, expires|null], ...]`
 fn rows_json(rows: &[GrantEntry]) -> String {

@@ -3,28 +3,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use portcullis_domain::{DefaultWorkApp, Page, PageRequest, User, UsersGroup};
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_id, get_ts, id, id_array, opt_id, ts};
+use super::codec::{get_id, get_opt_id, id, id_array, opt_id, ts};
 use super::users;
+use crate::decode::users_group as from_row;
 use crate::{AppGroups, StoreError};
 
 const COLUMNS: &str = "g.id, g.org_id, g.name, g.description, g.created_at, g.updated_at,
     (SELECT COUNT(*) FROM users_group_members m WHERE m.group_id = g.id) AS member_count";
-
-fn from_row(row: &PgRow) -> Result<UsersGroup, StoreError> {
-    Ok(UsersGroup {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        member_count: row.try_get("member_count")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 fn name_key(name: &str) -> String {
     name.trim().to_lowercase()

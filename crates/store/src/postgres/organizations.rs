@@ -1,19 +1,10 @@
 use portcullis_domain::Organization;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_ts, id, ts};
+use super::codec::{id, ts};
+use crate::decode::organization as from_row;
 use crate::StoreError;
-
-fn from_row(row: &PgRow) -> Result<Organization, StoreError> {
-    Ok(Organization {
-        id: get_id(row, "id")?,
-        name: row.try_get("name")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert(conn: &mut PgConnection, org: &Organization) -> Result<(), StoreError> {
     sqlx::query(

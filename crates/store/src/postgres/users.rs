@@ -1,34 +1,15 @@
 use chrono::{DateTime, Utc};
 use portcullis_domain::validate::email_key;
 use portcullis_domain::{OrgRole, Page, PageRequest, User, UserStatus};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
+use super::codec::{id, id_array, opt_id, opt_ts, ts};
+pub(super) use crate::decode::user as from_row;
 use crate::StoreError;
 
 pub(super) const COLUMNS: &str =
     "id, org_id, name, email, role_id, status_id, manager_id, last_login, created_at, updated_at";
-
-pub(super) fn from_row(row: &PgRow) -> Result<User, StoreError> {
-    let role_id: i32 = row.try_get("role_id")?;
-    let status_id: i32 = row.try_get("status_id")?;
-    Ok(User {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        role: OrgRole::from_id(role_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("role_id {role_id}")))?,
-        status: UserStatus::from_id(status_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
-        manager_id: get_opt_id(row, "manager_id")?,
-        last_login: get_opt_ts(row, "last_login")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert(conn: &mut PgConnection, user: &User) -> Result<(), StoreError> {
     sqlx::query(

@@ -1,13 +1,12 @@
 use std::collections::HashMap;
 
-use portcullis_domain::{
-    Page, PageRequest, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
-};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use portcullis_domain::{Page, PageRequest, PermissionLevel, WorkApp};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_ts, id, id_array, ts};
+use super::codec::{get_id, id, id_array, ts};
+pub(super) use crate::decode::permission_level as level_from_row;
+use crate::decode::work_app as from_row;
 use crate::StoreError;
 
 const COLUMNS: &str = "id, org_id, name, description, status_id, provisioning_mode, category, url,
@@ -15,28 +14,6 @@ const COLUMNS: &str = "id, org_id, name, description, status_id, provisioning_mo
 
 fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
-}
-
-fn from_row(row: &PgRow) -> Result<WorkApp, StoreError> {
-    let status_id: i32 = row.try_get("status_id")?;
-    let mode: String = row.try_get("provisioning_mode")?;
-    Ok(WorkApp {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        status: WorkAppStatus::from_id(status_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
-        provisioning_mode: ProvisioningMode::parse(&mode)
-            .map_err(|_| StoreError::Corrupt(format!("provisioning_mode {mode}")))?,
-        category: row.try_get("category")?,
-        url: row.try_get("url")?,
-        image_url: row.try_get("image_url")?,
-        tag_line: row.try_get("tag_line")?,
-        owner_ids: Vec::new(),
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
 }
 
 /// Fills `owner_ids` of the apps with one query.
@@ -164,19 +141,6 @@ pub async fn list(
 
 const LEVEL_COLUMNS: &str =
     "id, org_id, work_app_id, name, description, is_default, is_privileged, created_at";
-
-pub(super) fn level_from_row(row: &PgRow) -> Result<PermissionLevel, StoreError> {
-    Ok(PermissionLevel {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        work_app_id: get_id(row, "work_app_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        is_default: row.try_get("is_default")?,
-        is_privileged: row.try_get("is_privileged")?,
-        created_at: get_ts(row, "created_at")?,
-    })
-}
 
 pub async fn insert_level(
     conn: &mut PgConnection,

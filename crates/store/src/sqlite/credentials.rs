@@ -1,25 +1,12 @@
 use chrono::{DateTime, Utc};
-use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use portcullis_domain::{ApiCredential, UserToken};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_ts, get_ts, id, opt_ts, ts};
+use super::codec::{id, opt_ts, ts};
+use crate::decode::api_credential as credential_from_row;
+use crate::decode::user_token as token_from_row;
 use crate::StoreError;
-
-fn credential_from_row(row: &SqliteRow) -> Result<ApiCredential, StoreError> {
-    let level: String = row.try_get("access_level")?;
-    Ok(ApiCredential {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-        access_level: AccessLevel::parse(&level)
-            .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
-        created_at: get_ts(row, "created_at")?,
-        revoked_at: get_opt_ts(row, "revoked_at")?,
-    })
-}
 
 pub async fn insert_api_credential(
     conn: &mut SqliteConnection,
@@ -88,19 +75,6 @@ pub async fn revoke_api_credential(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<UserToken, StoreError> {
-    Ok(UserToken {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        user_id: get_id(row, "user_id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-        created_at: get_ts(row, "created_at")?,
-        expires_at: get_opt_ts(row, "expires_at")?,
-        revoked_at: get_opt_ts(row, "revoked_at")?,
-    })
 }
 
 pub async fn insert_user_token(

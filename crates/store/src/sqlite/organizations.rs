@@ -1,19 +1,10 @@
 use portcullis_domain::Organization;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_ts, id, ts};
+use super::codec::{id, ts};
+use crate::decode::organization as from_row;
 use crate::StoreError;
-
-fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
-    Ok(Organization {
-        id: get_id(row, "id")?,
-        name: row.try_get("name")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert(conn: &mut SqliteConnection, org: &Organization) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)")

@@ -1,45 +1,21 @@
 //! Policies, their versions and assignments; the group lookups policies need.
 use portcullis_domain::{OrgRole, Page, PageRequest, Policy, PolicyStep, RequestType, UserStatus};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_ts, id, ts};
+use super::codec::{get_id, id, ts};
+use crate::decode::parse_steps;
+use crate::decode::policy as from_row;
 use crate::StoreError;
 
 fn steps_json(steps: &[PolicyStep]) -> Result<String, StoreError> {
     serde_json::to_string(steps).map_err(|e| StoreError::Corrupt(format!("steps: {e}")))
 }
 
-fn parse_steps(text: &str) -> Result<Vec<PolicyStep>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("steps_json: {e}")))
-}
-
-pub(super) fn parse_request_type(text: &str) -> Result<RequestType, StoreError> {
-    RequestType::parse(text).map_err(|_| StoreError::Corrupt(format!("request_type {text}")))
-}
-
 const COLUMNS: &str = "p.id, p.org_id, p.name, p.request_type, p.current_version, p.is_system,
                        p.is_default, p.created_at, p.updated_at, v.steps_json";
 const FROM: &str =
     "FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.current_version";
-
-fn from_row(row: &SqliteRow) -> Result<Policy, StoreError> {
-    let request_type: String = row.try_get("request_type")?;
-    let steps: String = row.try_get("steps_json")?;
-    Ok(Policy {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        request_type: parse_request_type(&request_type)?,
-        steps: parse_steps(&steps)?,
-        version: row.try_get("current_version")?,
-        is_system: row.try_get("is_system")?,
-        is_default: row.try_get("is_default")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert(conn: &mut SqliteConnection, policy: &Policy) -> Result<(), StoreError> {
     sqlx::query(

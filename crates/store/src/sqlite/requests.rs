@@ -2,43 +2,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskKind, TaskStatus};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskStatus};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
-use super::policies::parse_request_type;
+use super::codec::{get_id, id, id_array, opt_id, opt_ts, ts};
+use crate::decode::request as request_from_row;
+use crate::decode::task as task_from_row;
 use crate::{RequestFilter, StoreError, TaskFilter};
 
 const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_user_id,
     permission_level_id, created_by_user_id, justification, expires_at, status, policy_id,
     policy_version, step_count, cancelled_by_user_id, source_group_id, created_at, updated_at";
-
-fn request_from_row(row: &SqliteRow) -> Result<Request, StoreError> {
-    let request_type: String = row.try_get("request_type")?;
-    let status: String = row.try_get("status")?;
-    Ok(Request {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        request_type: parse_request_type(&request_type)?,
-        work_app_id: get_id(row, "work_app_id")?,
-        target_user_id: get_opt_id(row, "target_user_id")?,
-        permission_level_id: get_opt_id(row, "permission_level_id")?,
-        created_by_user_id: get_opt_id(row, "created_by_user_id")?,
-        justification: row.try_get("justification")?,
-        expires_at: get_opt_ts(row, "expires_at")?,
-        status: RequestStatus::parse(&status)
-            .map_err(|_| StoreError::Corrupt(format!("request status {status}")))?,
-        policy_id: get_id(row, "policy_id")?,
-        policy_version: row.try_get("policy_version")?,
-        step_count: row.try_get("step_count")?,
-        cancelled_by_user_id: get_opt_id(row, "cancelled_by_user_id")?,
-        source_group_id: get_opt_id(row, "source_group_id")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert_request(conn: &mut SqliteConnection, r: &Request) -> Result<(), StoreError> {
     sqlx::query(&format!(
@@ -122,27 +97,6 @@ pub async fn list_requests(
 
 const TASK_COLUMNS: &str = "t.id, t.org_id, t.request_id, t.kind, t.status, t.step,
     t.decided_by_user_id, t.decided_at, t.comment, t.created_at, t.updated_at";
-
-fn task_from_row(row: &SqliteRow) -> Result<Task, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let status: String = row.try_get("status")?;
-    Ok(Task {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        request_id: get_id(row, "request_id")?,
-        kind: TaskKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("task kind {kind}")))?,
-        status: TaskStatus::parse(&status)
-            .map_err(|_| StoreError::Corrupt(format!("task status {status}")))?,
-        step: row.try_get("step")?,
-        assignee_ids: Vec::new(),
-        decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
-        decided_at: get_opt_ts(row, "decided_at")?,
-        comment: row.try_get("comment")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 async fn attach_assignees(
     conn: &mut SqliteConnection,

@@ -4,36 +4,22 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use portcullis_domain::{
-    ActorRef, AuditEvent, Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest,
-    WebhookEvent, WebhookSubscription,
+    AuditEvent, Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest, WebhookEvent,
+    WebhookSubscription,
 };
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
+use super::codec::{get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, ts};
+use crate::decode::attempt as attempt_from_row;
+use crate::decode::audit_event as audit_from_row;
+use crate::decode::delivery as delivery_from_row;
+use crate::decode::subscription as sub_from_row;
 use crate::{AuditFilter, DeliveryJob, StoreError};
 
 const SUB_COLUMNS: &str =
     "id, org_id, target_url, events_json, description, secret_ciphertext, enabled,
     failing_since, created_at, deleted_at";
-
-fn sub_from_row(row: &SqliteRow) -> Result<WebhookSubscription, StoreError> {
-    let events: String = row.try_get("events_json")?;
-    Ok(WebhookSubscription {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        target_url: row.try_get("target_url")?,
-        events: serde_json::from_str(&events)
-            .map_err(|e| StoreError::Corrupt(format!("events_json: {e}")))?,
-        description: row.try_get("description")?,
-        secret_ciphertext: row.try_get("secret_ciphertext")?,
-        enabled: row.try_get("enabled")?,
-        failing_since: get_opt_ts(row, "failing_since")?,
-        created_at: get_ts(row, "created_at")?,
-        deleted_at: get_opt_ts(row, "deleted_at")?,
-    })
-}
 
 pub async fn insert_event(
     conn: &mut SqliteConnection,
@@ -234,25 +220,6 @@ const DELIVERY_COLUMNS: &str =
     "d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.status,
     d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.delivered_at";
 
-fn delivery_from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(Delivery {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        subscription_id: get_id(row, "subscription_id")?,
-        event_id: get_id(row, "event_id")?,
-        event_type: row.try_get("event_type")?,
-        status: DeliveryStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: get_opt_ts(row, "next_attempt_at")?,
-        last_status_code: row.try_get("last_status_code")?,
-        last_error: row.try_get("last_error")?,
-        created_at: get_ts(row, "created_at")?,
-        delivered_at: get_opt_ts(row, "delivered_at")?,
-    })
-}
-
 pub async fn insert_delivery(conn: &mut SqliteConnection, d: &Delivery) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, status, attempts,
@@ -367,17 +334,6 @@ pub async fn finish_attempt(
     Ok(())
 }
 
-fn attempt_from_row(row: &SqliteRow) -> Result<DeliveryAttempt, StoreError> {
-    Ok(DeliveryAttempt {
-        delivery_id: get_id(row, "delivery_id")?,
-        attempt: row.try_get("attempt")?,
-        attempted_at: get_ts(row, "attempted_at")?,
-        status_code: row.try_get("status_code")?,
-        error: row.try_get("error")?,
-        duration_ms: row.try_get("duration_ms")?,
-    })
-}
-
 pub async fn list_deliveries(
     conn: &mut SqliteConnection,
     org_id: Uuid,
@@ -468,28 +424,6 @@ pub async fn insert_signing_key(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-fn audit_from_row(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
-    let actor_type: String = row.try_get("actor_type")?;
-    let actor_id = get_opt_id(row, "actor_id")?;
-    let actor = match (actor_type.as_str(), actor_id) {
-        ("credential", Some(id)) => ActorRef::Credential(id),
-        ("user", Some(id)) => ActorRef::User(id),
-        _ => ActorRef::System,
-    };
-    Ok(AuditEvent {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        occurred_at: get_ts(row, "occurred_at")?,
-        actor,
-        action: row.try_get("action")?,
-        target_type: row.try_get("target_type")?,
-        target_id: get_opt_id(row, "target_id")?,
-        before: row.try_get("before_json")?,
-        after: row.try_get("after_json")?,
-        request_id: row.try_get("request_id")?,
-    })
 }
 
 pub async fn list_audit_events(

@@ -1,38 +1,15 @@
 //! Workspaces and their members.
-use portcullis_domain::{Workspace, WorkspaceMember, WorkspaceRole};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use portcullis_domain::{Workspace, WorkspaceMember};
+use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::codec::{get_id, get_opt_ts, get_ts, id, opt_ts, ts};
+use super::codec::{id, opt_ts, ts};
+use crate::decode::workspace as from_row;
+use crate::decode::workspace_member as member_from_row;
 use crate::StoreError;
 
 const COLUMNS: &str =
     "w.id, w.org_id, w.name, w.created_by_user_id, w.created_at, w.updated_at, w.deleted_at";
-
-fn from_row(row: &SqliteRow) -> Result<Workspace, StoreError> {
-    Ok(Workspace {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
-        created_by_user_id: get_id(row, "created_by_user_id")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-        deleted_at: get_opt_ts(row, "deleted_at")?,
-    })
-}
-
-fn member_from_row(row: &SqliteRow) -> Result<WorkspaceMember, StoreError> {
-    let role: String = row.try_get("role")?;
-    Ok(WorkspaceMember {
-        workspace_id: get_id(row, "workspace_id")?,
-        user_id: get_id(row, "user_id")?,
-        role: WorkspaceRole::parse(&role)
-            .map_err(|_| StoreError::Corrupt(format!("role {role}")))?,
-        added_at: get_ts(row, "added_at")?,
-        updated_at: get_ts(row, "updated_at")?,
-    })
-}
 
 pub async fn insert(conn: &mut SqliteConnection, w: &Workspace) -> Result<(), StoreError> {
     sqlx::query(

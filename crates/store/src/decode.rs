@@ -1,0 +1,436 @@
+//! Decoding rows into domain values, once for both backends.
+//!
+//! Both backends store the same shapes (ids and timestamps as text, enums as names), so a row
+//! decodes the same way whichever database produced it; [`StoreRow`] is the seam.
+use chrono::{DateTime, SecondsFormat, Utc};
+use portcullis_domain::{
+    Access, AccessLevel, AccessSource, ActorRef, ApiCredential, AuditEvent, Delivery,
+    DeliveryAttempt, DeliveryStatus, OrgRole, Organization, PermissionLevel, Policy, PolicyStep,
+    ProvisioningMode, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User,
+    UserStatus, UserToken, UsersGroup, WebhookSubscription, WorkApp, WorkAppStatus, Workspace,
+    WorkspaceMember, WorkspaceRole,
+};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A column value either backend can decode.
+pub trait Column: Sized {
+    fn from_sqlite(row: &SqliteRow, col: &str) -> Result<Self, StoreError>;
+    fn from_pg(row: &PgRow, col: &str) -> Result<Self, StoreError>;
+}
+
+macro_rules! column {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn from_sqlite(row: &SqliteRow, col: &str) -> Result<Self, StoreError> {
+                Ok(row.try_get(col)?)
+            }
+            fn from_pg(row: &PgRow, col: &str) -> Result<Self, StoreError> {
+                Ok(row.try_get(col)?)
+            }
+        }
+    )*};
+}
+column!(String, Option<String>, i32, Option<i32>, i64, Option<i64>, bool, Vec<u8>);
+
+/// A result row of either backend.
+pub trait StoreRow {
+    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError>;
+}
+
+impl StoreRow for SqliteRow {
+    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError> {
+        T::from_sqlite(self, col)
+    }
+}
+
+impl StoreRow for PgRow {
+    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError> {
+        T::from_pg(self, col)
+    }
+}
+
+/// RFC 3339 UTC with milliseconds: fixed width, so text order is time order.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn opt_ts(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(ts)
+}
+
+pub fn id(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+pub fn opt_id(id: Option<Uuid>) -> Option<String> {
+    id.map(self::id)
+}
+
+/// A JSON array of ids, bound as one parameter and expanded by the database (`json_each`,
+/// `jsonb_array_elements_text`): set-based lookups of any size in one statement.
+pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(id).collect();
+    serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn get_id<R: StoreRow>(row: &R, col: &str) -> Result<Uuid, StoreError> {
+    let text: String = row.col(col)?;
+    Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub fn get_opt_id<R: StoreRow>(row: &R, col: &str) -> Result<Option<Uuid>, StoreError> {
+    let text: Option<String> = row.col(col)?;
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+pub fn get_ts<R: StoreRow>(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
+    let text: String = row.col(col)?;
+    parse_text_ts(col, &text)
+}
+
+pub fn get_opt_ts<R: StoreRow>(row: &R, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> = row.col(col)?;
+    text.map(|t| parse_text_ts(col, &t)).transpose()
+}
+
+/// Parses a stored timestamp (fast path for our own format).
+pub fn parse_text_ts(col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    if let Some(at) = parse_own_format(text) {
+        return Ok(at);
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+/// Fast path for the one format we write (`YYYY-MM-DDTHH:MM:SS.mmmZ`): reads are dominated by
+/// timestamp decoding, and the general RFC 3339 parser is several times slower.
+fn parse_own_format(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 24
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || b[23] != b'Z'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range]
+            .iter()
+            .try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+        num(20..23)?,
+    )?;
+    Some(DateTime::from_naive_utc_and_offset(date.and_time(time), Utc))
+}
+
+pub fn parse_steps(text: &str) -> Result<Vec<PolicyStep>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("steps_json: {e}")))
+}
+
+pub fn parse_request_type(text: &str) -> Result<RequestType, StoreError> {
+    RequestType::parse(text).map_err(|_| StoreError::Corrupt(format!("request_type {text}")))
+}
+
+pub fn access<R: StoreRow>(row: &R) -> Result<Access, StoreError> {
+    let source: String = row.col("source")?;
+    Ok(Access {
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        work_app_id: get_id(row, "work_app_id")?,
+        permission_level_id: get_opt_id(row, "permission_level_id")?,
+        source: AccessSource::parse(&source)
+            .ok_or_else(|| StoreError::Corrupt(format!("source {source}")))?,
+        granted_at: get_ts(row, "granted_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+    })
+}
+
+pub fn api_credential<R: StoreRow>(row: &R) -> Result<ApiCredential, StoreError> {
+    let level: String = row.col("access_level")?;
+    Ok(ApiCredential {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        secret_hash: row.col("secret_hash")?,
+        access_level: AccessLevel::parse(&level)
+            .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
+        created_at: get_ts(row, "created_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub fn user_token<R: StoreRow>(row: &R) -> Result<UserToken, StoreError> {
+    Ok(UserToken {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        name: row.col("name")?,
+        secret_hash: row.col("secret_hash")?,
+        created_at: get_ts(row, "created_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub fn users_group<R: StoreRow>(row: &R) -> Result<UsersGroup, StoreError> {
+    Ok(UsersGroup {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        member_count: row.col("member_count")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn organization<R: StoreRow>(row: &R) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: get_id(row, "id")?,
+        name: row.col("name")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn policy<R: StoreRow>(row: &R) -> Result<Policy, StoreError> {
+    let request_type: String = row.col("request_type")?;
+    let steps: String = row.col("steps_json")?;
+    Ok(Policy {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        request_type: parse_request_type(&request_type)?,
+        steps: parse_steps(&steps)?,
+        version: row.col("current_version")?,
+        is_system: row.col("is_system")?,
+        is_default: row.col("is_default")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn request<R: StoreRow>(row: &R) -> Result<Request, StoreError> {
+    let request_type: String = row.col("request_type")?;
+    let status: String = row.col("status")?;
+    Ok(Request {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        request_type: parse_request_type(&request_type)?,
+        work_app_id: get_id(row, "work_app_id")?,
+        target_user_id: get_opt_id(row, "target_user_id")?,
+        permission_level_id: get_opt_id(row, "permission_level_id")?,
+        created_by_user_id: get_opt_id(row, "created_by_user_id")?,
+        justification: row.col("justification")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        status: RequestStatus::parse(&status)
+            .map_err(|_| StoreError::Corrupt(format!("request status {status}")))?,
+        policy_id: get_id(row, "policy_id")?,
+        policy_version: row.col("policy_version")?,
+        step_count: row.col("step_count")?,
+        cancelled_by_user_id: get_opt_id(row, "cancelled_by_user_id")?,
+        source_group_id: get_opt_id(row, "source_group_id")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn task<R: StoreRow>(row: &R) -> Result<Task, StoreError> {
+    let kind: String = row.col("kind")?;
+    let status: String = row.col("status")?;
+    Ok(Task {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        request_id: get_id(row, "request_id")?,
+        kind: TaskKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("task kind {kind}")))?,
+        status: TaskStatus::parse(&status)
+            .map_err(|_| StoreError::Corrupt(format!("task status {status}")))?,
+        step: row.col("step")?,
+        assignee_ids: Vec::new(),
+        decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
+        decided_at: get_opt_ts(row, "decided_at")?,
+        comment: row.col("comment")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn user<R: StoreRow>(row: &R) -> Result<User, StoreError> {
+    let role_id: i32 = row.col("role_id")?;
+    let status_id: i32 = row.col("status_id")?;
+    Ok(User {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        email: row.col("email")?,
+        role: OrgRole::from_id(role_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("role_id {role_id}")))?,
+        status: UserStatus::from_id(status_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
+        manager_id: get_opt_id(row, "manager_id")?,
+        last_login: get_opt_ts(row, "last_login")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn subscription<R: StoreRow>(row: &R) -> Result<WebhookSubscription, StoreError> {
+    let events: String = row.col("events_json")?;
+    Ok(WebhookSubscription {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        target_url: row.col("target_url")?,
+        events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(format!("events_json: {e}")))?,
+        description: row.col("description")?,
+        secret_ciphertext: row.col("secret_ciphertext")?,
+        enabled: row.col("enabled")?,
+        failing_since: get_opt_ts(row, "failing_since")?,
+        created_at: get_ts(row, "created_at")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
+    })
+}
+
+pub fn delivery<R: StoreRow>(row: &R) -> Result<Delivery, StoreError> {
+    let status: String = row.col("status")?;
+    Ok(Delivery {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        subscription_id: get_id(row, "subscription_id")?,
+        event_id: get_id(row, "event_id")?,
+        event_type: row.col("event_type")?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        attempts: row.col("attempts")?,
+        next_attempt_at: get_opt_ts(row, "next_attempt_at")?,
+        last_status_code: row.col("last_status_code")?,
+        last_error: row.col("last_error")?,
+        created_at: get_ts(row, "created_at")?,
+        delivered_at: get_opt_ts(row, "delivered_at")?,
+    })
+}
+
+pub fn attempt<R: StoreRow>(row: &R) -> Result<DeliveryAttempt, StoreError> {
+    Ok(DeliveryAttempt {
+        delivery_id: get_id(row, "delivery_id")?,
+        attempt: row.col("attempt")?,
+        attempted_at: get_ts(row, "attempted_at")?,
+        status_code: row.col("status_code")?,
+        error: row.col("error")?,
+        duration_ms: row.col("duration_ms")?,
+    })
+}
+
+pub fn audit_event<R: StoreRow>(row: &R) -> Result<AuditEvent, StoreError> {
+    let actor_type: String = row.col("actor_type")?;
+    let actor_id = get_opt_id(row, "actor_id")?;
+    let actor = match (actor_type.as_str(), actor_id) {
+        ("credential", Some(id)) => ActorRef::Credential(id),
+        ("user", Some(id)) => ActorRef::User(id),
+        _ => ActorRef::System,
+    };
+    Ok(AuditEvent {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        occurred_at: get_ts(row, "occurred_at")?,
+        actor,
+        action: row.col("action")?,
+        target_type: row.col("target_type")?,
+        target_id: get_opt_id(row, "target_id")?,
+        before: row.col("before_json")?,
+        after: row.col("after_json")?,
+        request_id: row.col("request_id")?,
+    })
+}
+
+pub fn work_app<R: StoreRow>(row: &R) -> Result<WorkApp, StoreError> {
+    let status_id: i32 = row.col("status_id")?;
+    let mode: String = row.col("provisioning_mode")?;
+    Ok(WorkApp {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        status: WorkAppStatus::from_id(status_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
+        provisioning_mode: ProvisioningMode::parse(&mode)
+            .map_err(|_| StoreError::Corrupt(format!("provisioning_mode {mode}")))?,
+        category: row.col("category")?,
+        url: row.col("url")?,
+        image_url: row.col("image_url")?,
+        tag_line: row.col("tag_line")?,
+        owner_ids: Vec::new(),
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub fn permission_level<R: StoreRow>(row: &R) -> Result<PermissionLevel, StoreError> {
+    Ok(PermissionLevel {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        work_app_id: get_id(row, "work_app_id")?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        is_default: row.col("is_default")?,
+        is_privileged: row.col("is_privileged")?,
+        created_at: get_ts(row, "created_at")?,
+    })
+}
+
+pub fn workspace<R: StoreRow>(row: &R) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.col("name")?,
+        created_by_user_id: get_id(row, "created_by_user_id")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
+    })
+}
+
+pub fn workspace_member<R: StoreRow>(row: &R) -> Result<WorkspaceMember, StoreError> {
+    let role: String = row.col("role")?;
+    Ok(WorkspaceMember {
+        workspace_id: get_id(row, "workspace_id")?,
+        user_id: get_id(row, "user_id")?,
+        role: WorkspaceRole::parse(&role)
+            .map_err(|_| StoreError::Corrupt(format!("role {role}")))?,
+        added_at: get_ts(row, "added_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_format_round_trips_and_others_fall_back() {
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        assert_eq!(parse_text_ts("t", &ts(now)).ok(), Some(now));
+        assert_eq!(parse_own_format(&ts(now)), Some(now));
+        assert!(parse_own_format("2026-11-23T16:38:08Z").is_none());
+        assert!(parse_text_ts("t", "2026-11-23T16:38:08+01:00").is_ok());
+        assert!(parse_own_format("2026-13-23T16:38:08.597Z").is_none());
+    }
+}
