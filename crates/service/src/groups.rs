@@ -2,7 +2,8 @@
 use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
 use portcullis_domain::{new_id, validate, DefaultWorkApp, Page, PageRequest, User, UsersGroup};
-use portcullis_store::{StoreError, Tx};
+use portcullis_store::prelude::*;
+use portcullis_store::StoreError;
 use uuid::Uuid;
 
 use crate::requests::Origin;
@@ -34,7 +35,7 @@ fn name_taken(name: &str) -> ServiceError {
 impl Service {
     async fn group_in_org(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         ctx: &Ctx,
         group_id: Uuid,
     ) -> Result<UsersGroup, ServiceError> {

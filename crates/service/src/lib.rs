@@ -21,7 +21,7 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use portcullis_domain::{AuditEvent, Clock};
-use portcullis_store::{Store, Tx};
+use portcullis_store::prelude::*;
 
 pub use context::{Actor, ActorKind, Ctx};
 pub use credentials::{IssuedCredential, IssuedToken};
@@ -81,7 +81,7 @@ impl Service {
 
     /// A write transaction holding the organization's lock: changes of one organization are
     /// serialized even across server processes (see `Tx::lock_org`).
-    async fn write_tx(&self, org_id: uuid::Uuid) -> Result<Box<dyn Tx>, ServiceError> {
+    async fn write_tx(&self, org_id: uuid::Uuid) -> Result<Box<dyn WriteTx>, ServiceError> {
         let mut tx = self.store.write().await?;
         tx.lock_org(org_id).await?;
         Ok(tx)
@@ -95,7 +95,12 @@ impl Service {
     /// Appends an audit row inside the caller's transaction (so no change lands without its row),
     /// and, when the action is a webhook event type, the event into the outbox: the transactional
     /// outbox of spec §2 — no change without its events, no event without its change.
-    async fn audit(&self, tx: &mut dyn Tx, ctx: &Ctx, change: Change) -> Result<(), ServiceError> {
+    async fn audit(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        change: Change,
+    ) -> Result<(), ServiceError> {
         if portcullis_domain::webhook::is_event_type(change.action) {
             let event = portcullis_domain::WebhookEvent {
                 id: portcullis_domain::new_id(),

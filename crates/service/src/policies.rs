@@ -3,7 +3,7 @@ use portcullis_domain::governance::validate_steps;
 use portcullis_domain::{
     new_id, validate, Approver, Page, PageRequest, Policy, PolicyStep, RequestType,
 };
-use portcullis_store::Tx;
+use portcullis_store::prelude::*;
 use uuid::Uuid;
 
 use crate::{Change, Ctx, Service, ServiceError};
@@ -63,7 +63,7 @@ pub(crate) fn system_policies(org_id: Uuid, now: chrono::DateTime<chrono::Utc>) 
 
 /// `User` steps must name a user of the organization, `GroupMembers` steps one of its groups.
 async fn check_step_targets(
-    tx: &mut dyn Tx,
+    tx: &mut dyn WriteTx,
     org_id: Uuid,
     steps: &[PolicyStep],
 ) -> Result<(), ServiceError> {
@@ -93,7 +93,7 @@ impl Service {
     /// organization predates them.
     pub(crate) async fn default_policy(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         org_id: Uuid,
         request_type: RequestType,
     ) -> Result<Policy, ServiceError> {
@@ -200,7 +200,7 @@ impl Service {
 
     async fn assignable_policy(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         policy_id: Uuid,
         request_type: RequestType,

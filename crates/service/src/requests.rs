@@ -11,7 +11,8 @@ use portcullis_domain::{
     Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User, UserStatus, WorkApp,
     WorkAppStatus,
 };
-use portcullis_store::{RequestFilter, StoreError, TaskFilter, Tx};
+use portcullis_store::prelude::*;
+use portcullis_store::{RequestFilter, StoreError, TaskFilter};
 use uuid::Uuid;
 
 use crate::{ActorKind, Change, Ctx, Service, ServiceError};
@@ -47,7 +48,7 @@ pub struct TaskDetails {
 
 /// Loads what a task's read model shows beside it.
 async fn task_details(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     task: Task,
     request: Request,
 ) -> Result<TaskDetails, ServiceError> {
@@ -119,7 +120,7 @@ impl Service {
     /// Validates and inserts a request inside the caller's transaction, then starts it.
     pub(crate) async fn open_request(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         new: NewRequest,
         origin: Origin,
@@ -235,7 +236,7 @@ impl Service {
     /// Per-type preconditions; returns the permission level the request is about (for policies).
     async fn check_request_subject(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         org_id: Uuid,
         app: &WorkApp,
         new: &NewRequest,
@@ -333,7 +334,7 @@ impl Service {
     #[allow(clippy::too_many_arguments)]
     async fn apply_transition(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         mut request: Request,
         app: &WorkApp,
@@ -397,7 +398,7 @@ impl Service {
     /// Who carries out an action: the app's active owners, else the administrators.
     async fn action_assignees(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         org_id: Uuid,
         app: &WorkApp,
     ) -> Result<Vec<Uuid>, ServiceError> {
@@ -411,7 +412,7 @@ impl Service {
     /// longer be granted (archived, or it gained levels and the default names none).
     pub(crate) async fn plan_group_grant(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         org_id: Uuid,
         work_app_id: Uuid,
         level_id: Option<Uuid>,
@@ -449,7 +450,7 @@ impl Service {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn open_planned_grant(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         plan: &GrantPlan,
         member: Uuid,
@@ -502,7 +503,7 @@ impl Service {
     /// The Cakewalk `action_task.actionable` payload: the task, who must act, and the request.
     async fn actionable_payload(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         request: &Request,
         task: &Task,
     ) -> Result<serde_json::Value, ServiceError> {
@@ -552,7 +553,7 @@ impl Service {
 
     async fn active(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         org_id: Uuid,
         ids: &[Uuid],
     ) -> Result<Vec<Uuid>, ServiceError> {
@@ -567,7 +568,7 @@ impl Service {
     /// The approvers of one review step of the request's policy version.
     async fn review_assignees(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         request: &Request,
         app: &WorkApp,
         step: i32,
@@ -608,7 +609,7 @@ impl Service {
     #[allow(clippy::too_many_arguments)]
     async fn open_task(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         request: &Request,
         kind: TaskKind,
@@ -651,7 +652,7 @@ impl Service {
     /// The change a completed request makes.
     async fn carry_out(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         request: &Request,
         app: &WorkApp,

@@ -2,7 +2,8 @@
 use portcullis_domain::org::may_assign_role;
 use portcullis_domain::user::check_manager_assignment;
 use portcullis_domain::{new_id, validate, OrgRole, Page, PageRequest, User, UserStatus};
-use portcullis_store::{StoreError, Tx};
+use portcullis_store::prelude::*;
+use portcullis_store::StoreError;
 use uuid::Uuid;
 
 use crate::{ActorKind, Change, Ctx, Service, ServiceError};
@@ -209,7 +210,7 @@ impl Service {
 }
 
 async fn require_manager(
-    tx: &mut dyn Tx,
+    tx: &mut dyn WriteTx,
     org_id: Uuid,
     manager_id: Uuid,
 ) -> Result<(), ServiceError> {

@@ -6,7 +6,8 @@ use portcullis_domain::{
     new_id, validate, AccessDetail, AccessSource, Page, PageRequest, PermissionLevel,
     ProvisioningMode, User, WorkApp, WorkAppStatus,
 };
-use portcullis_store::{StoreError, Tx};
+use portcullis_store::prelude::*;
+use portcullis_store::StoreError;
 use uuid::Uuid;
 
 use crate::{Change, Ctx, Service, ServiceError};
@@ -94,7 +95,7 @@ fn name_taken(what: &str, name: &str) -> ServiceError {
 
 /// Owners must be users of the organization; duplicates collapse, order is kept.
 async fn checked_owners(
-    tx: &mut dyn Tx,
+    tx: &mut dyn WriteTx,
     org_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, ServiceError> {
@@ -111,7 +112,7 @@ async fn checked_owners(
 impl Service {
     pub(crate) async fn details(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         apps: Vec<WorkApp>,
     ) -> Result<Vec<WorkAppDetails>, ServiceError> {
         let Some(first) = apps.first() else { return Ok(Vec::new()) };
@@ -142,7 +143,7 @@ impl Service {
 
     async fn app_in_org(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         ctx: &Ctx,
         app_id: Uuid,
     ) -> Result<WorkApp, ServiceError> {

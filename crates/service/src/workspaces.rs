@@ -5,7 +5,7 @@ use portcullis_domain::workspace::{
 use portcullis_domain::{
     new_id, validate, OrgRole, User, UserStatus, Workspace, WorkspaceMember, WorkspaceRole,
 };
-use portcullis_store::Tx;
+use portcullis_store::prelude::*;
 use uuid::Uuid;
 
 use crate::{ActorKind, Change, Ctx, Service, ServiceError};
@@ -34,7 +34,7 @@ impl Service {
     /// The workspace (404 outside the organization or once deleted) and the caller's role in it.
     async fn workspace_for(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn ReadTx,
         ctx: &Ctx,
         workspace_id: Uuid,
     ) -> Result<(Workspace, Option<WorkspaceRole>), ServiceError> {
@@ -51,7 +51,7 @@ impl Service {
 
     async fn managed_workspace(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         workspace_id: Uuid,
     ) -> Result<Workspace, ServiceError> {
@@ -240,7 +240,7 @@ impl Service {
 
     async fn set_member_role(
         &self,
-        tx: &mut dyn Tx,
+        tx: &mut dyn WriteTx,
         ctx: &Ctx,
         workspace_id: Uuid,
         user: &User,

@@ -1,7 +1,7 @@
 //! Decoding rows into domain values, once for both backends.
 //!
 //! Both backends store the same shapes (ids and timestamps as text, enums as names), so a row
-//! decodes the same way whichever database produced it; [`StoreRow`] is the seam.
+//! decodes the same way whichever database produced it.
 use chrono::{DateTime, SecondsFormat, Utc};
 use portcullis_domain::{
     Access, AccessLevel, AccessSource, ActorRef, ApiCredential, AuditEvent, Delivery,
@@ -10,49 +10,10 @@ use portcullis_domain::{
     UserStatus, UserToken, UsersGroup, WebhookSubscription, WorkApp, WorkAppStatus, Workspace,
     WorkspaceMember, WorkspaceRole,
 };
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use uuid::Uuid;
 
+use crate::sql::Row;
 use crate::StoreError;
-
-/// A column value either backend can decode.
-pub trait Column: Sized {
-    fn from_sqlite(row: &SqliteRow, col: &str) -> Result<Self, StoreError>;
-    fn from_pg(row: &PgRow, col: &str) -> Result<Self, StoreError>;
-}
-
-macro_rules! column {
-    ($($t:ty),*) => {$(
-        impl Column for $t {
-            fn from_sqlite(row: &SqliteRow, col: &str) -> Result<Self, StoreError> {
-                Ok(row.try_get(col)?)
-            }
-            fn from_pg(row: &PgRow, col: &str) -> Result<Self, StoreError> {
-                Ok(row.try_get(col)?)
-            }
-        }
-    )*};
-}
-column!(String, Option<String>, i32, Option<i32>, i64, Option<i64>, bool, Vec<u8>);
-
-/// A result row of either backend.
-pub trait StoreRow {
-    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError>;
-}
-
-impl StoreRow for SqliteRow {
-    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError> {
-        T::from_sqlite(self, col)
-    }
-}
-
-impl StoreRow for PgRow {
-    fn col<T: Column>(&self, col: &str) -> Result<T, StoreError> {
-        T::from_pg(self, col)
-    }
-}
 
 /// RFC 3339 UTC with milliseconds: fixed width, so text order is time order.
 pub fn ts(at: DateTime<Utc>) -> String {
@@ -71,6 +32,12 @@ pub fn opt_id(id: Option<Uuid>) -> Option<String> {
     id.map(self::id)
 }
 
+/// `[["id", 0], ["id", 1], …]`: an ordered list of ids for a set-based insert that keeps the order.
+pub fn positioned_ids(ids: &[Uuid]) -> String {
+    let rows: Vec<(String, usize)> = ids.iter().enumerate().map(|(i, u)| (id(*u), i)).collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+}
+
 /// A JSON array of ids, bound as one parameter and expanded by the database (`json_each`,
 /// `jsonb_array_elements_text`): set-based lookups of any size in one statement.
 pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
@@ -78,24 +45,24 @@ pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
 
-pub fn get_id<R: StoreRow>(row: &R, col: &str) -> Result<Uuid, StoreError> {
-    let text: String = row.col(col)?;
+pub fn get_id(row: &Row, col: &str) -> Result<Uuid, StoreError> {
+    let text: String = row.try_get(col)?;
     Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub fn get_opt_id<R: StoreRow>(row: &R, col: &str) -> Result<Option<Uuid>, StoreError> {
-    let text: Option<String> = row.col(col)?;
+pub fn get_opt_id(row: &Row, col: &str) -> Result<Option<Uuid>, StoreError> {
+    let text: Option<String> = row.try_get(col)?;
     text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
         .transpose()
 }
 
-pub fn get_ts<R: StoreRow>(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
-    let text: String = row.col(col)?;
+pub fn get_ts(row: &Row, col: &str) -> Result<DateTime<Utc>, StoreError> {
+    let text: String = row.try_get(col)?;
     parse_text_ts(col, &text)
 }
 
-pub fn get_opt_ts<R: StoreRow>(row: &R, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let text: Option<String> = row.col(col)?;
+pub fn get_opt_ts(row: &Row, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> = row.try_get(col)?;
     text.map(|t| parse_text_ts(col, &t)).transpose()
 }
 
@@ -147,8 +114,8 @@ pub fn parse_request_type(text: &str) -> Result<RequestType, StoreError> {
     RequestType::parse(text).map_err(|_| StoreError::Corrupt(format!("request_type {text}")))
 }
 
-pub fn access<R: StoreRow>(row: &R) -> Result<Access, StoreError> {
-    let source: String = row.col("source")?;
+pub fn access(row: &Row) -> Result<Access, StoreError> {
+    let source: String = row.try_get("source")?;
     Ok(Access {
         org_id: get_id(row, "org_id")?,
         user_id: get_id(row, "user_id")?,
@@ -162,13 +129,13 @@ pub fn access<R: StoreRow>(row: &R) -> Result<Access, StoreError> {
     })
 }
 
-pub fn api_credential<R: StoreRow>(row: &R) -> Result<ApiCredential, StoreError> {
-    let level: String = row.col("access_level")?;
+pub fn api_credential(row: &Row) -> Result<ApiCredential, StoreError> {
+    let level: String = row.try_get("access_level")?;
     Ok(ApiCredential {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
-        secret_hash: row.col("secret_hash")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
         access_level: AccessLevel::parse(&level)
             .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
         created_at: get_ts(row, "created_at")?,
@@ -176,60 +143,60 @@ pub fn api_credential<R: StoreRow>(row: &R) -> Result<ApiCredential, StoreError>
     })
 }
 
-pub fn user_token<R: StoreRow>(row: &R) -> Result<UserToken, StoreError> {
+pub fn user_token(row: &Row) -> Result<UserToken, StoreError> {
     Ok(UserToken {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
         user_id: get_id(row, "user_id")?,
-        name: row.col("name")?,
-        secret_hash: row.col("secret_hash")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
         created_at: get_ts(row, "created_at")?,
         expires_at: get_opt_ts(row, "expires_at")?,
         revoked_at: get_opt_ts(row, "revoked_at")?,
     })
 }
 
-pub fn users_group<R: StoreRow>(row: &R) -> Result<UsersGroup, StoreError> {
+pub fn users_group(row: &Row) -> Result<UsersGroup, StoreError> {
     Ok(UsersGroup {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
-        description: row.col("description")?,
-        member_count: row.col("member_count")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        member_count: row.try_get("member_count")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
-pub fn organization<R: StoreRow>(row: &R) -> Result<Organization, StoreError> {
+pub fn organization(row: &Row) -> Result<Organization, StoreError> {
     Ok(Organization {
         id: get_id(row, "id")?,
-        name: row.col("name")?,
+        name: row.try_get("name")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
-pub fn policy<R: StoreRow>(row: &R) -> Result<Policy, StoreError> {
-    let request_type: String = row.col("request_type")?;
-    let steps: String = row.col("steps_json")?;
+pub fn policy(row: &Row) -> Result<Policy, StoreError> {
+    let request_type: String = row.try_get("request_type")?;
+    let steps: String = row.try_get("steps_json")?;
     Ok(Policy {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
+        name: row.try_get("name")?,
         request_type: parse_request_type(&request_type)?,
         steps: parse_steps(&steps)?,
-        version: row.col("current_version")?,
-        is_system: row.col("is_system")?,
-        is_default: row.col("is_default")?,
+        version: row.try_get("current_version")?,
+        is_system: row.try_get("is_system")?,
+        is_default: row.try_get("is_default")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
-pub fn request<R: StoreRow>(row: &R) -> Result<Request, StoreError> {
-    let request_type: String = row.col("request_type")?;
-    let status: String = row.col("status")?;
+pub fn request(row: &Row) -> Result<Request, StoreError> {
+    let request_type: String = row.try_get("request_type")?;
+    let status: String = row.try_get("status")?;
     Ok(Request {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
@@ -238,13 +205,13 @@ pub fn request<R: StoreRow>(row: &R) -> Result<Request, StoreError> {
         target_user_id: get_opt_id(row, "target_user_id")?,
         permission_level_id: get_opt_id(row, "permission_level_id")?,
         created_by_user_id: get_opt_id(row, "created_by_user_id")?,
-        justification: row.col("justification")?,
+        justification: row.try_get("justification")?,
         expires_at: get_opt_ts(row, "expires_at")?,
         status: RequestStatus::parse(&status)
             .map_err(|_| StoreError::Corrupt(format!("request status {status}")))?,
         policy_id: get_id(row, "policy_id")?,
-        policy_version: row.col("policy_version")?,
-        step_count: row.col("step_count")?,
+        policy_version: row.try_get("policy_version")?,
+        step_count: row.try_get("step_count")?,
         cancelled_by_user_id: get_opt_id(row, "cancelled_by_user_id")?,
         source_group_id: get_opt_id(row, "source_group_id")?,
         created_at: get_ts(row, "created_at")?,
@@ -252,9 +219,9 @@ pub fn request<R: StoreRow>(row: &R) -> Result<Request, StoreError> {
     })
 }
 
-pub fn task<R: StoreRow>(row: &R) -> Result<Task, StoreError> {
-    let kind: String = row.col("kind")?;
-    let status: String = row.col("status")?;
+pub fn task(row: &Row) -> Result<Task, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
     Ok(Task {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
@@ -263,24 +230,24 @@ pub fn task<R: StoreRow>(row: &R) -> Result<Task, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("task kind {kind}")))?,
         status: TaskStatus::parse(&status)
             .map_err(|_| StoreError::Corrupt(format!("task status {status}")))?,
-        step: row.col("step")?,
+        step: row.try_get("step")?,
         assignee_ids: Vec::new(),
         decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
         decided_at: get_opt_ts(row, "decided_at")?,
-        comment: row.col("comment")?,
+        comment: row.try_get("comment")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
-pub fn user<R: StoreRow>(row: &R) -> Result<User, StoreError> {
-    let role_id: i32 = row.col("role_id")?;
-    let status_id: i32 = row.col("status_id")?;
+pub fn user(row: &Row) -> Result<User, StoreError> {
+    let role_id: i32 = row.try_get("role_id")?;
+    let status_id: i32 = row.try_get("status_id")?;
     Ok(User {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
-        email: row.col("email")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
         role: OrgRole::from_id(role_id)
             .ok_or_else(|| StoreError::Corrupt(format!("role_id {role_id}")))?,
         status: UserStatus::from_id(status_id)
@@ -292,55 +259,55 @@ pub fn user<R: StoreRow>(row: &R) -> Result<User, StoreError> {
     })
 }
 
-pub fn subscription<R: StoreRow>(row: &R) -> Result<WebhookSubscription, StoreError> {
-    let events: String = row.col("events_json")?;
+pub fn subscription(row: &Row) -> Result<WebhookSubscription, StoreError> {
+    let events: String = row.try_get("events_json")?;
     Ok(WebhookSubscription {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        target_url: row.col("target_url")?,
+        target_url: row.try_get("target_url")?,
         events: serde_json::from_str(&events)
             .map_err(|e| StoreError::Corrupt(format!("events_json: {e}")))?,
-        description: row.col("description")?,
-        secret_ciphertext: row.col("secret_ciphertext")?,
-        enabled: row.col("enabled")?,
+        description: row.try_get("description")?,
+        secret_ciphertext: row.try_get("secret_ciphertext")?,
+        enabled: row.try_get("enabled")?,
         failing_since: get_opt_ts(row, "failing_since")?,
         created_at: get_ts(row, "created_at")?,
         deleted_at: get_opt_ts(row, "deleted_at")?,
     })
 }
 
-pub fn delivery<R: StoreRow>(row: &R) -> Result<Delivery, StoreError> {
-    let status: String = row.col("status")?;
+pub fn delivery(row: &Row) -> Result<Delivery, StoreError> {
+    let status: String = row.try_get("status")?;
     Ok(Delivery {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
         subscription_id: get_id(row, "subscription_id")?,
         event_id: get_id(row, "event_id")?,
-        event_type: row.col("event_type")?,
+        event_type: row.try_get("event_type")?,
         status: DeliveryStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        attempts: row.col("attempts")?,
+        attempts: row.try_get("attempts")?,
         next_attempt_at: get_opt_ts(row, "next_attempt_at")?,
-        last_status_code: row.col("last_status_code")?,
-        last_error: row.col("last_error")?,
+        last_status_code: row.try_get("last_status_code")?,
+        last_error: row.try_get("last_error")?,
         created_at: get_ts(row, "created_at")?,
         delivered_at: get_opt_ts(row, "delivered_at")?,
     })
 }
 
-pub fn attempt<R: StoreRow>(row: &R) -> Result<DeliveryAttempt, StoreError> {
+pub fn attempt(row: &Row) -> Result<DeliveryAttempt, StoreError> {
     Ok(DeliveryAttempt {
         delivery_id: get_id(row, "delivery_id")?,
-        attempt: row.col("attempt")?,
+        attempt: row.try_get("attempt")?,
         attempted_at: get_ts(row, "attempted_at")?,
-        status_code: row.col("status_code")?,
-        error: row.col("error")?,
-        duration_ms: row.col("duration_ms")?,
+        status_code: row.try_get("status_code")?,
+        error: row.try_get("error")?,
+        duration_ms: row.try_get("duration_ms")?,
     })
 }
 
-pub fn audit_event<R: StoreRow>(row: &R) -> Result<AuditEvent, StoreError> {
-    let actor_type: String = row.col("actor_type")?;
+pub fn audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
+    let actor_type: String = row.try_get("actor_type")?;
     let actor_id = get_opt_id(row, "actor_id")?;
     let actor = match (actor_type.as_str(), actor_id) {
         ("credential", Some(id)) => ActorRef::Credential(id),
@@ -352,55 +319,55 @@ pub fn audit_event<R: StoreRow>(row: &R) -> Result<AuditEvent, StoreError> {
         org_id: get_id(row, "org_id")?,
         occurred_at: get_ts(row, "occurred_at")?,
         actor,
-        action: row.col("action")?,
-        target_type: row.col("target_type")?,
+        action: row.try_get("action")?,
+        target_type: row.try_get("target_type")?,
         target_id: get_opt_id(row, "target_id")?,
-        before: row.col("before_json")?,
-        after: row.col("after_json")?,
-        request_id: row.col("request_id")?,
+        before: row.try_get("before_json")?,
+        after: row.try_get("after_json")?,
+        request_id: row.try_get("request_id")?,
     })
 }
 
-pub fn work_app<R: StoreRow>(row: &R) -> Result<WorkApp, StoreError> {
-    let status_id: i32 = row.col("status_id")?;
-    let mode: String = row.col("provisioning_mode")?;
+pub fn work_app(row: &Row) -> Result<WorkApp, StoreError> {
+    let status_id: i32 = row.try_get("status_id")?;
+    let mode: String = row.try_get("provisioning_mode")?;
     Ok(WorkApp {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
-        description: row.col("description")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
         status: WorkAppStatus::from_id(status_id)
             .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
         provisioning_mode: ProvisioningMode::parse(&mode)
             .map_err(|_| StoreError::Corrupt(format!("provisioning_mode {mode}")))?,
-        category: row.col("category")?,
-        url: row.col("url")?,
-        image_url: row.col("image_url")?,
-        tag_line: row.col("tag_line")?,
+        category: row.try_get("category")?,
+        url: row.try_get("url")?,
+        image_url: row.try_get("image_url")?,
+        tag_line: row.try_get("tag_line")?,
         owner_ids: Vec::new(),
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
-pub fn permission_level<R: StoreRow>(row: &R) -> Result<PermissionLevel, StoreError> {
+pub fn permission_level(row: &Row) -> Result<PermissionLevel, StoreError> {
     Ok(PermissionLevel {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
         work_app_id: get_id(row, "work_app_id")?,
-        name: row.col("name")?,
-        description: row.col("description")?,
-        is_default: row.col("is_default")?,
-        is_privileged: row.col("is_privileged")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        is_default: row.try_get("is_default")?,
+        is_privileged: row.try_get("is_privileged")?,
         created_at: get_ts(row, "created_at")?,
     })
 }
 
-pub fn workspace<R: StoreRow>(row: &R) -> Result<Workspace, StoreError> {
+pub fn workspace(row: &Row) -> Result<Workspace, StoreError> {
     Ok(Workspace {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.col("name")?,
+        name: row.try_get("name")?,
         created_by_user_id: get_id(row, "created_by_user_id")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
@@ -408,8 +375,8 @@ pub fn workspace<R: StoreRow>(row: &R) -> Result<Workspace, StoreError> {
     })
 }
 
-pub fn workspace_member<R: StoreRow>(row: &R) -> Result<WorkspaceMember, StoreError> {
-    let role: String = row.col("role")?;
+pub fn workspace_member(row: &Row) -> Result<WorkspaceMember, StoreError> {
+    let role: String = row.try_get("role")?;
     Ok(WorkspaceMember {
         workspace_id: get_id(row, "workspace_id")?,
         user_id: get_id(row, "user_id")?,

@@ -1,55 +1,28 @@
 //! The SQLite backend: one file, WAL mode, foreign keys on, writers serialized in-process.
 
-pub(crate) mod accesses;
-pub(crate) mod audit;
-mod codec;
-pub(crate) mod credentials;
-pub(crate) mod groups;
-pub(crate) mod organizations;
-pub(crate) mod policies;
-pub(crate) mod requests;
-pub(crate) mod users;
-pub(crate) mod webhooks;
-pub(crate) mod work_apps;
-pub(crate) mod workspaces;
-
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-
-use portcullis_domain::workapp::{GrantEntry, GrantFacts};
-use portcullis_domain::{
-    Access, AccessDetail, AccessSource, ApiCredential, AuditEvent, DefaultWorkApp, OrgRole,
-    Organization, Page, PageRequest, PermissionLevel, Policy, PolicyStep, Request, RequestType,
-    Task, TaskStatus, User, UserToken, UsersGroup, WorkApp, Workspace, WorkspaceMember,
-};
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
-use uuid::Uuid;
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
 
-use crate::{
-    AppGroups, AuditFilter, DeliveryJob, RequestFilter, Store, StoreError, TaskFilter, Tx,
-};
-use portcullis_domain::{
-    Delivery, DeliveryAttempt, DeliveryStatus, WebhookEvent, WebhookSubscription,
-};
+use crate::session::{ReadSession, WriteSession};
+use crate::sql::Db;
+use crate::{ReadTx, Store, StoreError, WriteTx};
 
 /// The migrations of this backend, embedded in the binary and applied at start.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "foundation", include_str!("migrations/0001_foundation.sql")),
-    (2, "work apps", include_str!("migrations/0002_work_apps.sql")),
-    (3, "governance", include_str!("migrations/0003_governance.sql")),
-    (4, "groups", include_str!("migrations/0004_groups.sql")),
-    (5, "workspaces", include_str!("migrations/0005_workspaces.sql")),
-    (6, "webhooks", include_str!("migrations/0006_webhooks.sql")),
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "work apps", include_str!("../migrations/sqlite/0002_work_apps.sql")),
+    (3, "governance", include_str!("../migrations/sqlite/0003_governance.sql")),
+    (4, "groups", include_str!("../migrations/sqlite/0004_groups.sql")),
+    (5, "workspaces", include_str!("../migrations/sqlite/0005_workspaces.sql")),
+    (6, "webhooks", include_str!("../migrations/sqlite/0006_webhooks.sql")),
 ];
 
 /// A SQLite database file.
@@ -114,16 +87,16 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn read(&self) -> Result<Box<dyn Tx>, StoreError> {
-        Ok(Box::new(SqliteTx::Read(self.pool.acquire().await?)))
+    async fn read(&self) -> Result<Box<dyn ReadTx>, StoreError> {
+        Ok(Box::new(ReadSession(Db::SqliteRead(self.pool.acquire().await?))))
     }
 
-    async fn write(&self) -> Result<Box<dyn Tx>, StoreError> {
+    async fn write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
         let guard = self.write_lock.clone().lock_owned().await;
         // IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
         // fail half-way with SQLITE_BUSY when another process writes.
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx::Write(tx, guard)))
+        Ok(Box::new(WriteSession(Db::SqliteWrite(tx, guard))))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -135,35 +108,6 @@ impl Store for SqliteStore {
         "sqlite"
     }
 }
-
-/// A read session or a write transaction on one pooled connection.
-pub enum SqliteTx {
-    Read(PoolConnection<Sqlite>),
-    Write(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
-}
-
-impl SqliteTx {
-    /// SQLite has one writer at a time already.
-    async fn lock_org_impl(&mut self, _org_id: Uuid) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn finish(self) -> Result<(), StoreError> {
-        match self {
-            SqliteTx::Read(_) => Ok(()),
-            SqliteTx::Write(tx, _guard) => Ok(tx.commit().await?),
-        }
-    }
-
-    fn conn(&mut self) -> &mut SqliteConnection {
-        match self {
-            SqliteTx::Read(conn) => conn,
-            SqliteTx::Write(tx, _) => tx,
-        }
-    }
-}
-
-crate::delegate::delegate_tx!(SqliteTx, sqlite);
 
 #[cfg(test)]
 mod tests {

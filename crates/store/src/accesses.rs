@@ -1,0 +1,511 @@
+//! Accesses: set-based bulk upsert (JSON arrays expanded with `json_each`), listings, expiry.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_domain::workapp::{AppFacts, GrantEntry, GrantFacts};
+use portcullis_domain::WorkAppStatus;
+use portcullis_domain::{
+    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, UserStatus,
+};
+use uuid::Uuid;
+
+use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, parse_text_ts, ts};
+use crate::session::{Session, Writable};
+use crate::sql::{query, query_scalar};
+use crate::StoreError;
+
+const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id, x.source,
+                       x.granted_at, x.updated_at, x.expires_at";
+
+/// `[[app, user, level|null, expires|null], ...]`
+fn rows_json(rows: &[GrantEntry]) -> String {
+    let mut out = String::with_capacity(rows.len() * 130 + 2);
+    out.push('[');
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let quoted =
+            |s: Option<String>| s.map_or_else(|| "null".to_string(), |s| format!("\"{s}\""));
+        out.push_str(&format!(
+            "[\"{}\",\"{}\",{},{}]",
+            id(r.work_app_id),
+            id(r.user_id),
+            quoted(opt_id(r.permission_level_id)),
+            quoted(opt_ts(r.expires_at)),
+        ));
+    }
+    out.push(']');
+    out
+}
+
+/// Reading accesses.
+#[async_trait]
+pub trait AccessReads: Send {
+    /// The user's live accesses with app and level names, by app name.
+    async fn accesses_of_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<portcullis_domain::workapp::UserAccess>, StoreError>;
+    /// Number of live (unexpired) accesses of each of the apps.
+    async fn count_live_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, i64>, StoreError>;
+    /// Looks up, in a few set-based queries, every app, user and level the entries mention.
+    async fn grant_facts(
+        &mut self,
+        org_id: Uuid,
+        entries: &[GrantEntry],
+    ) -> Result<GrantFacts, StoreError>;
+    async fn get_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError>;
+    /// Live accesses of an app, by user id, with their users and levels.
+    async fn list_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<AccessDetail>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Session + ?Sized> AccessReads for S {
+    async fn accesses_of_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<portcullis_domain::workapp::UserAccess>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {COLUMNS}, a.name AS app_name, l.name AS level_name
+             FROM accesses x
+             JOIN work_apps a ON a.id = x.work_app_id
+             LEFT JOIN permission_levels l ON l.id = x.permission_level_id
+             WHERE x.org_id = $1 AND x.user_id = $2 AND (x.expires_at IS NULL OR x.expires_at > $3)
+             ORDER BY a.name_key"
+        ))
+        .bind(id(org_id))
+        .bind(id(user_id))
+        .bind(ts(now))
+        .fetch_all(db)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(portcullis_domain::workapp::UserAccess {
+                    access: decode::access(row)?,
+                    app_name: row.try_get("app_name")?,
+                    level_name: row.try_get("level_name")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_live_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<Uuid, i64>, StoreError> {
+        let db = self.db();
+        let ids_2 = db.dialect().in_json_texts("$2");
+        let rows = query(format!(
+            "SELECT work_app_id, COUNT(*) AS n FROM accesses
+             WHERE org_id = $1 AND work_app_id IN {ids_2}
+               AND (expires_at IS NULL OR expires_at > $3)
+             GROUP BY work_app_id"
+        ))
+        .bind(id(org_id))
+        .bind(id_array(app_ids.iter().copied()))
+        .bind(ts(now))
+        .fetch_all(db)
+        .await?;
+        rows.iter().map(|row| Ok((get_id(row, "work_app_id")?, row.try_get("n")?))).collect()
+    }
+
+    async fn grant_facts(
+        &mut self,
+        org_id: Uuid,
+        entries: &[GrantEntry],
+    ) -> Result<GrantFacts, StoreError> {
+        let db = self.db();
+        let ids_2 = db.dialect().in_json_texts("$2");
+        let mut facts = GrantFacts::default();
+        let app_ids = id_array(entries.iter().map(|e| e.work_app_id));
+        for row in query(
+            format!("SELECT a.id, a.status_id,
+                    EXISTS (SELECT 1 FROM permission_levels l WHERE l.work_app_id = a.id) AS has_levels
+             FROM work_apps a
+             WHERE a.org_id = $1 AND a.id IN {ids_2}"),
+        )
+        .bind(id(org_id))
+        .bind(app_ids)
+        .fetch_all(&mut *db)
+        .await?
+        {
+            let status: i32 = row.try_get("status_id")?;
+            facts.apps.insert(
+                get_id(&row, "id")?,
+                AppFacts {
+                    has_levels: row.try_get("has_levels")?,
+                    archived: status == WorkAppStatus::Archived.id(),
+                },
+            );
+        }
+        for row in query(format!("SELECT id FROM users WHERE org_id = $1 AND id IN {ids_2}"))
+            .bind(id(org_id))
+            .bind(id_array(entries.iter().map(|e| e.user_id)))
+            .fetch_all(&mut *db)
+            .await?
+        {
+            facts.users.insert(get_id(&row, "id")?);
+        }
+        for row in query(format!(
+            "SELECT id, work_app_id FROM permission_levels
+             WHERE org_id = $1 AND id IN {ids_2}"
+        ))
+        .bind(id(org_id))
+        .bind(id_array(entries.iter().filter_map(|e| e.permission_level_id)))
+        .fetch_all(db)
+        .await?
+        {
+            facts.levels.insert(get_id(&row, "id")?, get_id(&row, "work_app_id")?);
+        }
+        Ok(facts)
+    }
+
+    async fn get_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError> {
+        let db = self.db();
+        query(format!(
+            "SELECT {COLUMNS} FROM accesses x WHERE x.org_id = $1 AND x.work_app_id = $2 AND x.user_id = $3"
+        ))
+        .bind(id(org_id))
+        .bind(id(app_id))
+        .bind(id(user_id))
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(decode::access)
+        .transpose()
+    }
+
+    async fn list_accesses(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<AccessDetail>, StoreError> {
+        let db = self.db();
+        let sql = db.dialect().json_array(
+            PAGE_COLUMNS,
+            "SELECT a.work_app_id, a.user_id, a.permission_level_id, a.source, a.granted_at,
+                    a.updated_at, a.expires_at, u.name AS u_name, u.email AS u_email,
+                    u.role_id AS u_role_id, u.status_id AS u_status_id,
+                    u.manager_id AS u_manager_id, u.last_login AS u_last_login,
+                    u.created_at AS u_created_at, u.updated_at AS u_updated_at,
+                    l.name AS l_name, l.description AS l_description,
+                    l.is_default AS l_is_default, l.is_privileged AS l_is_privileged,
+                    l.created_at AS l_created_at
+             FROM accesses a
+             JOIN users u ON u.id = a.user_id
+             LEFT JOIN permission_levels l ON l.id = a.permission_level_id
+             WHERE a.org_id = $1 AND a.work_app_id = $2 AND a.user_id > $3
+               AND (a.expires_at IS NULL OR a.expires_at > $4)
+             ORDER BY a.user_id LIMIT $5",
+        );
+        let json: String = query_scalar(sql)
+            .bind(org_id)
+            .bind(app_id)
+            .bind(page.after.map(id).unwrap_or_default())
+            .bind(now)
+            .bind(i64::from(page.limit) + 1)
+            .fetch_one(db)
+            .await?;
+        let rows: Vec<PageRow> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("access page: {e}")))?;
+        let mut details =
+            rows.into_iter().map(|r| r.into_detail(org_id)).collect::<Result<Vec<_>, _>>()?;
+        details.sort_by_key(|d| d.user.id);
+        Ok(Page::from_overfetch(details, page.limit, |d| d.user.id))
+    }
+}
+
+/// Changing accesses.
+#[async_trait]
+pub trait AccessWrites: Send {
+    /// Creates or updates one access per row, in one statement; returns the accesses as they
+    /// were before (only those that existed).
+    async fn upsert_accesses(
+        &mut self,
+        org_id: Uuid,
+        rows: &[GrantEntry],
+        source: AccessSource,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError>;
+    /// Removes an access; returns it, or `None` if there was none.
+    async fn delete_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError>;
+    /// Removes up to `limit` accesses (of any organization) that expired at or before `now`.
+    async fn delete_expired_accesses(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Access>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Writable + ?Sized> AccessWrites for S {
+    async fn upsert_accesses(
+        &mut self,
+        org_id: Uuid,
+        rows: &[GrantEntry],
+        source: AccessSource,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError> {
+        let db = self.db();
+        let rows_1 = db.dialect().json_rows("$1");
+        let rows_5 = db.dialect().json_rows("$5");
+        let json = rows_json(rows);
+        let previous = query(format!(
+            "SELECT {COLUMNS} FROM {rows_1} AS j
+             JOIN accesses x ON x.work_app_id = (j.value->>0)
+                            AND x.user_id = (j.value->>1)
+             WHERE x.org_id = $2"
+        ))
+        .bind(&json)
+        .bind(id(org_id))
+        .fetch_all(&mut *db)
+        .await?
+        .iter()
+        .map(decode::access)
+        .collect::<Result<Vec<_>, _>>()?;
+        let now = ts(now);
+        // `WHERE true` disambiguates SQLite's INSERT ... SELECT ... ON CONFLICT grammar.
+        query(format!(
+            "INSERT INTO accesses (work_app_id, user_id, org_id, permission_level_id, source,
+                                   granted_at, updated_at, expires_at)
+             SELECT (value->>0), (value->>1), $1,
+                    (value->>2), $2, $3, $4, (value->>3)
+             FROM {rows_5} AS t WHERE true
+             ON CONFLICT (work_app_id, user_id) DO UPDATE SET
+                 permission_level_id = excluded.permission_level_id,
+                 source = excluded.source,
+                 granted_at = CASE WHEN accesses.expires_at IS NOT NULL
+                                        AND accesses.expires_at <= excluded.updated_at
+                                   THEN excluded.granted_at ELSE accesses.granted_at END,
+                 updated_at = excluded.updated_at,
+                 expires_at = excluded.expires_at"
+        ))
+        .bind(id(org_id))
+        .bind(source.name())
+        .bind(&now)
+        .bind(&now)
+        .bind(&json)
+        .execute(db)
+        .await?;
+        Ok(previous)
+    }
+
+    async fn delete_access(
+        &mut self,
+        org_id: Uuid,
+        app_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, StoreError> {
+        let db = self.db();
+        query(
+            "DELETE FROM accesses AS x WHERE x.org_id = $1 AND x.work_app_id = $2 AND x.user_id = $3
+             RETURNING work_app_id, user_id, org_id, permission_level_id, source, granted_at,
+                       updated_at, expires_at",
+        )
+        .bind(id(org_id))
+        .bind(id(app_id))
+        .bind(id(user_id))
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(decode::access)
+        .transpose()
+    }
+
+    async fn delete_expired_accesses(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Access>, StoreError> {
+        let db = self.db();
+        query(
+            "DELETE FROM accesses
+             WHERE (work_app_id, user_id) IN (
+                 SELECT work_app_id, user_id FROM accesses
+                 WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
+             RETURNING work_app_id, user_id, org_id, permission_level_id, source, granted_at,
+                       updated_at, expires_at",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(decode::access)
+        .collect()
+    }
+}
+
+/// The columns of an access page, in [`PageRow`]'s names.
+const PAGE_COLUMNS: &[&str] = &[
+    "work_app_id",
+    "user_id",
+    "permission_level_id",
+    "source",
+    "granted_at",
+    "updated_at",
+    "expires_at",
+    "u_name",
+    "u_email",
+    "u_role_id",
+    "u_status_id",
+    "u_manager_id",
+    "u_last_login",
+    "u_created_at",
+    "u_updated_at",
+    "l_name",
+    "l_description",
+    "l_is_default",
+    "l_is_privileged",
+    "l_created_at",
+];
+
+/// One access of a page, as the JSON row above spells it.
+#[derive(serde::Deserialize)]
+struct PageRow {
+    work_app_id: String,
+    user_id: String,
+    permission_level_id: Option<String>,
+    source: String,
+    granted_at: String,
+    updated_at: String,
+    expires_at: Option<String>,
+    u_name: String,
+    u_email: String,
+    u_role_id: i32,
+    u_status_id: i32,
+    u_manager_id: Option<String>,
+    u_last_login: Option<String>,
+    u_created_at: String,
+    u_updated_at: String,
+    l_name: Option<String>,
+    l_description: Option<String>,
+    #[serde(default, deserialize_with = "flag")]
+    l_is_default: bool,
+    #[serde(default, deserialize_with = "flag")]
+    l_is_privileged: bool,
+    l_created_at: Option<String>,
+}
+
+impl PageRow {
+    fn into_detail(self, org_id: Uuid) -> Result<AccessDetail, StoreError> {
+        let uuid = |col: &str, s: &str| {
+            Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        };
+        let time = |col: &str, s: &str| parse_text_ts(col, s);
+        let user_id = uuid("user_id", &self.user_id)?;
+        let work_app_id = uuid("work_app_id", &self.work_app_id)?;
+        let level_id = self
+            .permission_level_id
+            .as_deref()
+            .map(|l| uuid("permission_level_id", l))
+            .transpose()?;
+        let level = match (level_id, self.l_name) {
+            (Some(id), Some(name)) => Some(portcullis_domain::PermissionLevel {
+                id,
+                org_id,
+                work_app_id,
+                name,
+                description: self.l_description.unwrap_or_default(),
+                is_default: self.l_is_default,
+                is_privileged: self.l_is_privileged,
+                created_at: time("l_created_at", self.l_created_at.as_deref().unwrap_or_default())?,
+            }),
+            _ => None,
+        };
+        Ok(AccessDetail {
+            access: Access {
+                org_id,
+                user_id,
+                work_app_id,
+                permission_level_id: level_id,
+                source: AccessSource::parse(&self.source)
+                    .ok_or_else(|| StoreError::Corrupt(format!("source {}", self.source)))?,
+                granted_at: time("granted_at", &self.granted_at)?,
+                updated_at: time("updated_at", &self.updated_at)?,
+                expires_at: self
+                    .expires_at
+                    .as_deref()
+                    .map(|t| time("expires_at", t))
+                    .transpose()?,
+            },
+            user: User {
+                id: user_id,
+                org_id,
+                name: self.u_name,
+                email: self.u_email,
+                role: OrgRole::from_id(self.u_role_id)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role_id {}", self.u_role_id)))?,
+                status: UserStatus::from_id(self.u_status_id).ok_or_else(|| {
+                    StoreError::Corrupt(format!("status_id {}", self.u_status_id))
+                })?,
+                manager_id: self
+                    .u_manager_id
+                    .as_deref()
+                    .map(|m| uuid("manager_id", m))
+                    .transpose()?,
+                last_login: self
+                    .u_last_login
+                    .as_deref()
+                    .map(|t| time("last_login", t))
+                    .transpose()?,
+                created_at: time("u_created_at", &self.u_created_at)?,
+                updated_at: time("u_updated_at", &self.u_updated_at)?,
+            },
+            level,
+        })
+    }
+}
+
+/// A boolean that SQLite's JSON spells `0`/`1` and PostgreSQL's `true`/`false` (null: false).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    let flag: Option<Flag> = serde::Deserialize::deserialize(d)?;
+    Ok(match flag {
+        Some(Flag::Bool(b)) => b,
+        Some(Flag::Int(i)) => i != 0,
+        None => false,
+    })
+}

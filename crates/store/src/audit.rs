@@ -1,0 +1,84 @@
+use async_trait::async_trait;
+use portcullis_domain::{AuditEvent, Page, PageRequest};
+use uuid::Uuid;
+
+use crate::decode::{self, id, opt_id, opt_ts, ts};
+use crate::session::{Session, Writable};
+use crate::sql::query;
+use crate::{AuditFilter, StoreError};
+
+/// Reading audit.
+#[async_trait]
+pub trait AuditReads: Send {
+    async fn list_audit_events(
+        &mut self,
+        org_id: Uuid,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Session + ?Sized> AuditReads for S {
+    async fn list_audit_events(
+        &mut self,
+        org_id: Uuid,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let db = self.db();
+        let rows = query(
+            "SELECT id, org_id, occurred_at, actor_type, actor_id, action, target_type, target_id,
+                    before_json, after_json, request_id
+             FROM audit_events
+             WHERE org_id = $1 AND id > $2
+               AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4)
+               AND ($5 IS NULL OR action = $5 OR action LIKE $5 || '.%')
+               AND ($6 IS NULL OR occurred_at >= $6)
+             ORDER BY id LIMIT $7",
+        )
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(opt_id(filter.actor_id))
+        .bind(opt_id(filter.target_id))
+        .bind(filter.action.as_deref())
+        .bind(opt_ts(filter.since))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(db)
+        .await?;
+        let events = rows.iter().map(decode::audit_event).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(events, page.limit, |e| e.id))
+    }
+}
+
+/// Changing audit.
+#[async_trait]
+pub trait AuditWrites: Send {
+    async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<S: Writable + ?Sized> AuditWrites for S {
+    async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
+                                       target_type, target_id, before_json, after_json, request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id(event.id))
+        .bind(id(event.org_id))
+        .bind(ts(event.occurred_at))
+        .bind(event.actor.kind())
+        .bind(opt_id(event.actor.id()))
+        .bind(&event.action)
+        .bind(&event.target_type)
+        .bind(opt_id(event.target_id))
+        .bind(&event.before)
+        .bind(&event.after)
+        .bind(&event.request_id)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+}

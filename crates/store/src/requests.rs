@@ -1,0 +1,323 @@
+//! Requests and their approval tasks.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskStatus};
+use uuid::Uuid;
+
+use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, ts};
+use crate::session::{Session, Writable};
+use crate::sql::{query, Db};
+use crate::{RequestFilter, StoreError, TaskFilter};
+
+const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_user_id,
+    permission_level_id, created_by_user_id, justification, expires_at, status, policy_id,
+    policy_version, step_count, cancelled_by_user_id, source_group_id, created_at, updated_at";
+
+const TASK_COLUMNS: &str = "t.id, t.org_id, t.request_id, t.kind, t.status, t.step,
+    t.decided_by_user_id, t.decided_at, t.comment, t.created_at, t.updated_at";
+
+async fn attach_assignees(db: &mut Db, tasks: &mut [Task]) -> Result<(), StoreError> {
+    let ids_1 = db.dialect().in_json_texts("$1");
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let rows = query(format!(
+        "SELECT task_id, user_id FROM task_assignees
+         WHERE task_id IN {ids_1} ORDER BY position"
+    ))
+    .bind(id_array(tasks.iter().map(|t| t.id)))
+    .fetch_all(db)
+    .await?;
+    let mut by_task: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in &rows {
+        by_task.entry(get_id(row, "task_id")?).or_default().push(get_id(row, "user_id")?);
+    }
+    for task in tasks {
+        task.assignee_ids = by_task.remove(&task.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Reading requests.
+#[async_trait]
+pub trait RequestReads: Send {
+    async fn get_request(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Option<Request>, StoreError>;
+    async fn list_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page<Request>, StoreError>;
+    async fn get_task(&mut self, org_id: Uuid, task_id: Uuid) -> Result<Option<Task>, StoreError>;
+    async fn list_tasks(
+        &mut self,
+        org_id: Uuid,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError>;
+    async fn request_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Vec<Task>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Session + ?Sized> RequestReads for S {
+    async fn get_request(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Option<Request>, StoreError> {
+        let db = self.db();
+        query(format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE org_id = $1 AND id = $2"))
+            .bind(id(org_id))
+            .bind(id(request_id))
+            .fetch_optional(db)
+            .await?
+            .as_ref()
+            .map(decode::request)
+            .transpose()
+    }
+
+    async fn list_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page<Request>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests
+             WHERE org_id = $1 AND id > $2
+               AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR target_user_id = $4)
+               AND ($5 IS NULL OR work_app_id = $5)
+             ORDER BY id LIMIT $6"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(filter.status.map(RequestStatus::name))
+        .bind(opt_id(filter.target_user_id))
+        .bind(opt_id(filter.work_app_id))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(db)
+        .await?;
+        let requests = rows.iter().map(decode::request).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(requests, page.limit, |r| r.id))
+    }
+
+    async fn get_task(&mut self, org_id: Uuid, task_id: Uuid) -> Result<Option<Task>, StoreError> {
+        let db = self.db();
+        let row =
+            query(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.id = $2"))
+                .bind(id(org_id))
+                .bind(id(task_id))
+                .fetch_optional(&mut *db)
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut tasks = [decode::task(&row)?];
+        attach_assignees(db, &mut tasks).await?;
+        let [task] = tasks;
+        Ok(Some(task))
+    }
+
+    async fn list_tasks(
+        &mut self,
+        org_id: Uuid,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t
+             WHERE t.org_id = $1 AND t.id > $2
+               AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR t.request_id = $4)
+               AND ($5 IS NULL OR EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = t.id AND a.user_id = $5))
+             ORDER BY t.id LIMIT $6"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(filter.status.map(TaskStatus::name))
+        .bind(opt_id(filter.request_id))
+        .bind(opt_id(filter.assignee_user_id))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&mut *db)
+        .await?;
+        let tasks = rows.iter().map(decode::task).collect::<Result<Vec<_>, _>>()?;
+        let mut page = Page::from_overfetch(tasks, page.limit, |t| t.id);
+        attach_assignees(db, &mut page.items).await?;
+        Ok(page)
+    }
+
+    async fn request_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+    ) -> Result<Vec<Task>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.org_id = $1 AND t.request_id = $2 ORDER BY t.step, t.id"
+        ))
+        .bind(id(org_id))
+        .bind(id(request_id))
+        .fetch_all(&mut *db)
+        .await?;
+        let mut tasks = rows.iter().map(decode::task).collect::<Result<Vec<_>, _>>()?;
+        attach_assignees(db, &mut tasks).await?;
+        Ok(tasks)
+    }
+}
+
+/// Changing requests.
+#[async_trait]
+pub trait RequestWrites: Send {
+    /// [`StoreError::Conflict`] when the (app, user) already has an open request.
+    async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError>;
+    async fn update_request(&mut self, r: &Request) -> Result<(), StoreError>;
+    async fn insert_task(&mut self, t: &Task) -> Result<(), StoreError>;
+    /// Records a decision only if the task is still Open; false if someone decided first.
+    async fn decide_task(
+        &mut self,
+        org_id: Uuid,
+        task_id: Uuid,
+        status: TaskStatus,
+        decided_by: Option<Uuid>,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Cancels every open task of the request; returns how many.
+    async fn cancel_open_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+impl<S: Writable + ?Sized> RequestWrites for S {
+    async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError> {
+        let db = self.db();
+        query(format!(
+            "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
+        .bind(id(r.id))
+        .bind(id(r.org_id))
+        .bind(r.request_type.name())
+        .bind(id(r.work_app_id))
+        .bind(opt_id(r.target_user_id))
+        .bind(opt_id(r.permission_level_id))
+        .bind(opt_id(r.created_by_user_id))
+        .bind(&r.justification)
+        .bind(opt_ts(r.expires_at))
+        .bind(r.status.name())
+        .bind(id(r.policy_id))
+        .bind(r.policy_version)
+        .bind(r.step_count)
+        .bind(opt_id(r.cancelled_by_user_id))
+        .bind(opt_id(r.source_group_id))
+        .bind(ts(r.created_at))
+        .bind(ts(r.updated_at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_request(&mut self, r: &Request) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "UPDATE requests SET status = $1, cancelled_by_user_id = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+        )
+        .bind(r.status.name())
+        .bind(opt_id(r.cancelled_by_user_id))
+        .bind(ts(r.updated_at))
+        .bind(id(r.org_id))
+        .bind(id(r.id))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_task(&mut self, t: &Task) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO tasks (id, org_id, request_id, kind, status, step, decided_by_user_id,
+                                decided_at, comment, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id(t.id))
+        .bind(id(t.org_id))
+        .bind(id(t.request_id))
+        .bind(t.kind.name())
+        .bind(t.status.name())
+        .bind(t.step)
+        .bind(opt_id(t.decided_by_user_id))
+        .bind(opt_ts(t.decided_at))
+        .bind(&t.comment)
+        .bind(ts(t.created_at))
+        .bind(ts(t.updated_at))
+        .execute(&mut *db)
+        .await?;
+        query(format!(
+            "INSERT INTO task_assignees (task_id, user_id, org_id, position)
+             SELECT $1, value ->> 0, $2, CAST(value ->> 1 AS INTEGER) FROM {}",
+            db.dialect().json_rows("$3")
+        ))
+        .bind(id(t.id))
+        .bind(id(t.org_id))
+        .bind(decode::positioned_ids(&t.assignee_ids))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn decide_task(
+        &mut self,
+        org_id: Uuid,
+        task_id: Uuid,
+        status: TaskStatus,
+        decided_by: Option<Uuid>,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE tasks SET status = $1, decided_by_user_id = $2, decided_at = $3, comment = $4, updated_at = $5
+             WHERE org_id = $6 AND id = $7 AND status = 'Open'",
+        )
+        .bind(status.name())
+        .bind(opt_id(decided_by))
+        .bind(ts(at))
+        .bind(comment)
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(id(task_id))
+        .execute(db)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn cancel_open_tasks(
+        &mut self,
+        org_id: Uuid,
+        request_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let db = self.db();
+        Ok(query(
+            "UPDATE tasks SET status = 'Cancelled', updated_at = $1 WHERE org_id = $2 AND request_id = $3 AND status = 'Open'",
+        )
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(id(request_id))
+        .execute(db)
+        .await?
+        .rows_affected())
+    }
+}

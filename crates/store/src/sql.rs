@@ -1,0 +1,330 @@
+//! Running one SQL text on either backend.
+//!
+//! Every statement is written once, with PostgreSQL-style `$N` placeholders (SQLite binds them
+//! too), and bound with [`Query::bind`]. Values are bound natively on each backend — booleans as
+//! booleans, bytes as bytes — and rows come back as the backend's own row type behind [`Row`],
+//! so nothing is copied on the way. The few real differences between the two dialects are the
+//! methods of [`Dialect`].
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{ColumnIndex, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::OwnedMutexGuard;
+use uuid::Uuid;
+
+use crate::decode;
+use crate::StoreError;
+
+/// The SQL dialect of a connection: the only place where the two backends' SQL differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// A table of one text column `value` holding the strings of the JSON array `expr` (a bound
+    /// parameter or a column): set-based lookups of any size in one statement.
+    pub fn json_texts(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({expr})"),
+            Dialect::Postgres => format!("jsonb_array_elements_text(({expr})::jsonb)"),
+        }
+    }
+
+    /// `(SELECT value FROM …)` over [`Dialect::json_texts`]: for `id IN {…}`.
+    pub fn in_json_texts(self, expr: &str) -> String {
+        format!("(SELECT value FROM {})", self.json_texts(expr))
+    }
+
+    /// A table of one column `value` holding the elements of the JSON array `expr` as JSON;
+    /// `value ->> N` reads the N-th field of an element in both dialects.
+    pub fn json_rows(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({expr})"),
+            Dialect::Postgres => format!("jsonb_array_elements(({expr})::jsonb)"),
+        }
+    }
+
+    /// One row, one column: the rows of `subquery` as a JSON array of objects keyed by the
+    /// given column names (text; `[]` when there are none). Large pages come back in one row:
+    /// sqlx hands SQLite rows over one at a time from its worker thread, and for a 100-row page
+    /// that hand-over, not the query, was the cost. Booleans are `0`/`1` in SQLite's JSON and
+    /// `true`/`false` in PostgreSQL's.
+    pub fn json_array(self, columns: &[&str], subquery: &str) -> String {
+        match self {
+            Dialect::Sqlite => {
+                let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', x.{c}")).collect();
+                format!(
+                    "SELECT COALESCE(json_group_array(json_object({})), '[]') FROM ({subquery}) AS x",
+                    pairs.join(", ")
+                )
+            }
+            Dialect::Postgres => {
+                format!("SELECT COALESCE(json_agg(x), '[]')::text FROM ({subquery}) AS x")
+            }
+        }
+    }
+
+    /// Row locks that let concurrent workers of several server processes take disjoint rows.
+    /// SQLite has one writer at a time, so it needs none. `of` names the locked table alias.
+    pub fn skip_locked(self, of: Option<&str>) -> String {
+        match (self, of) {
+            (Dialect::Sqlite, _) => String::new(),
+            (Dialect::Postgres, None) => "FOR UPDATE SKIP LOCKED".into(),
+            (Dialect::Postgres, Some(alias)) => format!("FOR UPDATE OF {alias} SKIP LOCKED"),
+        }
+    }
+}
+
+/// A pooled connection: a read session or a write transaction, of either backend.
+pub enum Db {
+    SqliteRead(PoolConnection<Sqlite>),
+    /// The guard queues this process's writers (SQLite allows one at a time).
+    SqliteWrite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    PgRead(PoolConnection<Postgres>),
+    PgWrite(Transaction<'static, Postgres>),
+}
+
+enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Pg(&'c mut PgConnection),
+}
+
+impl Db {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::SqliteRead(_) | Db::SqliteWrite(..) => Dialect::Sqlite,
+            Db::PgRead(_) | Db::PgWrite(_) => Dialect::Postgres,
+        }
+    }
+
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Db::SqliteRead(c) => Conn::Sqlite(c),
+            Db::SqliteWrite(tx, _) => Conn::Sqlite(tx),
+            Db::PgRead(c) => Conn::Pg(c),
+            Db::PgWrite(tx) => Conn::Pg(tx),
+        }
+    }
+
+    /// Commits a write transaction (a read session has nothing to commit).
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Db::SqliteWrite(tx, _guard) => tx.commit().await?,
+            Db::PgWrite(tx) => tx.commit().await?,
+            Db::SqliteRead(_) | Db::PgRead(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub enum Arg<'q> {
+    Text(Option<Cow<'q, str>>),
+    Int(Option<i32>),
+    BigInt(Option<i64>),
+    Bool(Option<bool>),
+    Bytes(Option<Cow<'q, [u8]>>),
+}
+
+/// Values that can be bound: ids and timestamps are stored as text in both backends.
+pub trait IntoArg<'q> {
+    fn into_arg(self) -> Arg<'q>;
+}
+
+macro_rules! into_arg {
+    ($($t:ty => |$v:ident| $e:expr;)*) => {$(
+        impl<'q> IntoArg<'q> for $t {
+            fn into_arg(self) -> Arg<'q> {
+                let $v = self;
+                $e
+            }
+        }
+    )*};
+}
+
+into_arg! {
+    Uuid => |v| Arg::Text(Some(Cow::Owned(decode::id(v))));
+    Option<Uuid> => |v| Arg::Text(v.map(|v| Cow::Owned(decode::id(v))));
+    DateTime<Utc> => |v| Arg::Text(Some(Cow::Owned(decode::ts(v))));
+    Option<DateTime<Utc>> => |v| Arg::Text(v.map(|v| Cow::Owned(decode::ts(v))));
+    String => |v| Arg::Text(Some(Cow::Owned(v)));
+    Option<String> => |v| Arg::Text(v.map(Cow::Owned));
+    &'q str => |v| Arg::Text(Some(Cow::Borrowed(v)));
+    &'q String => |v| Arg::Text(Some(Cow::Borrowed(v.as_str())));
+    Option<&'q str> => |v| Arg::Text(v.map(Cow::Borrowed));
+    &'q Option<String> => |v| Arg::Text(v.as_deref().map(Cow::Borrowed));
+    i32 => |v| Arg::Int(Some(v));
+    Option<i32> => |v| Arg::Int(v);
+    i64 => |v| Arg::BigInt(Some(v));
+    Option<i64> => |v| Arg::BigInt(v);
+    bool => |v| Arg::Bool(Some(v));
+    &'q [u8] => |v| Arg::Bytes(Some(Cow::Borrowed(v)));
+    &'q Vec<u8> => |v| Arg::Bytes(Some(Cow::Borrowed(v.as_slice())));
+    Vec<u8> => |v| Arg::Bytes(Some(Cow::Owned(v)));
+}
+
+/// One statement and its bound values.
+#[must_use = "a query does nothing until it is run"]
+pub struct Query<'q> {
+    sql: Cow<'q, str>,
+    args: Vec<Arg<'q>>,
+}
+
+/// Starts a statement.
+pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
+    Query { sql: sql.into(), args: Vec::new() }
+}
+
+/// Starts a statement whose first column is the answer.
+pub fn query_scalar<'q, T: Column>(sql: impl Into<Cow<'q, str>>) -> QueryScalar<'q, T> {
+    QueryScalar { query: query(sql), _t: std::marker::PhantomData }
+}
+
+/// What an executed statement did.
+#[derive(Debug, Clone, Copy)]
+pub struct Done(u64);
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.0
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for arg in $args {
+            q = match arg {
+                Arg::Text(v) => q.bind(v.as_deref()),
+                Arg::Int(v) => q.bind(*v),
+                Arg::BigInt(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Bytes(v) => q.bind(v.as_deref()),
+            };
+        }
+        q
+    }};
+}
+
+impl<'q> Query<'q> {
+    pub fn bind(mut self, value: impl IntoArg<'q>) -> Self {
+        self.args.push(value.into_arg());
+        self
+    }
+
+    pub async fn execute(self, db: &mut Db) -> Result<Done, StoreError> {
+        let affected = match db.conn() {
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query(&self.sql), &self.args).execute(c).await?.rows_affected()
+            }
+            Conn::Pg(c) => {
+                bind_all!(sqlx::query(&self.sql), &self.args).execute(c).await?.rows_affected()
+            }
+        };
+        Ok(Done(affected))
+    }
+
+    pub async fn fetch_all(self, db: &mut Db) -> Result<Vec<Row>, StoreError> {
+        Ok(match db.conn() {
+            Conn::Sqlite(c) => bind_all!(sqlx::query(&self.sql), &self.args)
+                .fetch_all(c)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Conn::Pg(c) => bind_all!(sqlx::query(&self.sql), &self.args)
+                .fetch_all(c)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
+        })
+    }
+
+    pub async fn fetch_optional(self, db: &mut Db) -> Result<Option<Row>, StoreError> {
+        Ok(match db.conn() {
+            Conn::Sqlite(c) => bind_all!(sqlx::query(&self.sql), &self.args)
+                .fetch_optional(c)
+                .await?
+                .map(Row::Sqlite),
+            Conn::Pg(c) => {
+                bind_all!(sqlx::query(&self.sql), &self.args).fetch_optional(c).await?.map(Row::Pg)
+            }
+        })
+    }
+
+    pub async fn fetch_one(self, db: &mut Db) -> Result<Row, StoreError> {
+        self.fetch_optional(db).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    }
+}
+
+/// A statement whose first column is the answer.
+#[must_use = "a query does nothing until it is run"]
+pub struct QueryScalar<'q, T> {
+    query: Query<'q>,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'q, T: Column> QueryScalar<'q, T> {
+    pub fn bind(mut self, value: impl IntoArg<'q>) -> Self {
+        self.query = self.query.bind(value);
+        self
+    }
+
+    pub async fn fetch_one(self, db: &mut Db) -> Result<T, StoreError> {
+        self.query.fetch_one(db).await?.try_get(0)
+    }
+
+    pub async fn fetch_optional(self, db: &mut Db) -> Result<Option<T>, StoreError> {
+        self.query.fetch_optional(db).await?.map(|row| row.try_get(0)).transpose()
+    }
+
+    pub async fn fetch_all(self, db: &mut Db) -> Result<Vec<T>, StoreError> {
+        self.query.fetch_all(db).await?.iter().map(|row| row.try_get(0)).collect()
+    }
+}
+
+/// A result row of either backend.
+pub enum Row {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+/// A column name or position.
+pub trait Idx: ColumnIndex<SqliteRow> + ColumnIndex<PgRow> + Copy {}
+impl<I: ColumnIndex<SqliteRow> + ColumnIndex<PgRow> + Copy> Idx for I {}
+
+impl Row {
+    pub fn try_get<T: Column>(&self, col: impl Idx) -> Result<T, StoreError> {
+        match self {
+            Row::Sqlite(row) => T::from_sqlite(row, col),
+            Row::Pg(row) => T::from_pg(row, col),
+        }
+    }
+}
+
+/// A column value either backend can decode.
+pub trait Column: Sized {
+    fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError>;
+    fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError>;
+}
+
+macro_rules! column {
+    ($($t:ty),*) => {$(
+        impl Column for $t {
+            fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError> {
+                Ok(sqlx::Row::try_get(row, col)?)
+            }
+            fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError> {
+                Ok(sqlx::Row::try_get(row, col)?)
+            }
+        }
+    )*};
+}
+column!(String, Option<String>, i32, Option<i32>, i64, Option<i64>, bool, Option<bool>, Vec<u8>);

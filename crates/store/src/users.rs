@@ -1,0 +1,280 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_domain::validate::email_key;
+use portcullis_domain::{OrgRole, Organization, Page, PageRequest, User, UserStatus};
+use uuid::Uuid;
+
+use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, ts};
+use crate::session::{Session, Writable};
+use crate::sql::{query, query_scalar};
+use crate::StoreError;
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, org_id, name, email, role_id, status_id, manager_id, last_login, created_at, updated_at";
+
+/// Reading users.
+#[async_trait]
+pub trait UserReads: Send {
+    async fn get_organization(&mut self, org_id: Uuid) -> Result<Option<Organization>, StoreError>;
+    async fn get_user(&mut self, org_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn list_users(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+    /// Users with this e-mail (case-insensitive) in any organization; for CLI tooling only.
+    async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError>;
+    /// The manager chain above `user_id` (its manager, that one's manager, …), at most `max` long.
+    async fn manager_chain(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        max: usize,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Number of active users holding `role`.
+    async fn count_active_with_role(
+        &mut self,
+        org_id: Uuid,
+        role: OrgRole,
+    ) -> Result<i64, StoreError>;
+    /// The users among `ids` that exist in the organization.
+    async fn get_users(&mut self, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, StoreError>;
+    /// Active ADMINISTRATOR and OWNER users: the fallback approvers.
+    async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Session + ?Sized> UserReads for S {
+    async fn get_organization(&mut self, org_id: Uuid) -> Result<Option<Organization>, StoreError> {
+        let db = self.db();
+        query("SELECT id, name, created_at, updated_at FROM organizations WHERE id = $1")
+            .bind(id(org_id))
+            .fetch_optional(db)
+            .await?
+            .as_ref()
+            .map(decode::organization)
+            .transpose()
+    }
+
+    async fn get_user(&mut self, org_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
+        let db = self.db();
+        query(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2"))
+            .bind(id(org_id))
+            .bind(id(user_id))
+            .fetch_optional(db)
+            .await?
+            .as_ref()
+            .map(decode::user)
+            .transpose()
+    }
+
+    async fn list_users(
+        &mut self,
+        org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        let db = self.db();
+        // Text comparison of hyphenated lowercase UUIDs is the same order as their byte order.
+        let rows = query(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(db)
+        .await?;
+        let users = rows.iter().map(decode::user).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(users, page.limit, |u| u.id))
+    }
+
+    async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError> {
+        let db = self.db();
+        query(format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1 ORDER BY id"))
+            .bind(email_key(email))
+            .fetch_all(db)
+            .await?
+            .iter()
+            .map(decode::user)
+            .collect()
+    }
+
+    async fn manager_chain(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        max: usize,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let db = self.db();
+        let mut chain = Vec::new();
+        let mut current = user_id;
+        while chain.len() < max {
+            let manager: Option<Option<String>> =
+                query_scalar("SELECT manager_id FROM users WHERE org_id = $1 AND id = $2")
+                    .bind(id(org_id))
+                    .bind(id(current))
+                    .fetch_optional(&mut *db)
+                    .await?;
+            let Some(Some(manager)) = manager else { break };
+            let manager = Uuid::parse_str(&manager)
+                .map_err(|e| StoreError::Corrupt(format!("manager_id: {e}")))?;
+            if chain.contains(&manager) {
+                break;
+            }
+            chain.push(manager);
+            current = manager;
+        }
+        Ok(chain)
+    }
+
+    async fn count_active_with_role(
+        &mut self,
+        org_id: Uuid,
+        role: OrgRole,
+    ) -> Result<i64, StoreError> {
+        let db = self.db();
+        Ok(query_scalar(
+            "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role_id = $2 AND status_id = $3",
+        )
+        .bind(id(org_id))
+        .bind(role.id())
+        .bind(UserStatus::Active.id())
+        .fetch_one(db)
+        .await?)
+    }
+
+    async fn get_users(&mut self, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        let db = self.db();
+        let ids_2 = db.dialect().in_json_texts("$2");
+        query(format!(
+            "SELECT {USER_COLUMNS} FROM users
+             WHERE org_id = $1 AND id IN {ids_2} ORDER BY id"
+        ))
+        .bind(id(org_id))
+        .bind(id_array(ids.iter().copied()))
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(decode::user)
+        .collect()
+    }
+
+    async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        let db = self.db();
+        query(
+            "SELECT id FROM users WHERE org_id = $1 AND role_id >= $2 AND status_id = $3 ORDER BY id",
+        )
+        .bind(id(org_id))
+        .bind(OrgRole::Administrator.id())
+        .bind(UserStatus::Active.id())
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| get_id(row, "id"))
+        .collect()
+    }
+}
+
+/// Changing users.
+#[async_trait]
+pub trait UserWrites: Send {
+    async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
+    async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
+    /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError>;
+    async fn set_last_login(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<S: Writable + ?Sized> UserWrites for S {
+    async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO organizations (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id(org.id))
+        .bind(&org.name)
+        .bind(ts(org.created_at))
+        .bind(ts(org.updated_at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
+        let db = self.db();
+        query("UPDATE organizations SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(&org.name)
+            .bind(ts(org.updated_at))
+            .bind(id(org.id))
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO users (id, org_id, name, email, email_key, role_id, status_id, manager_id,
+                                last_login, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id(user.id))
+        .bind(id(user.org_id))
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(email_key(&user.email))
+        .bind(user.role.id())
+        .bind(user.status.id())
+        .bind(opt_id(user.manager_id))
+        .bind(opt_ts(user.last_login))
+        .bind(ts(user.created_at))
+        .bind(ts(user.updated_at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "UPDATE users SET name = $1, email = $2, email_key = $3, role_id = $4, status_id = $5,
+                              manager_id = $6, updated_at = $7
+             WHERE org_id = $8 AND id = $9",
+        )
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(email_key(&user.email))
+        .bind(user.role.id())
+        .bind(user.status.id())
+        .bind(opt_id(user.manager_id))
+        .bind(ts(user.updated_at))
+        .bind(id(user.org_id))
+        .bind(id(user.id))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_last_login(
+        &mut self,
+        org_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query("UPDATE users SET last_login = $1 WHERE org_id = $2 AND id = $3")
+            .bind(ts(at))
+            .bind(id(org_id))
+            .bind(id(user_id))
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+}

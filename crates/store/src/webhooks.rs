@@ -1,0 +1,525 @@
+//! Webhook subscriptions, the event outbox, deliveries with leases and attempts, signing keys,
+//! and the audit-log listing.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_domain::{
+    Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest, WebhookEvent, WebhookSubscription,
+};
+use uuid::Uuid;
+
+use crate::decode::{self, get_opt_ts, get_ts, id, id_array, opt_ts, ts};
+use crate::session::{Session, Writable};
+use crate::sql::{query, query_scalar};
+use crate::{DeliveryJob, StoreError};
+
+const SUB_COLUMNS: &str =
+    "id, org_id, target_url, events_json, description, secret_ciphertext, enabled,
+    failing_since, created_at, deleted_at";
+
+const DELIVERY_COLUMNS: &str =
+    "d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.status,
+    d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.delivered_at";
+
+/// Reading webhooks.
+#[async_trait]
+pub trait WebhookReads: Send {
+    async fn list_subscriptions(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<WebhookSubscription>, StoreError>;
+    async fn get_subscription(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+    ) -> Result<Option<WebhookSubscription>, StoreError>;
+    async fn list_deliveries(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<(Delivery, Vec<DeliveryAttempt>)>, StoreError>;
+    /// The organization's RSA key: (encrypted private key, public key PEM).
+    async fn get_signing_key(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Session + ?Sized> WebhookReads for S {
+    async fn list_subscriptions(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Vec<WebhookSubscription>, StoreError> {
+        let db = self.db();
+        query(format!(
+            "SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE org_id = $1 AND deleted_at IS NULL ORDER BY id"
+        ))
+        .bind(id(org_id))
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(decode::subscription)
+        .collect()
+    }
+
+    async fn get_subscription(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+    ) -> Result<Option<WebhookSubscription>, StoreError> {
+        let db = self.db();
+        query(format!(
+            "SELECT {SUB_COLUMNS} FROM webhook_subscriptions WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+        ))
+        .bind(id(org_id))
+        .bind(id(sub_id))
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(decode::subscription)
+        .transpose()
+    }
+
+    async fn list_deliveries(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<(Delivery, Vec<DeliveryAttempt>)>, StoreError> {
+        let db = self.db();
+        let ids_1 = db.dialect().in_json_texts("$1");
+        let rows = query(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d
+             WHERE d.org_id = $1 AND d.subscription_id = $2 AND d.id > $3 ORDER BY d.id LIMIT $4"
+        ))
+        .bind(id(org_id))
+        .bind(id(sub_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&mut *db)
+        .await?;
+        let deliveries = rows.iter().map(decode::delivery).collect::<Result<Vec<_>, _>>()?;
+        let page = Page::from_overfetch(deliveries, page.limit, |d| d.id);
+        let attempts = query(
+            format!("SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms FROM webhook_attempts
+             WHERE delivery_id IN {ids_1} ORDER BY attempt"),
+        )
+        .bind(id_array(page.items.iter().map(|d| d.id)))
+        .fetch_all(db)
+        .await?;
+        let mut by_delivery: HashMap<Uuid, Vec<DeliveryAttempt>> = HashMap::new();
+        for row in &attempts {
+            let a = decode::attempt(row)?;
+            by_delivery.entry(a.delivery_id).or_default().push(a);
+        }
+        Ok(page.map(|d| {
+            let attempts = by_delivery.remove(&d.id).unwrap_or_default();
+            (d, attempts)
+        }))
+    }
+
+    async fn get_signing_key(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let db = self.db();
+        let row = query(
+            "SELECT private_key_ciphertext, public_key_pem FROM org_signing_keys WHERE org_id = $1",
+        )
+        .bind(id(org_id))
+        .fetch_optional(db)
+        .await?;
+        row.map(|r| Ok((r.try_get("private_key_ciphertext")?, r.try_get("public_key_pem")?)))
+            .transpose()
+    }
+}
+
+/// Changing webhooks.
+#[async_trait]
+pub trait WebhookWrites: Send {
+    /// Writes an event into the outbox; `dispatched` for events whose deliveries the caller
+    /// creates itself (the `test` event).
+    async fn insert_webhook_event(
+        &mut self,
+        e: &WebhookEvent,
+        dispatched: bool,
+    ) -> Result<(), StoreError>;
+    /// Writes many events into the outbox in one statement (bulk operations).
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError>;
+    async fn insert_subscription(&mut self, s: &WebhookSubscription) -> Result<(), StoreError>;
+    async fn delete_subscription(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn set_subscription_health(
+        &mut self,
+        sub_id: Uuid,
+        enabled: bool,
+        failing_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Fans up to `limit` undispatched events out into deliveries; returns how many events.
+    async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
+    async fn insert_delivery(&mut self, d: &Delivery) -> Result<(), StoreError>;
+    /// Leases due deliveries of enabled subscriptions (one worker at a time per delivery).
+    async fn lease_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>, StoreError>;
+    /// Records an attempt and the delivery's new state; releases the lease.
+    async fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    async fn retry_delivery(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Stores the key unless one exists (two processes generating at once: the first wins).
+    async fn insert_signing_key(
+        &mut self,
+        org_id: Uuid,
+        private_key_ciphertext: &[u8],
+        public_key_pem: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<S: Writable + ?Sized> WebhookWrites for S {
+    async fn insert_webhook_event(
+        &mut self,
+        e: &WebhookEvent,
+        dispatched: bool,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO webhook_events (id, org_id, event_type, occurred_at, data_json, dispatched_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id(e.id))
+        .bind(id(e.org_id))
+        .bind(&e.event_type)
+        .bind(ts(e.occurred_at))
+        .bind(&e.data)
+        .bind(dispatched.then(|| ts(e.occurred_at)))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
+        let db = self.db();
+        let rows_1 = db.dialect().json_rows("$1");
+        if events.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<[String; 5]> = events
+            .iter()
+            .map(|e| {
+                [id(e.id), id(e.org_id), e.event_type.clone(), ts(e.occurred_at), e.data.clone()]
+            })
+            .collect();
+        query(format!(
+            "INSERT INTO webhook_events (id, org_id, event_type, occurred_at, data_json)
+             SELECT (value->>0), (value->>1), (value->>2),
+                    (value->>3), (value->>4)
+             FROM {rows_1} AS t"
+        ))
+        .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_subscription(&mut self, s: &WebhookSubscription) -> Result<(), StoreError> {
+        let db = self.db();
+        query(format!(
+            "INSERT INTO webhook_subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(id(s.id))
+        .bind(id(s.org_id))
+        .bind(&s.target_url)
+        .bind(serde_json::to_string(&s.events).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(&s.description)
+        .bind(&s.secret_ciphertext)
+        .bind(s.enabled)
+        .bind(opt_ts(s.failing_since))
+        .bind(ts(s.created_at))
+        .bind(opt_ts(s.deleted_at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_subscription(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE webhook_subscriptions SET deleted_at = $1, enabled = FALSE
+             WHERE org_id = $2 AND id = $3 AND deleted_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(id(sub_id))
+        .execute(db)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_subscription_health(
+        &mut self,
+        sub_id: Uuid,
+        enabled: bool,
+        failing_since: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query("UPDATE webhook_subscriptions SET enabled = $1, failing_since = $2 WHERE id = $3")
+            .bind(enabled)
+            .bind(opt_ts(failing_since))
+            .bind(id(sub_id))
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+
+    async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        let db = self.db();
+        let ids_1 = db.dialect().in_json_texts("$1");
+        let event_types = db.dialect().json_texts("s.events_json");
+        let lock = db.dialect().skip_locked(None);
+        let rows_2 = db.dialect().json_rows("$2");
+        let ids_2 = db.dialect().in_json_texts("$2");
+        let ids: Vec<String> = query_scalar(format!(
+            "SELECT id FROM webhook_events WHERE dispatched_at IS NULL ORDER BY occurred_at, id LIMIT $1
+             {lock}"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *db)
+        .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ids_json =
+            serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let pairs = query(
+            format!("SELECT e.id AS event_id, e.org_id, e.event_type, s.id AS subscription_id
+             FROM webhook_events e
+             JOIN webhook_subscriptions s ON s.org_id = e.org_id AND s.enabled AND s.deleted_at IS NULL
+                                         AND s.created_at <= e.occurred_at
+             WHERE e.id IN {ids_1}
+               AND EXISTS (SELECT 1 FROM {event_types} WHERE value = e.event_type)"),
+        )
+        .bind(&ids_json)
+        .fetch_all(&mut *db)
+        .await?;
+        if !pairs.is_empty() {
+            let mut rows = Vec::with_capacity(pairs.len());
+            for row in &pairs {
+                let event_id: String = row.try_get("event_id")?;
+                let org_id: String = row.try_get("org_id")?;
+                let event_type: String = row.try_get("event_type")?;
+                let subscription_id: String = row.try_get("subscription_id")?;
+                rows.push([
+                    id(portcullis_domain::new_id()),
+                    org_id,
+                    subscription_id,
+                    event_id,
+                    event_type,
+                ]);
+            }
+            query(
+                format!("INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, status,
+                                                 attempts, next_attempt_at, created_at)
+                 SELECT (value->>0), (value->>1), (value->>2),
+                        (value->>3), (value->>4), 'Pending', 0, $1, $1
+                 FROM {rows_2} AS t"),
+            )
+            .bind(ts(now))
+            .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .execute(&mut *db)
+            .await?;
+        }
+        query(format!("UPDATE webhook_events SET dispatched_at = $1 WHERE id IN {ids_2}"))
+            .bind(ts(now))
+            .bind(&ids_json)
+            .execute(db)
+            .await?;
+        Ok(ids.len() as u64)
+    }
+
+    async fn insert_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, status, attempts,
+                                             next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id(d.id))
+        .bind(id(d.org_id))
+        .bind(id(d.subscription_id))
+        .bind(id(d.event_id))
+        .bind(&d.event_type)
+        .bind(d.status.name())
+        .bind(d.attempts)
+        .bind(opt_ts(d.next_attempt_at))
+        .bind(ts(d.created_at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn lease_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>, StoreError> {
+        let db = self.db();
+        let ids_1 = db.dialect().in_json_texts("$1");
+        let lock = db.dialect().skip_locked(Some("d"));
+        let leased: Vec<String> = query_scalar(format!(
+            "UPDATE webhook_deliveries SET lease_until = $1
+             WHERE id IN (
+                 SELECT d.id FROM webhook_deliveries d
+                 JOIN webhook_subscriptions s ON s.id = d.subscription_id
+                 WHERE d.status = 'Pending' AND d.next_attempt_at <= $2
+                   AND (d.lease_until IS NULL OR d.lease_until <= $2)
+                   AND s.enabled AND s.deleted_at IS NULL
+                 ORDER BY d.next_attempt_at LIMIT $3
+                 {lock})
+             RETURNING id"
+        ))
+        .bind(ts(lease_until))
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *db)
+        .await?;
+        if leased.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = query(format!(
+            "SELECT {DELIVERY_COLUMNS}, e.occurred_at AS e_occurred_at, e.data_json AS e_data,
+                    s.target_url AS s_target_url, s.secret_ciphertext AS s_secret, s.failing_since AS s_failing_since
+             FROM webhook_deliveries d
+             JOIN webhook_events e ON e.id = d.event_id
+             JOIN webhook_subscriptions s ON s.id = d.subscription_id
+             WHERE d.id IN {ids_1}"
+        ))
+        .bind(serde_json::to_string(&leased).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .fetch_all(db)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let delivery = decode::delivery(row)?;
+                Ok(DeliveryJob {
+                    event: WebhookEvent {
+                        id: delivery.event_id,
+                        org_id: delivery.org_id,
+                        event_type: delivery.event_type.clone(),
+                        occurred_at: get_ts(row, "e_occurred_at")?,
+                        data: row.try_get("e_data")?,
+                    },
+                    target_url: row.try_get("s_target_url")?,
+                    secret_ciphertext: row.try_get("s_secret")?,
+                    subscription_failing_since: get_opt_ts(row, "s_failing_since")?,
+                    delivery,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_attempt(
+        &mut self,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id(attempt.delivery_id))
+        .bind(attempt.attempt)
+        .bind(ts(attempt.attempted_at))
+        .bind(attempt.status_code)
+        .bind(&attempt.error)
+        .bind(attempt.duration_ms)
+        .execute(&mut *db)
+        .await?;
+        let delivered = (status == DeliveryStatus::Delivered).then(|| ts(attempt.attempted_at));
+        query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL,
+                    last_status_code = $4, last_error = $5, delivered_at = $6
+             WHERE id = $7",
+        )
+        .bind(status.name())
+        .bind(attempt.attempt)
+        .bind(opt_ts(next_attempt_at))
+        .bind(attempt.status_code)
+        .bind(&attempt.error)
+        .bind(delivered)
+        .bind(id(attempt.delivery_id))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn retry_delivery(
+        &mut self,
+        org_id: Uuid,
+        sub_id: Uuid,
+        delivery_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE webhook_deliveries SET status = 'Pending', next_attempt_at = $1, lease_until = NULL
+             WHERE org_id = $2 AND subscription_id = $3 AND id = $4",
+        )
+        .bind(ts(now))
+        .bind(id(org_id))
+        .bind(id(sub_id))
+        .bind(id(delivery_id))
+        .execute(db)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_signing_key(
+        &mut self,
+        org_id: Uuid,
+        private_key_ciphertext: &[u8],
+        public_key_pem: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO org_signing_keys (org_id, private_key_ciphertext, public_key_pem, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO NOTHING",
+        )
+        .bind(id(org_id))
+        .bind(private_key_ciphertext)
+        .bind(public_key_pem)
+        .bind(ts(at))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+}
