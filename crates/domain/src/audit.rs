@@ -43,3 +43,68 @@ pub struct AuditEvent {
     pub after: Option<String>,
     pub request_id: Option<String>,
 }
+
+crate::wire_enum! {
+    /// What an audit row says happened (`<target>.<verb>`).
+    pub enum AuditAction: "audit action", exact {
+        AccessBulkGranted = 1 => "access.bulk_granted",
+        AccessChanged = 2 => "access.changed",
+        AccessExpired = 3 => "access.expired",
+        AccessGranted = 4 => "access.granted",
+        AccessRemoved = 5 => "access.removed",
+        ActionTaskActionable = 6 => "action_task.actionable",
+        ApiCredentialCreated = 7 => "api_credential.created",
+        ApiCredentialRevoked = 8 => "api_credential.revoked",
+        GroupCreated = 9 => "group.created",
+        GroupDefaultAppsSet = 10 => "group.default_apps_set",
+        GroupDeleted = 11 => "group.deleted",
+        GroupHiddenAppsSet = 12 => "group.hidden_apps_set",
+        GroupMemberAdded = 13 => "group.member_added",
+        GroupMemberRemoved = 14 => "group.member_removed",
+        GroupUpdated = 15 => "group.updated",
+        OrganizationCreated = 16 => "organization.created",
+        OrganizationUpdated = 17 => "organization.updated",
+        PermissionLevelCreated = 18 => "permission_level.created",
+        PermissionLevelPolicySet = 19 => "permission_level.policy_set",
+        PolicyCreated = 20 => "policy.created",
+        PolicyUpdated = 21 => "policy.updated",
+        RequestApproved = 22 => "request.approved",
+        RequestCancelled = 23 => "request.cancelled",
+        RequestCompleted = 24 => "request.completed",
+        RequestCreated = 25 => "request.created",
+        RequestDeclined = 26 => "request.declined",
+        RequestFailed = 27 => "request.failed",
+        RequestPending = 28 => "request.pending",
+        TaskApproved = 29 => "task.approved",
+        TaskCompleted = 30 => "task.completed",
+        TaskCreated = 31 => "task.created",
+        TaskDeclined = 32 => "task.declined",
+        UserCreated = 33 => "user.created",
+        UserUpdated = 34 => "user.updated",
+        UserTokenCreated = 35 => "user_token.created",
+        UserTokenRevoked = 36 => "user_token.revoked",
+        WebhookCreated = 37 => "webhook.created",
+        WebhookDeleted = 38 => "webhook.deleted",
+        WebhookDeliveryRetried = 39 => "webhook.delivery_retried",
+        WebhookDisabled = 40 => "webhook.disabled",
+        WebhookTested = 41 => "webhook.tested",
+        WorkAppArchived = 42 => "work_app.archived",
+        WorkAppCreated = 43 => "work_app.created",
+        WorkAppManaged = 44 => "work_app.managed",
+        WorkAppPolicySet = 45 => "work_app.policy_set",
+        WorkAppUpdated = 46 => "work_app.updated",
+        WorkspaceCreated = 47 => "workspace.created",
+        WorkspaceDeleted = 48 => "workspace.deleted",
+        WorkspaceMemberAdded = 49 => "workspace.member_added",
+        WorkspaceMemberRemoved = 50 => "workspace.member_removed",
+        WorkspaceMemberRoleChanged = 51 => "workspace.member_role_changed",
+        WorkspaceUpdated = 52 => "workspace.updated",
+    }
+}
+
+impl AuditAction {
+    /// The webhook event this change also publishes, if it is one.
+    pub fn event_type(self) -> Option<crate::webhook::EventType> {
+        crate::webhook::EventType::from_name(self.name())
+    }
+}

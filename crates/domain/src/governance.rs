@@ -5,45 +5,18 @@ use uuid::Uuid;
 
 use crate::{DomainError, ProvisioningMode};
 
-/// The five request types of the Cakewalk API (exact spellings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RequestType {
-    GrantAccess,
-    RemoveAccess,
-    ChangePermissionLevel,
-    AddNewManagedWorkApp,
-    ArchiveWorkApp,
+crate::wire_enum! {
+    /// The five request types of the Cakewalk API (exact spellings).
+    pub enum RequestType: "request type", exact {
+        GrantAccess = 1 => "GrantAccessRequest",
+        RemoveAccess = 2 => "RemoveAccessRequest",
+        ChangePermissionLevel = 3 => "ChangePermissionLevelRequest",
+        AddNewManagedWorkApp = 4 => "AddNewManagedWorkAppRequest",
+        ArchiveWorkApp = 5 => "ArchiveWorkAppRequest",
+    }
 }
 
 impl RequestType {
-    pub const ALL: [RequestType; 5] = [
-        RequestType::GrantAccess,
-        RequestType::RemoveAccess,
-        RequestType::ChangePermissionLevel,
-        RequestType::AddNewManagedWorkApp,
-        RequestType::ArchiveWorkApp,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            RequestType::GrantAccess => "GrantAccessRequest",
-            RequestType::RemoveAccess => "RemoveAccessRequest",
-            RequestType::ChangePermissionLevel => "ChangePermissionLevelRequest",
-            RequestType::AddNewManagedWorkApp => "AddNewManagedWorkAppRequest",
-            RequestType::ArchiveWorkApp => "ArchiveWorkAppRequest",
-        }
-    }
-
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
-            DomainError::invalid(format!(
-                "unknown request type '{name}': expected one of GrantAccessRequest, \
-                 RemoveAccessRequest, ChangePermissionLevelRequest, AddNewManagedWorkAppRequest, \
-                 ArchiveWorkAppRequest"
-            ))
-        })
-    }
-
     /// Requests about one user's access (as opposed to the app itself).
     pub fn targets_user(self) -> bool {
         matches!(
@@ -169,103 +142,38 @@ pub fn step_assignees(resolved: Vec<Uuid>, org_admins: &[Uuid]) -> Vec<Uuid> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Declined,
-    Completed,
-    Cancelled,
-    Failed,
+crate::wire_enum! {
+    pub enum RequestStatus: "request status", case_insensitive {
+        Pending = 1 => "Pending",
+        Approved = 2 => "Approved",
+        Declined = 3 => "Declined",
+        Completed = 4 => "Completed",
+        Cancelled = 5 => "Cancelled",
+        Failed = 6 => "Failed",
+    }
 }
 
 impl RequestStatus {
-    pub const ALL: [RequestStatus; 6] = [
-        RequestStatus::Pending,
-        RequestStatus::Approved,
-        RequestStatus::Declined,
-        RequestStatus::Completed,
-        RequestStatus::Cancelled,
-        RequestStatus::Failed,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "Pending",
-            RequestStatus::Approved => "Approved",
-            RequestStatus::Declined => "Declined",
-            RequestStatus::Completed => "Completed",
-            RequestStatus::Cancelled => "Cancelled",
-            RequestStatus::Failed => "Failed",
-        }
-    }
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
-            DomainError::invalid(format!(
-                "unknown request status '{name}': expected Pending, Approved, Declined, \
-                 Completed, Cancelled or Failed"
-            ))
-        })
-    }
     /// Pending and Approved requests are open: they still await a decision or an action.
     pub fn is_open(self) -> bool {
         matches!(self, RequestStatus::Pending | RequestStatus::Approved)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskKind {
-    Review,
-    Action,
-}
-
-impl TaskKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskKind::Review => "Review",
-            TaskKind::Action => "Action",
-        }
-    }
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "Review" => Some(TaskKind::Review),
-            "Action" => Some(TaskKind::Action),
-            _ => None,
-        }
+crate::wire_enum! {
+    pub enum TaskKind: "task kind", exact {
+        Review = 1 => "Review",
+        Action = 2 => "Action",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskStatus {
-    Open,
-    Approved,
-    Declined,
-    Completed,
-    Cancelled,
-}
-
-impl TaskStatus {
-    pub const ALL: [TaskStatus; 5] = [
-        TaskStatus::Open,
-        TaskStatus::Approved,
-        TaskStatus::Declined,
-        TaskStatus::Completed,
-        TaskStatus::Cancelled,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "Open",
-            TaskStatus::Approved => "Approved",
-            TaskStatus::Declined => "Declined",
-            TaskStatus::Completed => "Completed",
-            TaskStatus::Cancelled => "Cancelled",
-        }
-    }
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(name)).ok_or_else(|| {
-            DomainError::invalid(format!(
-                "unknown task status '{name}': expected Open, Approved, Declined, Completed or Cancelled"
-            ))
-        })
+crate::wire_enum! {
+    pub enum TaskStatus: "task status", case_insensitive {
+        Open = 1 => "Open",
+        Approved = 2 => "Approved",
+        Declined = 3 => "Declined",
+        Completed = 4 => "Completed",
+        Cancelled = 5 => "Cancelled",
     }
 }
 

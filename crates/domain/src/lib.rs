@@ -15,10 +15,11 @@ pub mod page;
 pub mod user;
 pub mod validate;
 pub mod webhook;
+pub mod wire;
 pub mod workapp;
 pub mod workspace;
 
-pub use audit::{ActorRef, AuditEvent};
+pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, SystemClock};
 pub use credential::{ApiCredential, UserToken};
 pub use error::DomainError;
@@ -31,8 +32,13 @@ pub use ids::new_id;
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};
-pub use webhook::{Delivery, DeliveryAttempt, DeliveryStatus, WebhookEvent, WebhookSubscription};
+pub use webhook::{
+    Delivery, DeliveryAttempt, DeliveryStatus, EventType, WebhookEvent, WebhookSubscription,
+};
 pub use workapp::{
     Access, AccessDetail, AccessSource, PermissionLevel, ProvisioningMode, WorkApp, WorkAppStatus,
 };
 pub use workspace::{Workspace, WorkspaceMember, WorkspaceRole};
+
+#[doc(hidden)]
+pub use serde as __serde;

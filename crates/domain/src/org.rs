@@ -1,8 +1,6 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::DomainError;
-
 /// The tenant. Every other row belongs to exactly one organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
@@ -12,49 +10,23 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A user's role in the organization, in increasing order of power (Flashback's names and order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum OrgRole {
-    User,
-    Billing,
-    Workspaces,
-    Administrator,
-    Owner,
+crate::wire_enum! {
+    /// A user's role in the organization, in increasing order of power (Flashback's names and
+    /// order); the id is Cakewalk's `roleId`, the name its `roleName`. Input is accepted in either
+    /// API's spelling, case-insensitively.
+    pub enum OrgRole: "role", case_insensitive {
+        User = 1 => "User",
+        Billing = 2 => "Billing",
+        Workspaces = 3 => "Workspaces",
+        Administrator = 4 => "Administrator",
+        Owner = 5 => "Owner",
+    }
 }
 
 impl OrgRole {
-    pub const ALL: [OrgRole; 5] = [
-        OrgRole::User,
-        OrgRole::Billing,
-        OrgRole::Workspaces,
-        OrgRole::Administrator,
-        OrgRole::Owner,
-    ];
-
-    /// Cakewalk `roleId`.
-    pub fn id(self) -> i32 {
-        match self {
-            OrgRole::User => 1,
-            OrgRole::Billing => 2,
-            OrgRole::Workspaces => 3,
-            OrgRole::Administrator => 4,
-            OrgRole::Owner => 5,
-        }
-    }
-
-    pub fn from_id(id: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.id() == id)
-    }
-
     /// Cakewalk `roleName` ("User", "Administrator", ...).
     pub fn cakewalk_name(self) -> &'static str {
-        match self {
-            OrgRole::User => "User",
-            OrgRole::Billing => "Billing",
-            OrgRole::Workspaces => "Workspaces",
-            OrgRole::Administrator => "Administrator",
-            OrgRole::Owner => "Owner",
-        }
+        self.name()
     }
 
     /// Flashback role name ("USER", "ADMINISTRATOR", ...).
@@ -68,18 +40,6 @@ impl OrgRole {
         }
     }
 
-    /// Accepts either API style's spelling, case-insensitively.
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.flashback_name().eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| {
-                DomainError::invalid(format!(
-                    "unknown role '{name}': expected one of User, Billing, Workspaces, Administrator, Owner"
-                ))
-            })
-    }
-
     /// Administrators and owners run the organization (and resolve unassignable approval steps).
     pub fn is_org_admin(self) -> bool {
         self >= OrgRole::Administrator
@@ -91,29 +51,11 @@ impl OrgRole {
     }
 }
 
-/// What an organization API credential may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessLevel {
-    ReadWrite,
-    ReadOnly,
-}
-
-impl AccessLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessLevel::ReadWrite => "ReadWrite",
-            AccessLevel::ReadOnly => "ReadOnly",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, DomainError> {
-        match s {
-            "ReadWrite" => Ok(AccessLevel::ReadWrite),
-            "ReadOnly" => Ok(AccessLevel::ReadOnly),
-            other => Err(DomainError::invalid(format!(
-                "unknown access level '{other}': expected ReadWrite or ReadOnly"
-            ))),
-        }
+crate::wire_enum! {
+    /// What an organization API credential may do.
+    pub enum AccessLevel: "access level", exact {
+        ReadWrite = 1 => "ReadWrite",
+        ReadOnly = 2 => "ReadOnly",
     }
 }
 

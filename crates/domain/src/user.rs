@@ -26,37 +26,19 @@ impl User {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UserStatus {
-    Active,
-    Invited,
-    Deactivated,
+crate::wire_enum! {
+    /// The id is Cakewalk's `statusId`, the name its `statusName`.
+    pub enum UserStatus: "status", case_insensitive {
+        Active = 1 => "Active",
+        Invited = 2 => "Invited",
+        Deactivated = 3 => "Deactivated",
+    }
 }
 
 impl UserStatus {
-    pub const ALL: [UserStatus; 3] =
-        [UserStatus::Active, UserStatus::Invited, UserStatus::Deactivated];
-
-    /// Cakewalk `statusId`.
-    pub fn id(self) -> i32 {
-        match self {
-            UserStatus::Active => 1,
-            UserStatus::Invited => 2,
-            UserStatus::Deactivated => 3,
-        }
-    }
-
-    pub fn from_id(id: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.id() == id)
-    }
-
     /// Cakewalk `statusName`.
     pub fn cakewalk_name(self) -> &'static str {
-        match self {
-            UserStatus::Active => "Active",
-            UserStatus::Invited => "Invited",
-            UserStatus::Deactivated => "Deactivated",
-        }
+        self.name()
     }
 
     /// Flashback spelling.
@@ -66,17 +48,6 @@ impl UserStatus {
             UserStatus::Invited => "INVITED",
             UserStatus::Deactivated => "DEACTIVATED",
         }
-    }
-
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.cakewalk_name().eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| {
-                DomainError::invalid(format!(
-                    "unknown status '{name}': expected one of Active, Invited, Deactivated"
-                ))
-            })
     }
 }
 

@@ -4,31 +4,30 @@ use uuid::Uuid;
 
 use crate::DomainError;
 
-/// Every event type a subscription may ask for (spec §4).
-pub const EVENT_TYPES: &[&str] = &[
-    "test",
-    "action_task.actionable",
-    "request.created",
-    "request.approved",
-    "request.declined",
-    "request.completed",
-    "request.cancelled",
-    "request.failed",
-    "task.created",
-    "access.granted",
-    "access.changed",
-    "access.removed",
-    "access.expired",
-    "group.member_added",
-    "group.member_removed",
-    "workspace.member_added",
-    "workspace.member_role_changed",
-    "workspace.member_removed",
-];
-
-/// Is this audit action also a webhook event?
-pub fn is_event_type(action: &str) -> bool {
-    action != "test" && EVENT_TYPES.contains(&action)
+crate::wire_enum! {
+    /// Every event type a subscription may ask for. Each but `test` is also an
+    /// [`AuditAction`](crate::AuditAction) of the same name: the change's audit row and its
+    /// event are written together.
+    pub enum EventType: "event type", exact {
+        Test = 1 => "test",
+        ActionTaskActionable = 2 => "action_task.actionable",
+        RequestCreated = 3 => "request.created",
+        RequestApproved = 4 => "request.approved",
+        RequestDeclined = 5 => "request.declined",
+        RequestCompleted = 6 => "request.completed",
+        RequestCancelled = 7 => "request.cancelled",
+        RequestFailed = 8 => "request.failed",
+        TaskCreated = 9 => "task.created",
+        AccessGranted = 10 => "access.granted",
+        AccessChanged = 11 => "access.changed",
+        AccessRemoved = 12 => "access.removed",
+        AccessExpired = 13 => "access.expired",
+        GroupMemberAdded = 14 => "group.member_added",
+        GroupMemberRemoved = 15 => "group.member_removed",
+        WorkspaceMemberAdded = 16 => "workspace.member_added",
+        WorkspaceMemberRoleChanged = 17 => "workspace.member_role_changed",
+        WorkspaceMemberRemoved = 18 => "workspace.member_removed",
+    }
 }
 
 /// Delay before each retry, after the first immediate attempt (about: 5 s, 5 min, 30 min, 2 h,
@@ -86,10 +85,11 @@ pub fn validate_events(events: &[String]) -> Result<Vec<String>, DomainError> {
     }
     let mut out: Vec<String> = Vec::new();
     for event in events {
-        if !EVENT_TYPES.contains(&event.as_str()) {
+        if EventType::from_name(event).is_none() {
+            let known: Vec<&str> = EventType::ALL.iter().map(|t| t.name()).collect();
             return Err(DomainError::invalid(format!(
                 "unknown event type '{event}'; known types: {}",
-                EVENT_TYPES.join(", ")
+                known.join(", ")
             )));
         }
         if !out.contains(event) {
@@ -125,28 +125,11 @@ pub struct WebhookEvent {
     pub data: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "Pending",
-            DeliveryStatus::Delivered => "Delivered",
-            DeliveryStatus::Failed => "Failed",
-        }
-    }
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "Pending" => Some(DeliveryStatus::Pending),
-            "Delivered" => Some(DeliveryStatus::Delivered),
-            "Failed" => Some(DeliveryStatus::Failed),
-            _ => None,
-        }
+crate::wire_enum! {
+    pub enum DeliveryStatus: "delivery status", exact {
+        Pending = 1 => "Pending",
+        Delivered = 2 => "Delivered",
+        Failed = 3 => "Failed",
     }
 }
 
@@ -181,6 +164,18 @@ pub struct DeliveryAttempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_but_test_is_published_by_the_audit_action_of_its_name() {
+        for event in EventType::ALL {
+            let action = crate::AuditAction::from_name(event.name());
+            assert_eq!(action.is_some(), event != EventType::Test, "{event}");
+            assert_eq!(
+                action.and_then(|a| a.event_type()),
+                (event != EventType::Test).then_some(event)
+            );
+        }
+    }
 
     #[test]
     fn urls_must_be_http_or_https_with_a_host() {
@@ -223,7 +218,7 @@ mod tests {
         assert_eq!(validate_events(&e(&["test", "test"])).unwrap(), e(&["test"]));
         assert!(validate_events(&e(&[])).is_err());
         assert!(validate_events(&e(&["user.exploded"])).is_err());
-        assert!(is_event_type("access.granted"));
-        assert!(!is_event_type("user.created"));
+        assert_eq!(crate::AuditAction::AccessGranted.event_type(), Some(EventType::AccessGranted));
+        assert_eq!(crate::AuditAction::UserCreated.event_type(), None);
     }
 }

@@ -4,8 +4,6 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::DomainError;
-
 /// Most entries accepted by one bulk grant.
 pub const MAX_BULK_GRANT: usize = 10_000;
 
@@ -26,67 +24,20 @@ pub struct WorkApp {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WorkAppStatus {
-    Managed,
-    Unmanaged,
-    Archived,
-}
-
-impl WorkAppStatus {
-    pub const ALL: [WorkAppStatus; 3] =
-        [WorkAppStatus::Managed, WorkAppStatus::Unmanaged, WorkAppStatus::Archived];
-
-    pub fn id(self) -> i32 {
-        match self {
-            WorkAppStatus::Managed => 1,
-            WorkAppStatus::Unmanaged => 2,
-            WorkAppStatus::Archived => 3,
-        }
-    }
-    pub fn from_id(id: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.id() == id)
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            WorkAppStatus::Managed => "Managed",
-            WorkAppStatus::Unmanaged => "Unmanaged",
-            WorkAppStatus::Archived => "Archived",
-        }
-    }
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(name.trim())).ok_or_else(
-            || {
-                DomainError::invalid(format!(
-                    "unknown work app status '{name}': expected Managed, Unmanaged or Archived"
-                ))
-            },
-        )
+crate::wire_enum! {
+    /// The id is Cakewalk's `statusId`.
+    pub enum WorkAppStatus: "work app status", case_insensitive {
+        Managed = 1 => "Managed",
+        Unmanaged = 2 => "Unmanaged",
+        Archived = 3 => "Archived",
     }
 }
 
-/// How an approved change reaches the app: by a person (Manual) or at once (Automatic).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProvisioningMode {
-    Manual,
-    Automatic,
-}
-
-impl ProvisioningMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            ProvisioningMode::Manual => "Manual",
-            ProvisioningMode::Automatic => "Automatic",
-        }
-    }
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        match name {
-            "Manual" => Ok(ProvisioningMode::Manual),
-            "Automatic" => Ok(ProvisioningMode::Automatic),
-            other => Err(DomainError::invalid(format!(
-                "unknown provisioningMode '{other}': expected Manual or Automatic"
-            ))),
-        }
+crate::wire_enum! {
+    /// How an approved change reaches the app: by a person (Manual) or at once (Automatic).
+    pub enum ProvisioningMode: "provisioningMode", exact {
+        Manual = 1 => "Manual",
+        Automatic = 2 => "Automatic",
     }
 }
 
@@ -102,29 +53,15 @@ pub struct PermissionLevel {
     pub created_at: DateTime<Utc>,
 }
 
-/// Why a user holds an access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AccessSource {
-    /// Recorded directly (bulk grant).
-    Direct,
-    /// Granted through a group's default work apps.
-    Group,
-    /// Granted by an approved request.
-    Request,
-}
-
-impl AccessSource {
-    pub fn name(self) -> &'static str {
-        match self {
-            AccessSource::Direct => "Direct",
-            AccessSource::Group => "Group",
-            AccessSource::Request => "Request",
-        }
-    }
-    pub fn parse(name: &str) -> Option<Self> {
-        [AccessSource::Direct, AccessSource::Group, AccessSource::Request]
-            .into_iter()
-            .find(|s| s.name() == name)
+crate::wire_enum! {
+    /// Why a user holds an access.
+    pub enum AccessSource: "access source", exact {
+        /// Recorded directly (bulk grant).
+        Direct = 1 => "Direct",
+        /// Granted through a group's default work apps.
+        Group = 2 => "Group",
+        /// Granted by an approved request.
+        Request = 3 => "Request",
     }
 }
 

@@ -16,32 +16,12 @@ pub struct Workspace {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WorkspaceRole {
-    Read,
-    Write,
-    Admin,
-}
-
-impl WorkspaceRole {
-    pub fn name(self) -> &'static str {
-        match self {
-            WorkspaceRole::Read => "READ",
-            WorkspaceRole::Write => "WRITE",
-            WorkspaceRole::Admin => "ADMIN",
-        }
-    }
-
-    /// Exactly `READ`, `WRITE` or `ADMIN` (the Flashback enum).
-    pub fn parse(name: &str) -> Result<Self, DomainError> {
-        match name {
-            "READ" => Ok(WorkspaceRole::Read),
-            "WRITE" => Ok(WorkspaceRole::Write),
-            "ADMIN" => Ok(WorkspaceRole::Admin),
-            other => Err(DomainError::invalid(format!(
-                "Invalid role '{other}': expected READ, WRITE or ADMIN"
-            ))),
-        }
+crate::wire_enum! {
+    /// A member's role in a workspace: exactly `READ`, `WRITE` or `ADMIN` (the Flashback enum).
+    pub enum WorkspaceRole: "role", exact {
+        Read = 1 => "READ",
+        Write = 2 => "WRITE",
+        Admin = 3 => "ADMIN",
     }
 }
 

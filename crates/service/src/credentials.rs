@@ -1,5 +1,6 @@
 //! API credentials and personal bearer tokens: issue (secret shown once), list, revoke.
 use chrono::{DateTime, Utc};
+use portcullis_domain::AuditAction;
 use portcullis_domain::{new_id, validate, AccessLevel, ApiCredential, UserStatus, UserToken};
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ pub struct IssuedToken {
 }
 
 fn credential_snapshot(c: &ApiCredential) -> serde_json::Value {
-    serde_json::json!({ "name": c.name, "accessLevel": c.access_level.as_str() })
+    serde_json::json!({ "name": c.name, "accessLevel": c.access_level.name() })
 }
 
 impl Service {
@@ -47,8 +48,9 @@ impl Service {
         };
         let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_api_credential(&credential).await?;
-        let change = Change::new("api_credential.created", "api_credential", credential.id)
-            .after(credential_snapshot(&credential));
+        let change =
+            Change::new(AuditAction::ApiCredentialCreated, "api_credential", credential.id)
+                .after(credential_snapshot(&credential));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
         Ok(IssuedCredential { api_key: api_key(credential.id), credential, api_secret })
@@ -70,8 +72,12 @@ impl Service {
         if !tx.revoke_api_credential(ctx.org_id(), id, self.clock.now()).await? {
             return Err(ServiceError::not_found("API credential", id));
         }
-        self.audit(&mut *tx, ctx, Change::new("api_credential.revoked", "api_credential", id))
-            .await?;
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new(AuditAction::ApiCredentialRevoked, "api_credential", id),
+        )
+        .await?;
         tx.commit().await?;
         // After the commit, so that no concurrent request can re-cache the pre-revocation row.
         self.credentials.forget(id);
@@ -115,7 +121,7 @@ impl Service {
             revoked_at: None,
         };
         tx.insert_user_token(&token).await?;
-        let change = Change::new("user_token.created", "user_token", token.id).after(
+        let change = Change::new(AuditAction::UserTokenCreated, "user_token", token.id).after(
             serde_json::json!({ "userId": user_id, "name": token.name, "expiresAt": expires_at }),
         );
         self.audit(&mut *tx, ctx, change).await?;
@@ -135,8 +141,12 @@ impl Service {
         if !tx.revoke_user_token(ctx.org_id(), user_id, token_id, self.clock.now()).await? {
             return Err(ServiceError::not_found("token", token_id));
         }
-        self.audit(&mut *tx, ctx, Change::new("user_token.revoked", "user_token", token_id))
-            .await?;
+        self.audit(
+            &mut *tx,
+            ctx,
+            Change::new(AuditAction::UserTokenRevoked, "user_token", token_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! User groups: membership (seed 001), default and hidden work apps.
 use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
+use portcullis_domain::AuditAction;
 use portcullis_domain::{new_id, validate, DefaultWorkApp, Page, PageRequest, User, UsersGroup};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
@@ -69,7 +70,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("group.created", "users_group", group.id).after(snapshot(&group)),
+            Change::new(AuditAction::GroupCreated, "users_group", group.id).after(snapshot(&group)),
         )
         .await?;
         tx.commit().await?;
@@ -98,7 +99,7 @@ impl Service {
                 Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
                 other => other?,
             }
-            let change = Change::new("group.updated", "users_group", group.id)
+            let change = Change::new(AuditAction::GroupUpdated, "users_group", group.id)
                 .before(snapshot(&before))
                 .after(snapshot(&group));
             self.audit(&mut *tx, ctx, change).await?;
@@ -116,7 +117,8 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("group.deleted", "users_group", group_id).before(snapshot(&group)),
+            Change::new(AuditAction::GroupDeleted, "users_group", group_id)
+                .before(snapshot(&group)),
         )
         .await?;
         tx.commit().await?;
@@ -186,7 +188,7 @@ impl Service {
         }
         tx.insert_group_members(org_id, group_id, &new_members, now).await?;
         for member in &new_members {
-            let change = Change::new("group.member_added", "users_group", group.id)
+            let change = Change::new(AuditAction::GroupMemberAdded, "users_group", group.id)
                 .after(serde_json::json!({ "userId": member, "triggeredByUserId": triggered_by }));
             self.audit(&mut *tx, ctx, change).await?;
         }
@@ -244,7 +246,7 @@ impl Service {
                 "user {user_id} is not a member of group {group_id}"
             )));
         }
-        let change = Change::new("group.member_removed", "users_group", group.id)
+        let change = Change::new(AuditAction::GroupMemberRemoved, "users_group", group.id)
             .before(serde_json::json!({ "userId": user_id }));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
@@ -284,7 +286,7 @@ impl Service {
         let unique: Vec<DefaultWorkApp> =
             apps.iter().rev().filter(|a| seen.insert(a.work_app_id)).copied().collect();
         tx.set_group_default_apps(org_id, group_id, &unique).await?;
-        let change = Change::new("group.default_apps_set", "users_group", group_id).after(serde_json::json!(unique
+        let change = Change::new(AuditAction::GroupDefaultAppsSet, "users_group", group_id).after(serde_json::json!(unique
             .iter()
             .map(|a| serde_json::json!({ "workAppId": a.work_app_id, "permissionLevelId": a.permission_level_id }))
             .collect::<Vec<_>>()));
@@ -315,7 +317,7 @@ impl Service {
             }
         }
         tx.set_group_hidden_apps(org_id, group_id, app_ids).await?;
-        let change = Change::new("group.hidden_apps_set", "users_group", group_id)
+        let change = Change::new(AuditAction::GroupHiddenAppsSet, "users_group", group_id)
             .after(serde_json::json!(app_ids));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;

@@ -20,7 +20,7 @@ pub mod workspaces;
 
 use std::sync::Arc;
 
-use portcullis_domain::{AuditEvent, Clock};
+use portcullis_domain::{AuditAction, AuditEvent, Clock};
 use portcullis_store::prelude::*;
 
 pub use context::{Actor, ActorKind, Ctx};
@@ -101,11 +101,11 @@ impl Service {
         ctx: &Ctx,
         change: Change,
     ) -> Result<(), ServiceError> {
-        if portcullis_domain::webhook::is_event_type(change.action) {
+        if let Some(event_type) = change.action.event_type() {
             let event = portcullis_domain::WebhookEvent {
                 id: portcullis_domain::new_id(),
                 org_id: ctx.actor.org_id,
-                event_type: change.action.to_string(),
+                event_type: event_type.name().to_string(),
                 occurred_at: self.clock.now(),
                 data: change.event_data().to_string(),
             };
@@ -116,7 +116,7 @@ impl Service {
             org_id: ctx.actor.org_id,
             occurred_at: self.clock.now(),
             actor: ctx.actor.audit_ref(),
-            action: change.action.to_string(),
+            action: change.action.name().to_string(),
             target_type: change.target_type.to_string(),
             target_id: change.target_id,
             before: change.before.map(|v| v.to_string()),
@@ -130,7 +130,7 @@ impl Service {
 
 /// What an audit row (and its webhook event, if any) records about one change.
 struct Change {
-    action: &'static str,
+    action: AuditAction,
     target_type: &'static str,
     target_id: Option<uuid::Uuid>,
     before: Option<serde_json::Value>,
@@ -140,7 +140,7 @@ struct Change {
 }
 
 impl Change {
-    fn new(action: &'static str, target_type: &'static str, target_id: uuid::Uuid) -> Self {
+    fn new(action: AuditAction, target_type: &'static str, target_id: uuid::Uuid) -> Self {
         Self {
             action,
             target_type,

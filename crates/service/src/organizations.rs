@@ -1,4 +1,5 @@
 //! Organizations: bootstrap (`portcullis init`), reading and renaming.
+use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, User, UserStatus,
     UserToken,
@@ -82,7 +83,8 @@ impl Service {
         self.audit(
             &mut *tx,
             &ctx,
-            Change::new("organization.created", "organization", org.id).after(snapshot(&org)),
+            Change::new(AuditAction::OrganizationCreated, "organization", org.id)
+                .after(snapshot(&org)),
         )
         .await?;
         tx.commit().await?;
@@ -136,7 +138,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("organization.updated", "organization", org.id)
+            Change::new(AuditAction::OrganizationUpdated, "organization", org.id)
                 .before(before)
                 .after(snapshot(&org)),
         )

@@ -1,5 +1,6 @@
 //! Approval policies: system defaults, custom policies with versions, assignment to apps/levels.
 use portcullis_domain::governance::validate_steps;
+use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, Approver, Page, PageRequest, Policy, PolicyStep, RequestType,
 };
@@ -131,7 +132,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("policy.created", "policy", policy.id).after(snapshot(&policy)),
+            Change::new(AuditAction::PolicyCreated, "policy", policy.id).after(snapshot(&policy)),
         )
         .await?;
         tx.commit().await?;
@@ -170,7 +171,7 @@ impl Service {
         }
         policy.updated_at = self.clock.now();
         tx.update_policy(&policy, new_version).await?;
-        let change = Change::new("policy.updated", "policy", policy.id)
+        let change = Change::new(AuditAction::PolicyUpdated, "policy", policy.id)
             .before(snapshot(&before))
             .after(snapshot(&policy));
         self.audit(&mut *tx, ctx, change).await?;
@@ -234,7 +235,7 @@ impl Service {
             .ok_or_else(|| ServiceError::not_found("work app", app_id))?;
         self.assignable_policy(&mut *tx, ctx, policy_id, request_type).await?;
         tx.set_work_app_policy(ctx.org_id(), app_id, request_type, policy_id).await?;
-        let change = Change::new("work_app.policy_set", "work_app", app_id).after(
+        let change = Change::new(AuditAction::WorkAppPolicySet, "work_app", app_id).after(
             serde_json::json!({ "requestType": request_type.name(), "policyId": policy_id }),
         );
         self.audit(&mut *tx, ctx, change).await?;
@@ -264,8 +265,8 @@ impl Service {
         }
         self.assignable_policy(&mut *tx, ctx, policy_id, request_type).await?;
         tx.set_permission_level_policy(ctx.org_id(), level_id, request_type, policy_id).await?;
-        let change = Change::new("permission_level.policy_set", "permission_level", level_id)
-            .after(
+        let change =
+            Change::new(AuditAction::PermissionLevelPolicySet, "permission_level", level_id).after(
                 serde_json::json!({ "requestType": request_type.name(), "policyId": policy_id }),
             );
         self.audit(&mut *tx, ctx, change).await?;

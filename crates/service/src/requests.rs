@@ -6,6 +6,7 @@ use portcullis_domain::governance::{
     Transition,
 };
 use portcullis_domain::workapp::GrantEntry;
+use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, AccessSource, Approver, Decision, Page, PageRequest, ProvisioningMode,
     Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User, UserStatus, WorkApp,
@@ -226,7 +227,8 @@ impl Service {
         self.audit(
             tx,
             ctx,
-            Change::new("request.created", "request", request.id).after(request_snapshot(&request)),
+            Change::new(AuditAction::RequestCreated, "request", request.id)
+                .after(request_snapshot(&request)),
         )
         .await?;
         let transition = start_request(step_count, app.provisioning_mode);
@@ -378,12 +380,12 @@ impl Service {
             request.updated_at = now;
             tx.update_request(&request).await?;
             let action = match request.status {
-                RequestStatus::Approved => "request.approved",
-                RequestStatus::Declined => "request.declined",
-                RequestStatus::Completed => "request.completed",
-                RequestStatus::Cancelled => "request.cancelled",
-                RequestStatus::Failed => "request.failed",
-                RequestStatus::Pending => "request.pending",
+                RequestStatus::Approved => AuditAction::RequestApproved,
+                RequestStatus::Declined => AuditAction::RequestDeclined,
+                RequestStatus::Completed => AuditAction::RequestCompleted,
+                RequestStatus::Cancelled => AuditAction::RequestCancelled,
+                RequestStatus::Failed => AuditAction::RequestFailed,
+                RequestStatus::Pending => AuditAction::RequestPending,
             };
             self.audit(
                 tx,
@@ -484,8 +486,8 @@ impl Service {
             Err(StoreError::Conflict(_)) => return Err(open_request_exists()),
             other => other?,
         }
-        let change =
-            Change::new("request.created", "request", request.id).after(request_snapshot(&request));
+        let change = Change::new(AuditAction::RequestCreated, "request", request.id)
+            .after(request_snapshot(&request));
         self.audit(tx, ctx, change).await?;
         let transition = start_request(step_count, plan.app.provisioning_mode);
         self.apply_transition(
@@ -633,17 +635,19 @@ impl Service {
             updated_at: now,
         };
         tx.insert_task(&task).await?;
-        let change = Change::new("task.created", "task", task.id).after(serde_json::json!({
-            "requestId": request.id,
-            "type": kind.name(),
-            "status": task.status.name(),
-            "step": step,
-            "assigneeIds": task.assignee_ids,
-        }));
+        let change =
+            Change::new(AuditAction::TaskCreated, "task", task.id).after(serde_json::json!({
+                "requestId": request.id,
+                "type": kind.name(),
+                "status": task.status.name(),
+                "step": step,
+                "assigneeIds": task.assignee_ids,
+            }));
         self.audit(tx, ctx, change).await?;
         if kind == TaskKind::Action && done.is_none() {
             let data = self.actionable_payload(tx, request, &task).await?;
-            let change = Change::new("action_task.actionable", "task", task.id).event(data);
+            let change =
+                Change::new(AuditAction::ActionTaskActionable, "task", task.id).event(data);
             self.audit(tx, ctx, change).await?;
         }
         Ok(task)
@@ -680,7 +684,11 @@ impl Service {
                     AccessSource::Request
                 };
                 tx.upsert_accesses(org_id, &[entry], source, now).await?;
-                let action = if existing.is_some() { "access.changed" } else { "access.granted" };
+                let action = if existing.is_some() {
+                    AuditAction::AccessChanged
+                } else {
+                    AuditAction::AccessGranted
+                };
                 let change = Change::new(action, "work_app", app.id).after(serde_json::json!({
                     "userId": user_id,
                     "permissionLevelId": request.permission_level_id,
@@ -691,13 +699,12 @@ impl Service {
             }
             (RequestType::RemoveAccess, Some(user_id)) => {
                 if let Some(removed) = tx.delete_access(org_id, app.id, user_id).await? {
-                    let change = Change::new("access.removed", "work_app", app.id).before(
-                        serde_json::json!({
+                    let change = Change::new(AuditAction::AccessRemoved, "work_app", app.id)
+                        .before(serde_json::json!({
                             "userId": removed.user_id,
                             "permissionLevelId": removed.permission_level_id,
                             "requestId": request.id,
-                        }),
-                    );
+                        }));
                     self.audit(tx, ctx, change).await?;
                 }
             }
@@ -711,9 +718,9 @@ impl Service {
                 updated.updated_at = now;
                 tx.update_work_app(&updated).await?;
                 let action = if updated.status == WorkAppStatus::Archived {
-                    "work_app.archived"
+                    AuditAction::WorkAppArchived
                 } else {
-                    "work_app.managed"
+                    AuditAction::WorkAppManaged
                 };
                 let change = Change::new(action, "work_app", app.id)
                     .after(serde_json::json!({ "statusName": updated.status.name(), "requestId": request.id }));
@@ -797,9 +804,9 @@ impl Service {
             return Err(ServiceError::Conflict("the task has already been decided".into()));
         }
         let action = match task_status {
-            TaskStatus::Approved => "task.approved",
-            TaskStatus::Completed => "task.completed",
-            _ => "task.declined",
+            TaskStatus::Approved => AuditAction::TaskApproved,
+            TaskStatus::Completed => AuditAction::TaskCompleted,
+            _ => AuditAction::TaskDeclined,
         };
         let change = Change::new(action, "task", task_id)
             .after(serde_json::json!({ "decidedByUserId": decided_by, "comment": comment }));

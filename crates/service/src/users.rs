@@ -1,6 +1,7 @@
 //! The user directory.
 use portcullis_domain::org::may_assign_role;
 use portcullis_domain::user::check_manager_assignment;
+use portcullis_domain::AuditAction;
 use portcullis_domain::{new_id, validate, OrgRole, Page, PageRequest, User, UserStatus};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
@@ -135,7 +136,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("user.created", "user", user.id).after(snapshot(&user)),
+            Change::new(AuditAction::UserCreated, "user", user.id).after(snapshot(&user)),
         )
         .await?;
         tx.commit().await?;
@@ -199,7 +200,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("user.updated", "user", user.id)
+            Change::new(AuditAction::UserUpdated, "user", user.id)
                 .before(snapshot(&existing))
                 .after(snapshot(&user)),
         )

@@ -6,6 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use portcullis_domain::webhook::{
     next_attempt_at, should_disable, validate_events, validate_target_url,
 };
+use portcullis_domain::AuditAction;
+use portcullis_domain::EventType;
 use portcullis_domain::{
     new_id, validate, AuditEvent, Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest,
     WebhookEvent, WebhookSubscription,
@@ -129,7 +131,7 @@ impl Service {
         };
         let mut tx = self.write_tx(ctx.org_id()).await?;
         tx.insert_subscription(&subscription).await?;
-        let change = Change::new("webhook.created", "webhook", subscription.id)
+        let change = Change::new(AuditAction::WebhookCreated, "webhook", subscription.id)
             .after(subscription_snapshot(&subscription));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
@@ -152,7 +154,7 @@ impl Service {
         if !tx.delete_subscription(ctx.org_id(), id, self.clock.now()).await? {
             return Err(ServiceError::not_found("webhook", id));
         }
-        self.audit(&mut *tx, ctx, Change::new("webhook.deleted", "webhook", id)).await?;
+        self.audit(&mut *tx, ctx, Change::new(AuditAction::WebhookDeleted, "webhook", id)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -169,7 +171,7 @@ impl Service {
         let event = WebhookEvent {
             id: new_id(),
             org_id: ctx.org_id(),
-            event_type: "test".into(),
+            event_type: EventType::Test.name().into(),
             occurred_at: now,
             data: serde_json::json!({ "message": "Hello, World!" }).to_string(),
         };
@@ -189,7 +191,7 @@ impl Service {
             delivered_at: None,
         };
         tx.insert_delivery(&delivery).await?;
-        self.audit(&mut *tx, ctx, Change::new("webhook.tested", "webhook", id)).await?;
+        self.audit(&mut *tx, ctx, Change::new(AuditAction::WebhookTested, "webhook", id)).await?;
         tx.commit().await?;
         Ok(delivery)
     }
@@ -226,7 +228,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("webhook.delivery_retried", "webhook", subscription_id),
+            Change::new(AuditAction::WebhookDeliveryRetried, "webhook", subscription_id),
         )
         .await?;
         tx.commit().await?;
@@ -350,7 +352,7 @@ impl Service {
             if should_disable(Some(since), now) {
                 tx.set_subscription_health(sub_id, false, Some(since)).await?;
                 let ctx = Ctx::new(Actor { org_id, kind: ActorKind::System }, None);
-                let change = Change::new("webhook.disabled", "webhook", sub_id).after(
+                let change = Change::new(AuditAction::WebhookDisabled, "webhook", sub_id).after(
                     serde_json::json!({ "failingSince": since, "reason": "failing for 5 days" }),
                 );
                 self.audit(&mut *tx, &ctx, change).await?;

@@ -2,6 +2,8 @@
 use std::collections::HashSet;
 
 use portcullis_domain::workapp::{check_batch_size, plan_bulk_grant, GrantEntry, GrantError};
+use portcullis_domain::AuditAction;
+use portcullis_domain::EventType;
 use portcullis_domain::{
     new_id, validate, AccessDetail, AccessSource, Page, PageRequest, PermissionLevel,
     ProvisioningMode, User, WorkApp, WorkAppStatus,
@@ -210,7 +212,7 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("work_app.created", "work_app", app.id).after(app_snapshot(&app)),
+            Change::new(AuditAction::WorkAppCreated, "work_app", app.id).after(app_snapshot(&app)),
         )
         .await?;
         let mut details = self.details(&mut *tx, vec![app]).await?;
@@ -264,9 +266,9 @@ impl Service {
             let action = if app.status == WorkAppStatus::Archived
                 && before.status != WorkAppStatus::Archived
             {
-                "work_app.archived"
+                AuditAction::WorkAppArchived
             } else {
-                "work_app.updated"
+                AuditAction::WorkAppUpdated
             };
             let change = Change::new(action, "work_app", app.id)
                 .before(app_snapshot(&before))
@@ -303,7 +305,7 @@ impl Service {
             }
             other => other?,
         }
-        let change = Change::new("permission_level.created", "permission_level", level.id)
+        let change = Change::new(AuditAction::PermissionLevelCreated, "permission_level", level.id)
             .after(serde_json::json!({ "workAppId": app_id, "name": level.name }));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
@@ -362,11 +364,15 @@ impl Service {
             .iter()
             .map(|row| {
                 let before = live_before.get(&(row.user_id, row.work_app_id));
-                let event_type = if before.is_some() { "access.changed" } else { "access.granted" };
+                let event_type = if before.is_some() {
+                    EventType::AccessChanged
+                } else {
+                    EventType::AccessGranted
+                };
                 portcullis_domain::WebhookEvent {
                     id: new_id(),
                     org_id: ctx.org_id(),
-                    event_type: event_type.into(),
+                    event_type: event_type.name().into(),
                     occurred_at: now,
                     data: serde_json::json!({
                         "workAppId": row.work_app_id,
@@ -383,7 +389,7 @@ impl Service {
         tx.insert_webhook_events(&events).await?;
         let outcome = GrantOutcome { created: rows.len() - updated, updated };
         let change = Change {
-            action: "access.bulk_granted",
+            action: AuditAction::AccessBulkGranted,
             target_type: "access",
             target_id: None,
             before: None,
@@ -415,10 +421,11 @@ impl Service {
                 "user {user_id} has no access to work app {app_id}"
             )));
         };
-        let change = Change::new("access.removed", "work_app", app_id).before(serde_json::json!({
-            "userId": access.user_id,
-            "permissionLevelId": access.permission_level_id,
-        }));
+        let change =
+            Change::new(AuditAction::AccessRemoved, "work_app", app_id).before(serde_json::json!({
+                "userId": access.user_id,
+                "permissionLevelId": access.permission_level_id,
+            }));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
         Ok(())
@@ -437,13 +444,14 @@ impl Service {
                     crate::Actor { org_id: access.org_id, kind: crate::ActorKind::System },
                     None,
                 );
-                let change = Change::new("access.expired", "work_app", access.work_app_id).before(
-                    serde_json::json!({
-                        "userId": access.user_id,
-                        "permissionLevelId": access.permission_level_id,
-                        "expiresAt": access.expires_at,
-                    }),
-                );
+                let change =
+                    Change::new(AuditAction::AccessExpired, "work_app", access.work_app_id).before(
+                        serde_json::json!({
+                            "userId": access.user_id,
+                            "permissionLevelId": access.permission_level_id,
+                            "expiresAt": access.expires_at,
+                        }),
+                    );
                 self.audit(&mut *tx, &ctx, change).await?;
             }
             tx.commit().await?;

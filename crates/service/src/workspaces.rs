@@ -2,6 +2,7 @@
 use portcullis_domain::workspace::{
     check_last_admin, may_create_workspace, may_manage_workspace, may_see_workspace,
 };
+use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, OrgRole, User, UserStatus, Workspace, WorkspaceMember, WorkspaceRole,
 };
@@ -99,10 +100,11 @@ impl Service {
         self.audit(
             &mut *tx,
             ctx,
-            Change::new("workspace.created", "workspace", workspace.id).after(snapshot(&workspace)),
+            Change::new(AuditAction::WorkspaceCreated, "workspace", workspace.id)
+                .after(snapshot(&workspace)),
         )
         .await?;
-        let change = Change::new("workspace.member_added", "workspace", workspace.id)
+        let change = Change::new(AuditAction::WorkspaceMemberAdded, "workspace", workspace.id)
             .after(serde_json::json!({ "userId": creator, "role": "ADMIN" }));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
@@ -161,7 +163,7 @@ impl Service {
         workspace.name = name;
         workspace.updated_at = self.clock.now();
         tx.update_workspace(&workspace).await?;
-        let change = Change::new("workspace.updated", "workspace", workspace_id)
+        let change = Change::new(AuditAction::WorkspaceUpdated, "workspace", workspace_id)
             .before(snapshot(&before))
             .after(snapshot(&workspace));
         self.audit(&mut *tx, ctx, change).await?;
@@ -184,7 +186,7 @@ impl Service {
         workspace.deleted_at = Some(now);
         workspace.updated_at = now;
         tx.update_workspace(&workspace).await?;
-        let change = Change::new("workspace.deleted", "workspace", workspace_id)
+        let change = Change::new(AuditAction::WorkspaceDeleted, "workspace", workspace_id)
             .before(snapshot(&before))
             .after(snapshot(&workspace));
         self.audit(&mut *tx, ctx, change).await?;
@@ -273,10 +275,10 @@ impl Service {
         tx.upsert_workspace_member(org_id, &member).await?;
         let (action, before) = match &existing {
             Some(m) => (
-                "workspace.member_role_changed",
+                AuditAction::WorkspaceMemberRoleChanged,
                 Some(serde_json::json!({ "userId": user.id, "role": m.role.name() })),
             ),
-            None => ("workspace.member_added", None),
+            None => (AuditAction::WorkspaceMemberAdded, None),
         };
         let mut change = Change::new(action, "workspace", workspace_id)
             .after(serde_json::json!({ "userId": user.id, "role": role.name() }));
@@ -306,7 +308,7 @@ impl Service {
         let admins = tx.count_workspace_admins(org_id, workspace_id).await? as usize;
         check_last_admin(admins, member.role, None)?;
         tx.delete_workspace_member(org_id, workspace_id, user_id).await?;
-        let change = Change::new("workspace.member_removed", "workspace", workspace_id)
+        let change = Change::new(AuditAction::WorkspaceMemberRemoved, "workspace", workspace_id)
             .before(serde_json::json!({ "userId": user_id, "role": member.role.name() }));
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;

@@ -456,8 +456,7 @@ impl PageRow {
                 user_id,
                 work_app_id,
                 permission_level_id: level_id,
-                source: AccessSource::parse(&self.source)
-                    .ok_or_else(|| StoreError::Corrupt(format!("source {}", self.source)))?,
+                source: decode::stored_name("source", &self.source)?,
                 granted_at: time("granted_at", &self.granted_at)?,
                 updated_at: time("updated_at", &self.updated_at)?,
                 expires_at: self

@@ -107,7 +107,7 @@ impl<S: Writable + ?Sized> CredentialWrites for S {
         .bind(id(cred.org_id))
         .bind(&cred.name)
         .bind(&cred.secret_hash)
-        .bind(cred.access_level.as_str())
+        .bind(cred.access_level.name())
         .bind(ts(cred.created_at))
         .bind(opt_ts(cred.revoked_at))
         .execute(db)

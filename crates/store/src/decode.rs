@@ -5,15 +5,26 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use portcullis_domain::{
     Access, AccessLevel, AccessSource, ActorRef, ApiCredential, AuditEvent, Delivery,
-    DeliveryAttempt, DeliveryStatus, OrgRole, Organization, PermissionLevel, Policy, PolicyStep,
+    DeliveryAttempt, DeliveryStatus, Organization, PermissionLevel, Policy, PolicyStep,
     ProvisioningMode, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User,
-    UserStatus, UserToken, UsersGroup, WebhookSubscription, WorkApp, WorkAppStatus, Workspace,
-    WorkspaceMember, WorkspaceRole,
+    UserToken, UsersGroup, WebhookSubscription, WorkApp, Workspace, WorkspaceMember, WorkspaceRole,
 };
 use uuid::Uuid;
 
+use portcullis_domain::wire::WireEnum;
+
 use crate::sql::Row;
 use crate::StoreError;
+
+/// A wire enum stored by name.
+pub fn stored_name<T: WireEnum>(col: &str, text: &str) -> Result<T, StoreError> {
+    T::from_name(text).ok_or_else(|| StoreError::Corrupt(format!("{col}: {} {text}", T::WHAT)))
+}
+
+/// A wire enum stored by numeric id.
+pub fn stored_id<T: WireEnum>(col: &str, id: i32) -> Result<T, StoreError> {
+    T::from_id(id).ok_or_else(|| StoreError::Corrupt(format!("{col}: {} {id}", T::WHAT)))
+}
 
 /// RFC 3339 UTC with milliseconds: fixed width, so text order is time order.
 pub fn ts(at: DateTime<Utc>) -> String {
@@ -111,7 +122,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<PolicyStep>, StoreError> {
 }
 
 pub fn parse_request_type(text: &str) -> Result<RequestType, StoreError> {
-    RequestType::parse(text).map_err(|_| StoreError::Corrupt(format!("request_type {text}")))
+    stored_name::<RequestType>("request_type", text)
 }
 
 pub fn access(row: &Row) -> Result<Access, StoreError> {
@@ -121,8 +132,7 @@ pub fn access(row: &Row) -> Result<Access, StoreError> {
         user_id: get_id(row, "user_id")?,
         work_app_id: get_id(row, "work_app_id")?,
         permission_level_id: get_opt_id(row, "permission_level_id")?,
-        source: AccessSource::parse(&source)
-            .ok_or_else(|| StoreError::Corrupt(format!("source {source}")))?,
+        source: stored_name::<AccessSource>("source", &source)?,
         granted_at: get_ts(row, "granted_at")?,
         updated_at: get_ts(row, "updated_at")?,
         expires_at: get_opt_ts(row, "expires_at")?,
@@ -136,8 +146,7 @@ pub fn api_credential(row: &Row) -> Result<ApiCredential, StoreError> {
         org_id: get_id(row, "org_id")?,
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
-        access_level: AccessLevel::parse(&level)
-            .map_err(|_| StoreError::Corrupt(format!("access_level {level}")))?,
+        access_level: stored_name::<AccessLevel>("access_level", &level)?,
         created_at: get_ts(row, "created_at")?,
         revoked_at: get_opt_ts(row, "revoked_at")?,
     })
@@ -207,8 +216,7 @@ pub fn request(row: &Row) -> Result<Request, StoreError> {
         created_by_user_id: get_opt_id(row, "created_by_user_id")?,
         justification: row.try_get("justification")?,
         expires_at: get_opt_ts(row, "expires_at")?,
-        status: RequestStatus::parse(&status)
-            .map_err(|_| StoreError::Corrupt(format!("request status {status}")))?,
+        status: stored_name::<RequestStatus>("request status", &status)?,
         policy_id: get_id(row, "policy_id")?,
         policy_version: row.try_get("policy_version")?,
         step_count: row.try_get("step_count")?,
@@ -226,10 +234,8 @@ pub fn task(row: &Row) -> Result<Task, StoreError> {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
         request_id: get_id(row, "request_id")?,
-        kind: TaskKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("task kind {kind}")))?,
-        status: TaskStatus::parse(&status)
-            .map_err(|_| StoreError::Corrupt(format!("task status {status}")))?,
+        kind: stored_name::<TaskKind>("task kind", &kind)?,
+        status: stored_name::<TaskStatus>("task status", &status)?,
         step: row.try_get("step")?,
         assignee_ids: Vec::new(),
         decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
@@ -248,10 +254,8 @@ pub fn user(row: &Row) -> Result<User, StoreError> {
         org_id: get_id(row, "org_id")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
-        role: OrgRole::from_id(role_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("role_id {role_id}")))?,
-        status: UserStatus::from_id(status_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
+        role: stored_id("role_id", role_id)?,
+        status: stored_id("status_id", status_id)?,
         manager_id: get_opt_id(row, "manager_id")?,
         last_login: get_opt_ts(row, "last_login")?,
         created_at: get_ts(row, "created_at")?,
@@ -284,8 +288,7 @@ pub fn delivery(row: &Row) -> Result<Delivery, StoreError> {
         subscription_id: get_id(row, "subscription_id")?,
         event_id: get_id(row, "event_id")?,
         event_type: row.try_get("event_type")?,
-        status: DeliveryStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        status: stored_name::<DeliveryStatus>("status", &status)?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: get_opt_ts(row, "next_attempt_at")?,
         last_status_code: row.try_get("last_status_code")?,
@@ -336,10 +339,8 @@ pub fn work_app(row: &Row) -> Result<WorkApp, StoreError> {
         org_id: get_id(row, "org_id")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
-        status: WorkAppStatus::from_id(status_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("status_id {status_id}")))?,
-        provisioning_mode: ProvisioningMode::parse(&mode)
-            .map_err(|_| StoreError::Corrupt(format!("provisioning_mode {mode}")))?,
+        status: stored_id("status_id", status_id)?,
+        provisioning_mode: stored_name::<ProvisioningMode>("provisioning_mode", &mode)?,
         category: row.try_get("category")?,
         url: row.try_get("url")?,
         image_url: row.try_get("image_url")?,
@@ -380,8 +381,7 @@ pub fn workspace_member(row: &Row) -> Result<WorkspaceMember, StoreError> {
     Ok(WorkspaceMember {
         workspace_id: get_id(row, "workspace_id")?,
         user_id: get_id(row, "user_id")?,
-        role: WorkspaceRole::parse(&role)
-            .map_err(|_| StoreError::Corrupt(format!("role {role}")))?,
+        role: stored_name::<WorkspaceRole>("role", &role)?,
         added_at: get_ts(row, "added_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })

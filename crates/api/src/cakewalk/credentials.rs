@@ -48,7 +48,7 @@ impl From<ApiCredential> for ApiCredentialView {
             api_key: api_key(c.id),
             id: c.id,
             name: c.name,
-            access_level: c.access_level.as_str(),
+            access_level: c.access_level.name(),
             created_at: c.created_at,
             revoked_at: c.revoked_at,
             api_secret: None,
