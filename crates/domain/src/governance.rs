@@ -27,7 +27,7 @@ impl RequestType {
         )
     }
 
-    /// The steps of the organization's default policy for this type (spec §2).
+    /// The steps of the organization's default policy for this type.
     pub fn default_steps(self) -> Vec<PolicyStep> {
         use Approver::*;
         let kinds: &[Approver] = match self {

@@ -138,7 +138,7 @@ pub enum GrantError {
     Archived(String),
 }
 
-/// The app and permission-level rules of seed 000, for entry `i`: the app exists and is not
+/// The app and permission-level rules of a grant, for entry `i`: the app exists and is not
 /// archived; an app with levels needs one of its own levels; an app without levels takes none.
 pub fn check_app_and_level(
     i: usize,

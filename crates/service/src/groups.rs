@@ -1,4 +1,4 @@
-//! User groups: membership (seed 001), default and hidden work apps.
+//! User groups: membership (joining requests the default apps), default and hidden work apps.
 use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
 use portcullis_domain::AuditAction;
@@ -253,7 +253,7 @@ impl Service {
         Ok(())
     }
 
-    /// Replaces the group's default apps; every entry is validated like a seed-000 grant entry.
+    /// Replaces the group's default apps; every entry is validated like a bulk-grant entry.
     /// Existing members are not granted retroactively (only members added later).
     pub async fn set_group_default_apps(
         &self,

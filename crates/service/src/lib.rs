@@ -94,7 +94,7 @@ impl Service {
 
     /// Appends an audit row inside the caller's transaction (so no change lands without its row),
     /// and, when the action is a webhook event type, the event into the outbox: the transactional
-    /// outbox of spec §2 — no change without its events, no event without its change.
+    /// outbox: no change without its events, no event without its change.
     async fn audit(
         &self,
         tx: &mut dyn WriteTx,

@@ -1,4 +1,4 @@
-//! Work apps, permission levels and accesses (including the seed-000 bulk grant).
+//! Work apps, permission levels and accesses (including the all-or-nothing bulk grant).
 use std::collections::HashSet;
 
 use portcullis_domain::workapp::{check_batch_size, plan_bulk_grant, GrantEntry, GrantError};

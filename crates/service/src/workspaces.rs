@@ -1,4 +1,4 @@
-//! Workspaces and their members (the Flashback workspace API, seed 002).
+//! Workspaces and their members (the Flashback workspace API).
 use portcullis_domain::workspace::{
     check_last_admin, may_create_workspace, may_manage_workspace, may_see_workspace,
 };

@@ -24,7 +24,7 @@ use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
 
-/// How the worker behaves; the defaults follow spec §4.
+/// How the worker behaves; the defaults are the documented retry schedule and timeouts.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Pause between ticks when there was nothing to do.

@@ -1,4 +1,5 @@
-//! `/api/v1/UsersGroups`: groups, membership (seed 001), default and hidden work apps.
+//! `/api/v1/UsersGroups`: groups, membership (joining grants the default apps), default and hidden
+//! work apps.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -328,7 +329,8 @@ pub async fn default_work_apps(
     Ok(Json(whole_list(data, format!("{GROUPS}/{group_id}/DefaultWorkApps"))))
 }
 
-/// Replaces the group's default work apps (extension); entries are validated like seed 000's.
+/// Replaces the group's default work apps (extension); entries are validated like bulk-grant
+/// entries.
 #[utoipa::path(
     put, path = "/api/v1/UsersGroups/{usersGroupId}/DefaultWorkApps", tag = "UsersGroups",
     params(("usersGroupId" = Uuid, Path, description = "The users group ID.")),

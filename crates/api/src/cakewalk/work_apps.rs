@@ -1,4 +1,4 @@
-//! `/api/v1/WorkApps`: apps, permission levels, accesses and the seed-000 bulk grant.
+//! `/api/v1/WorkApps`: apps, permission levels, accesses and the all-or-nothing bulk grant.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,4 +1,4 @@
-//! `/workspace`: workspaces and their members (seed 002), Flashback style.
+//! `/workspace`: workspaces and their READ/WRITE/ADMIN members, Flashback style.
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};

@@ -1,106 +1,17 @@
-//! Requests and approval tasks: creation with policy resolution, decisions, cancellation, and the
-//! action each request type carries out. The state machine itself is `domain::governance`.
+//! Opening requests: checks, policy resolution, and the tasks each step opens.
 use chrono::{DateTime, Utc};
-use portcullis_domain::governance::{
-    cancel_request, decide_task, resolve_policy, start_request, step_assignees, NextTask,
-    Transition,
-};
-use portcullis_domain::workapp::GrantEntry;
+use portcullis_domain::governance::{resolve_policy, start_request, step_assignees};
 use portcullis_domain::AuditAction;
 use portcullis_domain::{
-    new_id, validate, AccessSource, Approver, Decision, Page, PageRequest, ProvisioningMode,
-    Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User, UserStatus, WorkApp,
-    WorkAppStatus,
+    new_id, validate, Approver, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
+    TaskStatus, UserStatus, WorkApp, WorkAppStatus,
 };
 use portcullis_store::prelude::*;
-use portcullis_store::{RequestFilter, StoreError, TaskFilter};
+use portcullis_store::StoreError;
 use uuid::Uuid;
 
+use super::*;
 use crate::{ActorKind, Change, Ctx, Service, ServiceError};
-
-/// A request to create.
-#[derive(Debug, Clone)]
-pub struct NewRequest {
-    pub request_type: RequestType,
-    pub work_app_id: Uuid,
-    pub target_user_id: Option<Uuid>,
-    pub permission_level_id: Option<Uuid>,
-    pub created_by_user_id: Option<Uuid>,
-    pub justification: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A request with its tasks, in step order.
-#[derive(Debug, Clone)]
-pub struct RequestDetails {
-    pub request: Request,
-    pub tasks: Vec<Task>,
-}
-
-/// A task with its request, its assignees and who decided it.
-#[derive(Debug, Clone)]
-pub struct TaskDetails {
-    pub task: Task,
-    pub request: Request,
-    pub app_mode: ProvisioningMode,
-    pub assignees: Vec<User>,
-    pub decided_by: Option<User>,
-}
-
-/// Loads what a task's read model shows beside it.
-async fn task_details(
-    tx: &mut dyn ReadTx,
-    task: Task,
-    request: Request,
-) -> Result<TaskDetails, ServiceError> {
-    let org_id = task.org_id;
-    let mut ids = task.assignee_ids.clone();
-    ids.extend(task.decided_by_user_id);
-    let users = tx.get_users(org_id, &ids).await?;
-    let assignees = task
-        .assignee_ids
-        .iter()
-        .filter_map(|id| users.iter().find(|u| u.id == *id).cloned())
-        .collect();
-    let decided_by =
-        task.decided_by_user_id.and_then(|id| users.iter().find(|u| u.id == id).cloned());
-    let app_mode = tx
-        .get_work_app(org_id, request.work_app_id)
-        .await?
-        .map_or(ProvisioningMode::Manual, |a| a.provisioning_mode);
-    Ok(TaskDetails { task, request, app_mode, assignees, decided_by })
-}
-
-/// The shared part of many grants of one app (see [`Service::plan_group_grant`]).
-pub(crate) struct GrantPlan {
-    pub app: WorkApp,
-    pub level_id: Option<Uuid>,
-    pub policy: portcullis_domain::Policy,
-    pub action_assignees: Vec<Uuid>,
-}
-
-/// How a request came to be: directly, or implicitly approved through a group membership.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Origin {
-    pub implicitly_approved: bool,
-    pub group_id: Option<Uuid>,
-}
-
-fn request_snapshot(r: &Request) -> serde_json::Value {
-    serde_json::json!({
-        "requestType": r.request_type.name(),
-        "status": r.status.name(),
-        "workAppId": r.work_app_id,
-        "targetUserId": r.target_user_id,
-        "permissionLevelId": r.permission_level_id,
-        "policyId": r.policy_id,
-        "policyVersion": r.policy_version,
-    })
-}
-
-fn open_request_exists() -> ServiceError {
-    ServiceError::Conflict("there is already an open request for this user and work app".into())
-}
 
 impl Service {
     /// Creates a request of any type and starts it (opens its first task, or carries it out).
@@ -236,7 +147,7 @@ impl Service {
     }
 
     /// Per-type preconditions; returns the permission level the request is about (for policies).
-    async fn check_request_subject(
+    pub(super) async fn check_request_subject(
         &self,
         tx: &mut dyn WriteTx,
         org_id: Uuid,
@@ -331,74 +242,8 @@ impl Service {
         }
     }
 
-    /// Carries out a transition: new request status, cancelled tasks, the next task, the action.
-    // The two trailing options carry what a caller may already know (who decided; who acts).
-    #[allow(clippy::too_many_arguments)]
-    async fn apply_transition(
-        &self,
-        tx: &mut dyn WriteTx,
-        ctx: &Ctx,
-        mut request: Request,
-        app: &WorkApp,
-        transition: Transition,
-        decided_by: Option<Uuid>,
-        action_assignees: Option<&[Uuid]>,
-    ) -> Result<Request, ServiceError> {
-        let now = self.clock.now();
-        if transition.cancel_open_tasks {
-            tx.cancel_open_tasks(request.org_id, request.id, now).await?;
-        }
-        if transition.apply {
-            self.carry_out(tx, ctx, &request, app).await?;
-        }
-        match transition.next {
-            Some(NextTask::Review { step }) => {
-                let assignees = self.review_assignees(tx, &request, app, step).await?;
-                self.open_task(tx, ctx, &request, TaskKind::Review, step, assignees, None).await?;
-            }
-            Some(NextTask::Action { completed }) => {
-                let assignees = match action_assignees {
-                    Some(known) => known.to_vec(),
-                    None => self.action_assignees(tx, request.org_id, app).await?,
-                };
-                let done = completed.then_some(decided_by);
-                self.open_task(
-                    tx,
-                    ctx,
-                    &request,
-                    TaskKind::Action,
-                    request.step_count,
-                    assignees,
-                    done,
-                )
-                .await?;
-            }
-            None => {}
-        }
-        if transition.request_status != request.status {
-            request.status = transition.request_status;
-            request.updated_at = now;
-            tx.update_request(&request).await?;
-            let action = match request.status {
-                RequestStatus::Approved => AuditAction::RequestApproved,
-                RequestStatus::Declined => AuditAction::RequestDeclined,
-                RequestStatus::Completed => AuditAction::RequestCompleted,
-                RequestStatus::Cancelled => AuditAction::RequestCancelled,
-                RequestStatus::Failed => AuditAction::RequestFailed,
-                RequestStatus::Pending => AuditAction::RequestPending,
-            };
-            self.audit(
-                tx,
-                ctx,
-                Change::new(action, "request", request.id).after(request_snapshot(&request)),
-            )
-            .await?;
-        }
-        Ok(request)
-    }
-
     /// Who carries out an action: the app's active owners, else the administrators.
-    async fn action_assignees(
+    pub(super) async fn action_assignees(
         &self,
         tx: &mut dyn WriteTx,
         org_id: Uuid,
@@ -503,7 +348,7 @@ impl Service {
     }
 
     /// The Cakewalk `action_task.actionable` payload: the task, who must act, and the request.
-    async fn actionable_payload(
+    pub(super) async fn actionable_payload(
         &self,
         tx: &mut dyn WriteTx,
         request: &Request,
@@ -553,7 +398,7 @@ impl Service {
         }))
     }
 
-    async fn active(
+    pub(super) async fn active(
         &self,
         tx: &mut dyn WriteTx,
         org_id: Uuid,
@@ -568,7 +413,7 @@ impl Service {
     }
 
     /// The approvers of one review step of the request's policy version.
-    async fn review_assignees(
+    pub(super) async fn review_assignees(
         &self,
         tx: &mut dyn WriteTx,
         request: &Request,
@@ -609,7 +454,7 @@ impl Service {
 
     /// Inserts a task; `done` = Some(by) inserts it already Completed (automatic provisioning).
     #[allow(clippy::too_many_arguments)]
-    async fn open_task(
+    pub(super) async fn open_task(
         &self,
         tx: &mut dyn WriteTx,
         ctx: &Ctx,
@@ -651,314 +496,5 @@ impl Service {
             self.audit(tx, ctx, change).await?;
         }
         Ok(task)
-    }
-
-    /// The change a completed request makes.
-    async fn carry_out(
-        &self,
-        tx: &mut dyn WriteTx,
-        ctx: &Ctx,
-        request: &Request,
-        app: &WorkApp,
-    ) -> Result<(), ServiceError> {
-        let org_id = request.org_id;
-        let now = self.clock.now();
-        let user = request.target_user_id;
-        match (request.request_type, user) {
-            (RequestType::GrantAccess | RequestType::ChangePermissionLevel, Some(user_id)) => {
-                let existing =
-                    tx.get_access(org_id, app.id, user_id).await?.filter(|a| a.is_live_at(now));
-                let expires_at = match request.request_type {
-                    RequestType::GrantAccess => request.expires_at,
-                    _ => existing.as_ref().and_then(|a| a.expires_at),
-                };
-                let entry = GrantEntry {
-                    work_app_id: app.id,
-                    user_id,
-                    permission_level_id: request.permission_level_id,
-                    expires_at,
-                };
-                let source = if request.source_group_id.is_some() {
-                    AccessSource::Group
-                } else {
-                    AccessSource::Request
-                };
-                tx.upsert_accesses(org_id, &[entry], source, now).await?;
-                let action = if existing.is_some() {
-                    AuditAction::AccessChanged
-                } else {
-                    AuditAction::AccessGranted
-                };
-                let change = Change::new(action, "work_app", app.id).after(serde_json::json!({
-                    "userId": user_id,
-                    "permissionLevelId": request.permission_level_id,
-                    "requestId": request.id,
-                    "source": source.name(),
-                }));
-                self.audit(tx, ctx, change).await?;
-            }
-            (RequestType::RemoveAccess, Some(user_id)) => {
-                if let Some(removed) = tx.delete_access(org_id, app.id, user_id).await? {
-                    let change = Change::new(AuditAction::AccessRemoved, "work_app", app.id)
-                        .before(serde_json::json!({
-                            "userId": removed.user_id,
-                            "permissionLevelId": removed.permission_level_id,
-                            "requestId": request.id,
-                        }));
-                    self.audit(tx, ctx, change).await?;
-                }
-            }
-            (RequestType::AddNewManagedWorkApp | RequestType::ArchiveWorkApp, _) => {
-                let mut updated = app.clone();
-                updated.status = if request.request_type == RequestType::ArchiveWorkApp {
-                    WorkAppStatus::Archived
-                } else {
-                    WorkAppStatus::Managed
-                };
-                updated.updated_at = now;
-                tx.update_work_app(&updated).await?;
-                let action = if updated.status == WorkAppStatus::Archived {
-                    AuditAction::WorkAppArchived
-                } else {
-                    AuditAction::WorkAppManaged
-                };
-                let change = Change::new(action, "work_app", app.id)
-                    .after(serde_json::json!({ "statusName": updated.status.name(), "requestId": request.id }));
-                self.audit(tx, ctx, change).await?;
-            }
-            (_, None) => {}
-        }
-        Ok(())
-    }
-
-    /// Approves or declines a task. Exactly one of two racing decisions wins; the other gets 409.
-    pub async fn decide(
-        &self,
-        ctx: &Ctx,
-        task_id: Uuid,
-        decision: Decision,
-        comment: Option<String>,
-        on_behalf_of: Option<Uuid>,
-    ) -> Result<TaskDetails, ServiceError> {
-        ctx.actor.require_write()?;
-        ctx.actor.require_validated()?;
-        let comment = comment
-            .map(|c| validate::text("comment", Some(&c)))
-            .transpose()?
-            .filter(|c| !c.is_empty());
-        let org_id = ctx.org_id();
-        let mut tx = self.write_tx(ctx.org_id()).await?;
-        let task = tx
-            .get_task(org_id, task_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("task", task_id))?;
-        let decided_by = match ctx.actor.kind {
-            ActorKind::User { id, role, .. } => {
-                if !task.assignee_ids.contains(&id) && !role.is_org_admin() {
-                    return Err(ServiceError::Forbidden(
-                        "Only an assignee of the task or an administrator may decide it".into(),
-                    ));
-                }
-                if on_behalf_of.is_some_and(|other| other != id) {
-                    return Err(ServiceError::Forbidden("userId must be yourself".into()));
-                }
-                Some(id)
-            }
-            _ => match on_behalf_of {
-                Some(user_id) => {
-                    tx.get_user(org_id, user_id)
-                        .await?
-                        .ok_or_else(|| ServiceError::not_found("user", user_id))?;
-                    Some(user_id)
-                }
-                None => None,
-            },
-        };
-        let request = tx
-            .get_request(org_id, task.request_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("request", task.request_id))?;
-        let app = tx
-            .get_work_app(org_id, request.work_app_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("work app", request.work_app_id))?;
-        let mode = if request.request_type.targets_user() {
-            app.provisioning_mode
-        } else {
-            ProvisioningMode::Automatic
-        };
-        let (task_status, transition) =
-            decide_task(task.kind, task.status, task.step, request.step_count, decision, mode)?;
-        // Conditional on the task still being Open: the loser of a race changes nothing.
-        if !tx
-            .decide_task(
-                org_id,
-                task_id,
-                task_status,
-                decided_by,
-                comment.as_deref(),
-                self.clock.now(),
-            )
-            .await?
-        {
-            return Err(ServiceError::Conflict("the task has already been decided".into()));
-        }
-        let action = match task_status {
-            TaskStatus::Approved => AuditAction::TaskApproved,
-            TaskStatus::Completed => AuditAction::TaskCompleted,
-            _ => AuditAction::TaskDeclined,
-        };
-        let change = Change::new(action, "task", task_id)
-            .after(serde_json::json!({ "decidedByUserId": decided_by, "comment": comment }));
-        self.audit(&mut *tx, ctx, change).await?;
-        let request = self
-            .apply_transition(&mut *tx, ctx, request, &app, transition, decided_by, None)
-            .await?;
-        let task = tx
-            .get_task(org_id, task_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("task", task_id))?;
-        let details = task_details(&mut *tx, task, request).await?;
-        tx.commit().await?;
-        Ok(details)
-    }
-
-    /// Cancels an open request (its creator, its target, an administrator, or a credential).
-    pub async fn cancel(
-        &self,
-        ctx: &Ctx,
-        request_id: Uuid,
-        cancelled_by: Option<Uuid>,
-    ) -> Result<RequestDetails, ServiceError> {
-        ctx.actor.require_write()?;
-        ctx.actor.require_validated()?;
-        let org_id = ctx.org_id();
-        let mut tx = self.write_tx(ctx.org_id()).await?;
-        let mut request = tx
-            .get_request(org_id, request_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("request", request_id))?;
-        let by = match ctx.actor.kind {
-            ActorKind::User { id, role, .. } => {
-                let involved =
-                    request.created_by_user_id == Some(id) || request.target_user_id == Some(id);
-                if !involved && !role.is_org_admin() {
-                    return Err(ServiceError::Forbidden(
-                        "Only the requester, the target user or an administrator may cancel".into(),
-                    ));
-                }
-                Some(id)
-            }
-            _ => match cancelled_by {
-                Some(id) => {
-                    tx.get_user(org_id, id)
-                        .await?
-                        .ok_or_else(|| ServiceError::not_found("user", id))?;
-                    Some(id)
-                }
-                None => None,
-            },
-        };
-        let transition = cancel_request(request.status)?;
-        let app = tx
-            .get_work_app(org_id, request.work_app_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("work app", request.work_app_id))?;
-        request.cancelled_by_user_id = by;
-        let request =
-            self.apply_transition(&mut *tx, ctx, request, &app, transition, None, None).await?;
-        let tasks = tx.request_tasks(org_id, request_id).await?;
-        tx.commit().await?;
-        Ok(RequestDetails { request, tasks })
-    }
-
-    /// Can this bearer user see the request? (Credentials and administrators see everything.)
-    fn may_see(ctx: &Ctx, request: &Request, tasks: &[Task]) -> bool {
-        match ctx.actor.kind {
-            ActorKind::User { id, role, .. } => {
-                role.is_org_admin()
-                    || request.created_by_user_id == Some(id)
-                    || request.target_user_id == Some(id)
-                    || tasks.iter().any(|t| t.assignee_ids.contains(&id))
-            }
-            _ => true,
-        }
-    }
-
-    pub async fn get_request(
-        &self,
-        ctx: &Ctx,
-        request_id: Uuid,
-    ) -> Result<RequestDetails, ServiceError> {
-        ctx.actor.require_validated()?;
-        let mut tx = self.store.read().await?;
-        let not_found = || ServiceError::not_found("request", request_id);
-        let request = tx.get_request(ctx.org_id(), request_id).await?.ok_or_else(not_found)?;
-        let tasks = tx.request_tasks(ctx.org_id(), request_id).await?;
-        if !Self::may_see(ctx, &request, &tasks) {
-            return Err(not_found());
-        }
-        Ok(RequestDetails { request, tasks })
-    }
-
-    /// Requests, filtered; a non-administrator user sees only requests about themselves.
-    pub async fn list_requests(
-        &self,
-        ctx: &Ctx,
-        mut filter: RequestFilter,
-        page: PageRequest,
-    ) -> Result<Page<RequestDetails>, ServiceError> {
-        ctx.actor.require_validated()?;
-        if let ActorKind::User { id, role, .. } = ctx.actor.kind {
-            if !role.is_org_admin() {
-                filter.target_user_id = Some(id);
-            }
-        }
-        let mut tx = self.store.read().await?;
-        let page = tx.list_requests(ctx.org_id(), filter, page).await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for request in page.items {
-            let tasks = tx.request_tasks(ctx.org_id(), request.id).await?;
-            items.push(RequestDetails { request, tasks });
-        }
-        Ok(Page { items, next_after: page.next_after })
-    }
-
-    pub async fn get_task(&self, ctx: &Ctx, task_id: Uuid) -> Result<TaskDetails, ServiceError> {
-        ctx.actor.require_validated()?;
-        let mut tx = self.store.read().await?;
-        let not_found = || ServiceError::not_found("task", task_id);
-        let task = tx.get_task(ctx.org_id(), task_id).await?.ok_or_else(not_found)?;
-        let request = tx.get_request(ctx.org_id(), task.request_id).await?.ok_or_else(not_found)?;
-        if !Self::may_see(ctx, &request, std::slice::from_ref(&task)) {
-            return Err(not_found());
-        }
-        task_details(&mut *tx, task, request).await
-    }
-
-    /// Tasks, filtered; a non-administrator user sees only tasks assigned to them.
-    pub async fn list_tasks(
-        &self,
-        ctx: &Ctx,
-        mut filter: TaskFilter,
-        page: PageRequest,
-    ) -> Result<Page<TaskDetails>, ServiceError> {
-        ctx.actor.require_validated()?;
-        if let ActorKind::User { id, role, .. } = ctx.actor.kind {
-            if !role.is_org_admin() {
-                filter.assignee_user_id = Some(id);
-            }
-        }
-        let mut tx = self.store.read().await?;
-        let page = tx.list_tasks(ctx.org_id(), filter, page).await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for task in page.items {
-            let request = tx
-                .get_request(ctx.org_id(), task.request_id)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("request", task.request_id))?;
-            items.push(task_details(&mut *tx, task, request).await?);
-        }
-        Ok(Page { items, next_after: page.next_after })
     }
 }

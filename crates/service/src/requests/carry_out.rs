@@ -1,0 +1,87 @@
+//! The change a completed request makes (grant, removal, level change, app status).
+use portcullis_domain::workapp::GrantEntry;
+use portcullis_domain::AuditAction;
+use portcullis_domain::{AccessSource, Request, RequestType, WorkApp, WorkAppStatus};
+use portcullis_store::prelude::*;
+
+use crate::{Change, Ctx, Service, ServiceError};
+
+impl Service {
+    /// The change a completed request makes.
+    pub(super) async fn carry_out(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        request: &Request,
+        app: &WorkApp,
+    ) -> Result<(), ServiceError> {
+        let org_id = request.org_id;
+        let now = self.clock.now();
+        let user = request.target_user_id;
+        match (request.request_type, user) {
+            (RequestType::GrantAccess | RequestType::ChangePermissionLevel, Some(user_id)) => {
+                let existing =
+                    tx.get_access(org_id, app.id, user_id).await?.filter(|a| a.is_live_at(now));
+                let expires_at = match request.request_type {
+                    RequestType::GrantAccess => request.expires_at,
+                    _ => existing.as_ref().and_then(|a| a.expires_at),
+                };
+                let entry = GrantEntry {
+                    work_app_id: app.id,
+                    user_id,
+                    permission_level_id: request.permission_level_id,
+                    expires_at,
+                };
+                let source = if request.source_group_id.is_some() {
+                    AccessSource::Group
+                } else {
+                    AccessSource::Request
+                };
+                tx.upsert_accesses(org_id, &[entry], source, now).await?;
+                let action = if existing.is_some() {
+                    AuditAction::AccessChanged
+                } else {
+                    AuditAction::AccessGranted
+                };
+                let change = Change::new(action, "work_app", app.id).after(serde_json::json!({
+                    "userId": user_id,
+                    "permissionLevelId": request.permission_level_id,
+                    "requestId": request.id,
+                    "source": source.name(),
+                }));
+                self.audit(tx, ctx, change).await?;
+            }
+            (RequestType::RemoveAccess, Some(user_id)) => {
+                if let Some(removed) = tx.delete_access(org_id, app.id, user_id).await? {
+                    let change = Change::new(AuditAction::AccessRemoved, "work_app", app.id)
+                        .before(serde_json::json!({
+                            "userId": removed.user_id,
+                            "permissionLevelId": removed.permission_level_id,
+                            "requestId": request.id,
+                        }));
+                    self.audit(tx, ctx, change).await?;
+                }
+            }
+            (RequestType::AddNewManagedWorkApp | RequestType::ArchiveWorkApp, _) => {
+                let mut updated = app.clone();
+                updated.status = if request.request_type == RequestType::ArchiveWorkApp {
+                    WorkAppStatus::Archived
+                } else {
+                    WorkAppStatus::Managed
+                };
+                updated.updated_at = now;
+                tx.update_work_app(&updated).await?;
+                let action = if updated.status == WorkAppStatus::Archived {
+                    AuditAction::WorkAppArchived
+                } else {
+                    AuditAction::WorkAppManaged
+                };
+                let change = Change::new(action, "work_app", app.id)
+                    .after(serde_json::json!({ "statusName": updated.status.name(), "requestId": request.id }));
+                self.audit(tx, ctx, change).await?;
+            }
+            (_, None) => {}
+        }
+        Ok(())
+    }
+}
