@@ -4,15 +4,17 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::workapp::{AppFacts, GrantEntry, GrantFacts};
-use portcullis_domain::WorkAppStatus;
 use portcullis_domain::{
-    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, UserStatus,
+    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, UserStatus, WorkAppStatus,
 };
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, parse_text_ts, ts};
+use crate::decode::{
+    self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, parse_text_ts,
+    stored_name, ts,
+};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar};
+use crate::sql::{query, query_scalar, Row};
 use crate::StoreError;
 
 const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id, x.source,
@@ -104,7 +106,7 @@ impl<S: Session + ?Sized> AccessReads for S {
         rows.iter()
             .map(|row| {
                 Ok(portcullis_domain::workapp::UserAccess {
-                    access: decode::access(row)?,
+                    access: decode_access(row)?,
                     app_name: row.try_get("app_name")?,
                     level_name: row.try_get("level_name")?,
                 })
@@ -201,7 +203,7 @@ impl<S: Session + ?Sized> AccessReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::access)
+        .map(decode_access)
         .transpose()
     }
 
@@ -298,7 +300,7 @@ impl<S: Writable + ?Sized> AccessWrites for S {
         .fetch_all(&mut *db)
         .await?
         .iter()
-        .map(decode::access)
+        .map(decode_access)
         .collect::<Result<Vec<_>, _>>()?;
         let now = ts(now);
         // `WHERE true` disambiguates SQLite's INSERT ... SELECT ... ON CONFLICT grammar.
@@ -345,7 +347,7 @@ impl<S: Writable + ?Sized> AccessWrites for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::access)
+        .map(decode_access)
         .transpose()
     }
 
@@ -368,7 +370,7 @@ impl<S: Writable + ?Sized> AccessWrites for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::access)
+        .map(decode_access)
         .collect()
     }
 }
@@ -506,5 +508,19 @@ fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Some(Flag::Bool(b)) => b,
         Some(Flag::Int(i)) => i != 0,
         None => false,
+    })
+}
+
+pub(crate) fn decode_access(row: &Row) -> Result<Access, StoreError> {
+    let source: String = row.try_get("source")?;
+    Ok(Access {
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        work_app_id: get_id(row, "work_app_id")?,
+        permission_level_id: get_opt_id(row, "permission_level_id")?,
+        source: stored_name::<AccessSource>("source", &source)?,
+        granted_at: get_ts(row, "granted_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
     })
 }

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
-use portcullis_domain::{AuditEvent, Page, PageRequest};
+use portcullis_domain::{ActorRef, AuditEvent, Page, PageRequest};
 use uuid::Uuid;
 
-use crate::decode::{self, id, opt_id, opt_ts, ts};
+use crate::decode::{get_id, get_opt_id, get_ts, id, opt_id, opt_ts, ts};
 use crate::session::{Session, Writable};
-use crate::sql::query;
+use crate::sql::{query, Row};
 use crate::{AuditFilter, StoreError};
 
 /// Reading audit.
@@ -46,7 +46,7 @@ impl<S: Session + ?Sized> AuditReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let events = rows.iter().map(decode::audit_event).collect::<Result<Vec<_>, _>>()?;
+        let events = rows.iter().map(decode_audit_event).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(events, page.limit, |e| e.id))
     }
 }
@@ -81,4 +81,26 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
+    let actor_type: String = row.try_get("actor_type")?;
+    let actor_id = get_opt_id(row, "actor_id")?;
+    let actor = match (actor_type.as_str(), actor_id) {
+        ("credential", Some(id)) => ActorRef::Credential(id),
+        ("user", Some(id)) => ActorRef::User(id),
+        _ => ActorRef::System,
+    };
+    Ok(AuditEvent {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        occurred_at: get_ts(row, "occurred_at")?,
+        actor,
+        action: row.try_get("action")?,
+        target_type: row.try_get("target_type")?,
+        target_id: get_opt_id(row, "target_id")?,
+        before: row.try_get("before_json")?,
+        after: row.try_get("after_json")?,
+        request_id: row.try_get("request_id")?,
+    })
 }

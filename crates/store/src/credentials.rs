@@ -1,11 +1,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{ApiCredential, UserToken};
+use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
 use uuid::Uuid;
 
-use crate::decode::{self, id, opt_ts, ts};
+use crate::decode::{get_id, get_opt_ts, get_ts, id, opt_ts, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::query;
+use crate::sql::{query, Row};
 use crate::StoreError;
 
 /// Reading credentials.
@@ -37,7 +37,7 @@ impl<S: Session + ?Sized> CredentialReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::api_credential)
+        .map(decode_api_credential)
         .transpose()
     }
 
@@ -54,7 +54,7 @@ impl<S: Session + ?Sized> CredentialReads for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::api_credential)
+        .map(decode_api_credential)
         .collect()
     }
 
@@ -68,7 +68,7 @@ impl<S: Session + ?Sized> CredentialReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::user_token)
+        .map(decode_user_token)
         .transpose()
     }
 }
@@ -172,4 +172,30 @@ impl<S: Writable + ?Sized> CredentialWrites for S {
         .await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+pub(crate) fn decode_api_credential(row: &Row) -> Result<ApiCredential, StoreError> {
+    let level: String = row.try_get("access_level")?;
+    Ok(ApiCredential {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        access_level: stored_name::<AccessLevel>("access_level", &level)?,
+        created_at: get_ts(row, "created_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
+}
+
+pub(crate) fn decode_user_token(row: &Row) -> Result<UserToken, StoreError> {
+    Ok(UserToken {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: get_ts(row, "created_at")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        revoked_at: get_opt_ts(row, "revoked_at")?,
+    })
 }

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use portcullis_domain::{DefaultWorkApp, Page, PageRequest, User, UserStatus, UsersGroup};
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, get_opt_id, id, id_array, opt_id, ts};
+use crate::decode::{get_id, get_opt_id, get_ts, id, id_array, opt_id, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar};
+use crate::sql::{query, query_scalar, Row};
 use crate::users::USER_COLUMNS;
 use crate::{AppGroups, StoreError};
 
@@ -117,7 +117,7 @@ impl<S: Session + ?Sized> GroupReads for S {
             .fetch_optional(db)
             .await?
             .as_ref()
-            .map(decode::users_group)
+            .map(decode_users_group)
             .transpose()
     }
 
@@ -135,7 +135,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let groups = rows.iter().map(decode::users_group).collect::<Result<Vec<_>, _>>()?;
+        let groups = rows.iter().map(decode_users_group).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(groups, page.limit, |g| g.id))
     }
 
@@ -161,7 +161,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let members = rows.iter().map(decode::user).collect::<Result<Vec<_>, _>>()?;
+        let members = rows.iter().map(crate::users::decode_user).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(members, page.limit, |u| u.id))
     }
 
@@ -496,4 +496,16 @@ impl<S: Writable + ?Sized> GroupWrites for S {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_users_group(row: &Row) -> Result<UsersGroup, StoreError> {
+    Ok(UsersGroup {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        member_count: row.try_get("member_count")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
 }

@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use portcullis_domain::{Page, PageRequest, Policy, PolicyStep, RequestType};
 use uuid::Uuid;
 
-use crate::decode::{self, id, parse_steps, ts};
+use crate::decode::{get_id, get_ts, id, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Db};
+use crate::sql::{query, query_scalar, Db, Row};
 use crate::StoreError;
 
 fn steps_json(steps: &[PolicyStep]) -> Result<String, StoreError> {
@@ -88,7 +88,7 @@ impl<S: Session + ?Sized> PolicyReads for S {
             .fetch_optional(db)
             .await?
             .as_ref()
-            .map(decode::policy)
+            .map(decode_policy)
             .transpose()
     }
 
@@ -129,7 +129,7 @@ impl<S: Session + ?Sized> PolicyReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let policies = rows.iter().map(decode::policy).collect::<Result<Vec<_>, _>>()?;
+        let policies = rows.iter().map(decode_policy).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(policies, page.limit, |p| p.id))
     }
 
@@ -164,7 +164,7 @@ impl<S: Session + ?Sized> PolicyReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::policy)
+        .map(decode_policy)
         .transpose()
     }
 
@@ -326,4 +326,25 @@ impl<S: Writable + ?Sized> PolicyWrites for S {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_policy(row: &Row) -> Result<Policy, StoreError> {
+    let request_type: String = row.try_get("request_type")?;
+    let steps: String = row.try_get("steps_json")?;
+    Ok(Policy {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        request_type: stored_name("request_type", &request_type)?,
+        steps: parse_steps(&steps)?,
+        version: row.try_get("current_version")?,
+        is_system: row.try_get("is_system")?,
+        is_default: row.try_get("is_default")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn parse_steps(text: &str) -> Result<Vec<PolicyStep>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("steps_json: {e}")))
 }

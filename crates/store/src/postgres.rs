@@ -11,21 +11,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use crate::embedded::EmbeddedMigrations;
 use crate::session::{ReadSession, WriteSession};
 use crate::sql::Db;
 use crate::{ReadTx, Store, StoreError, WriteTx};
-
-/// The migrations of this backend, embedded in the binary and applied at start (sqlx takes an
-/// advisory lock, so several servers starting at once migrate once).
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
-    (2, "work apps", include_str!("../migrations/postgres/0002_work_apps.sql")),
-    (3, "governance", include_str!("../migrations/postgres/0003_governance.sql")),
-    (4, "groups", include_str!("../migrations/postgres/0004_groups.sql")),
-    (5, "workspaces", include_str!("../migrations/postgres/0005_workspaces.sql")),
-    (6, "webhooks", include_str!("../migrations/postgres/0006_webhooks.sql")),
-];
 
 /// A PostgreSQL database (optionally one schema of it: tests give each test its own).
 pub struct PostgresStore {
@@ -52,7 +40,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
             .await?;
-        Migrator::new(EmbeddedMigrations(MIGRATIONS)).await?.run(&pool).await?;
+        Migrator::new(crate::migrations::POSTGRES).await?.run(&pool).await?;
         Ok(Self { pool })
     }
 

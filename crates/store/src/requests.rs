@@ -3,12 +3,14 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskStatus};
+use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskKind, TaskStatus};
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, ts};
+use crate::decode::{
+    self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_name, ts,
+};
 use crate::session::{Session, Writable};
-use crate::sql::{query, Db};
+use crate::sql::{query, Db, Row};
 use crate::{RequestFilter, StoreError, TaskFilter};
 
 const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_user_id,
@@ -82,7 +84,7 @@ impl<S: Session + ?Sized> RequestReads for S {
             .fetch_optional(db)
             .await?
             .as_ref()
-            .map(decode::request)
+            .map(decode_request)
             .transpose()
     }
 
@@ -108,7 +110,7 @@ impl<S: Session + ?Sized> RequestReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let requests = rows.iter().map(decode::request).collect::<Result<Vec<_>, _>>()?;
+        let requests = rows.iter().map(decode_request).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(requests, page.limit, |r| r.id))
     }
 
@@ -121,7 +123,7 @@ impl<S: Session + ?Sized> RequestReads for S {
                 .fetch_optional(&mut *db)
                 .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut tasks = [decode::task(&row)?];
+        let mut tasks = [decode_task(&row)?];
         attach_assignees(db, &mut tasks).await?;
         let [task] = tasks;
         Ok(Some(task))
@@ -149,7 +151,7 @@ impl<S: Session + ?Sized> RequestReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&mut *db)
         .await?;
-        let tasks = rows.iter().map(decode::task).collect::<Result<Vec<_>, _>>()?;
+        let tasks = rows.iter().map(decode_task).collect::<Result<Vec<_>, _>>()?;
         let mut page = Page::from_overfetch(tasks, page.limit, |t| t.id);
         attach_assignees(db, &mut page.items).await?;
         Ok(page)
@@ -168,7 +170,7 @@ impl<S: Session + ?Sized> RequestReads for S {
         .bind(id(request_id))
         .fetch_all(&mut *db)
         .await?;
-        let mut tasks = rows.iter().map(decode::task).collect::<Result<Vec<_>, _>>()?;
+        let mut tasks = rows.iter().map(decode_task).collect::<Result<Vec<_>, _>>()?;
         attach_assignees(db, &mut tasks).await?;
         Ok(tasks)
     }
@@ -320,4 +322,47 @@ impl<S: Writable + ?Sized> RequestWrites for S {
         .await?
         .rows_affected())
     }
+}
+
+pub(crate) fn decode_request(row: &Row) -> Result<Request, StoreError> {
+    let request_type: String = row.try_get("request_type")?;
+    let status: String = row.try_get("status")?;
+    Ok(Request {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        request_type: stored_name("request_type", &request_type)?,
+        work_app_id: get_id(row, "work_app_id")?,
+        target_user_id: get_opt_id(row, "target_user_id")?,
+        permission_level_id: get_opt_id(row, "permission_level_id")?,
+        created_by_user_id: get_opt_id(row, "created_by_user_id")?,
+        justification: row.try_get("justification")?,
+        expires_at: get_opt_ts(row, "expires_at")?,
+        status: stored_name::<RequestStatus>("request status", &status)?,
+        policy_id: get_id(row, "policy_id")?,
+        policy_version: row.try_get("policy_version")?,
+        step_count: row.try_get("step_count")?,
+        cancelled_by_user_id: get_opt_id(row, "cancelled_by_user_id")?,
+        source_group_id: get_opt_id(row, "source_group_id")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn decode_task(row: &Row) -> Result<Task, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    Ok(Task {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        request_id: get_id(row, "request_id")?,
+        kind: stored_name::<TaskKind>("task kind", &kind)?,
+        status: stored_name::<TaskStatus>("task status", &status)?,
+        step: row.try_get("step")?,
+        assignee_ids: Vec::new(),
+        decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
+        decided_at: get_opt_ts(row, "decided_at")?,
+        comment: row.try_get("comment")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
 }

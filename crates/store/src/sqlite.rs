@@ -15,16 +15,6 @@ use crate::session::{ReadSession, WriteSession};
 use crate::sql::Db;
 use crate::{ReadTx, Store, StoreError, WriteTx};
 
-/// The migrations of this backend, embedded in the binary and applied at start.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
-    (2, "work apps", include_str!("../migrations/sqlite/0002_work_apps.sql")),
-    (3, "governance", include_str!("../migrations/sqlite/0003_governance.sql")),
-    (4, "groups", include_str!("../migrations/sqlite/0004_groups.sql")),
-    (5, "workspaces", include_str!("../migrations/sqlite/0005_workspaces.sql")),
-    (6, "webhooks", include_str!("../migrations/sqlite/0006_webhooks.sql")),
-];
-
 /// A SQLite database file.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -74,7 +64,7 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        let migrator = Migrator::new(crate::embedded::EmbeddedMigrations(MIGRATIONS)).await?;
+        let migrator = Migrator::new(crate::migrations::SQLITE).await?;
         migrator.run(&pool).await?;
         Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
     }

@@ -4,9 +4,11 @@ use portcullis_domain::validate::email_key;
 use portcullis_domain::{OrgRole, Organization, Page, PageRequest, User, UserStatus};
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, id, id_array, opt_id, opt_ts, ts};
+use crate::decode::{
+    get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_id, ts,
+};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar};
+use crate::sql::{query, query_scalar, Row};
 use crate::StoreError;
 
 pub(crate) const USER_COLUMNS: &str =
@@ -52,7 +54,7 @@ impl<S: Session + ?Sized> UserReads for S {
             .fetch_optional(db)
             .await?
             .as_ref()
-            .map(decode::organization)
+            .map(decode_organization)
             .transpose()
     }
 
@@ -64,7 +66,7 @@ impl<S: Session + ?Sized> UserReads for S {
             .fetch_optional(db)
             .await?
             .as_ref()
-            .map(decode::user)
+            .map(decode_user)
             .transpose()
     }
 
@@ -83,7 +85,7 @@ impl<S: Session + ?Sized> UserReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let users = rows.iter().map(decode::user).collect::<Result<Vec<_>, _>>()?;
+        let users = rows.iter().map(decode_user).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(users, page.limit, |u| u.id))
     }
 
@@ -94,7 +96,7 @@ impl<S: Session + ?Sized> UserReads for S {
             .fetch_all(db)
             .await?
             .iter()
-            .map(decode::user)
+            .map(decode_user)
             .collect()
     }
 
@@ -154,7 +156,7 @@ impl<S: Session + ?Sized> UserReads for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::user)
+        .map(decode_user)
         .collect()
     }
 
@@ -277,4 +279,30 @@ impl<S: Writable + ?Sized> UserWrites for S {
             .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_organization(row: &Row) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: get_id(row, "id")?,
+        name: row.try_get("name")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
+    let role_id: i32 = row.try_get("role_id")?;
+    let status_id: i32 = row.try_get("status_id")?;
+    Ok(User {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        role: stored_id("role_id", role_id)?,
+        status: stored_id("status_id", status_id)?,
+        manager_id: get_opt_id(row, "manager_id")?,
+        last_login: get_opt_ts(row, "last_login")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
 }

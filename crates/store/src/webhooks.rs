@@ -9,9 +9,9 @@ use portcullis_domain::{
 };
 use uuid::Uuid;
 
-use crate::decode::{self, get_opt_ts, get_ts, id, id_array, opt_ts, ts};
+use crate::decode::{get_id, get_opt_ts, get_ts, id, id_array, opt_ts, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar};
+use crate::sql::{query, query_scalar, Row};
 use crate::{DeliveryJob, StoreError};
 
 const SUB_COLUMNS: &str =
@@ -61,7 +61,7 @@ impl<S: Session + ?Sized> WebhookReads for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::subscription)
+        .map(decode_subscription)
         .collect()
     }
 
@@ -79,7 +79,7 @@ impl<S: Session + ?Sized> WebhookReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::subscription)
+        .map(decode_subscription)
         .transpose()
     }
 
@@ -101,7 +101,7 @@ impl<S: Session + ?Sized> WebhookReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&mut *db)
         .await?;
-        let deliveries = rows.iter().map(decode::delivery).collect::<Result<Vec<_>, _>>()?;
+        let deliveries = rows.iter().map(decode_delivery).collect::<Result<Vec<_>, _>>()?;
         let page = Page::from_overfetch(deliveries, page.limit, |d| d.id);
         let attempts = query(
             format!("SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms FROM webhook_attempts
@@ -112,7 +112,7 @@ impl<S: Session + ?Sized> WebhookReads for S {
         .await?;
         let mut by_delivery: HashMap<Uuid, Vec<DeliveryAttempt>> = HashMap::new();
         for row in &attempts {
-            let a = decode::attempt(row)?;
+            let a = decode_attempt(row)?;
             by_delivery.entry(a.delivery_id).or_default().push(a);
         }
         Ok(page.map(|d| {
@@ -426,7 +426,7 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .await?;
         rows.iter()
             .map(|row| {
-                let delivery = decode::delivery(row)?;
+                let delivery = decode_delivery(row)?;
                 Ok(DeliveryJob {
                     event: WebhookEvent {
                         id: delivery.event_id,
@@ -522,4 +522,50 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_subscription(row: &Row) -> Result<WebhookSubscription, StoreError> {
+    let events: String = row.try_get("events_json")?;
+    Ok(WebhookSubscription {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        target_url: row.try_get("target_url")?,
+        events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(format!("events_json: {e}")))?,
+        description: row.try_get("description")?,
+        secret_ciphertext: row.try_get("secret_ciphertext")?,
+        enabled: row.try_get("enabled")?,
+        failing_since: get_opt_ts(row, "failing_since")?,
+        created_at: get_ts(row, "created_at")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
+    })
+}
+
+pub(crate) fn decode_delivery(row: &Row) -> Result<Delivery, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(Delivery {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        subscription_id: get_id(row, "subscription_id")?,
+        event_id: get_id(row, "event_id")?,
+        event_type: row.try_get("event_type")?,
+        status: stored_name::<DeliveryStatus>("status", &status)?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: get_opt_ts(row, "next_attempt_at")?,
+        last_status_code: row.try_get("last_status_code")?,
+        last_error: row.try_get("last_error")?,
+        created_at: get_ts(row, "created_at")?,
+        delivered_at: get_opt_ts(row, "delivered_at")?,
+    })
+}
+
+pub(crate) fn decode_attempt(row: &Row) -> Result<DeliveryAttempt, StoreError> {
+    Ok(DeliveryAttempt {
+        delivery_id: get_id(row, "delivery_id")?,
+        attempt: row.try_get("attempt")?,
+        attempted_at: get_ts(row, "attempted_at")?,
+        status_code: row.try_get("status_code")?,
+        error: row.try_get("error")?,
+        duration_ms: row.try_get("duration_ms")?,
+    })
 }

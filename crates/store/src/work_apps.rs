@@ -1,12 +1,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use portcullis_domain::{Page, PageRequest, PermissionLevel, WorkApp};
+use portcullis_domain::{Page, PageRequest, PermissionLevel, ProvisioningMode, WorkApp};
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, id, id_array, ts};
+use crate::decode::{self, get_id, get_ts, id, id_array, stored_id, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, Db};
+use crate::sql::{query, Db, Row};
 use crate::StoreError;
 
 const COLUMNS: &str = "id, org_id, name, description, status_id, provisioning_mode, category, url,
@@ -100,7 +100,7 @@ impl<S: Session + ?Sized> WorkAppReads for S {
             .fetch_optional(&mut *db)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut apps = [decode::work_app(&row)?];
+        let mut apps = [decode_work_app(&row)?];
         attach_owners(db, &mut apps).await?;
         let [app] = apps;
         Ok(Some(app))
@@ -120,7 +120,7 @@ impl<S: Session + ?Sized> WorkAppReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&mut *db)
         .await?;
-        let apps = rows.iter().map(decode::work_app).collect::<Result<Vec<_>, _>>()?;
+        let apps = rows.iter().map(decode_work_app).collect::<Result<Vec<_>, _>>()?;
         let mut page = Page::from_overfetch(apps, page.limit, |a| a.id);
         attach_owners(db, &mut page.items).await?;
         Ok(page)
@@ -140,7 +140,7 @@ impl<S: Session + ?Sized> WorkAppReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::permission_level)
+        .map(decode_permission_level)
         .transpose()
     }
 
@@ -161,7 +161,7 @@ impl<S: Session + ?Sized> WorkAppReads for S {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;
-        let levels = rows.iter().map(decode::permission_level).collect::<Result<Vec<_>, _>>()?;
+        let levels = rows.iter().map(decode_permission_level).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(levels, page.limit, |l| l.id))
     }
 }
@@ -255,4 +255,37 @@ impl<S: Writable + ?Sized> WorkAppWrites for S {
         .await?;
         Ok(())
     }
+}
+
+pub(crate) fn decode_work_app(row: &Row) -> Result<WorkApp, StoreError> {
+    let status_id: i32 = row.try_get("status_id")?;
+    let mode: String = row.try_get("provisioning_mode")?;
+    Ok(WorkApp {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        status: stored_id("status_id", status_id)?,
+        provisioning_mode: stored_name::<ProvisioningMode>("provisioning_mode", &mode)?,
+        category: row.try_get("category")?,
+        url: row.try_get("url")?,
+        image_url: row.try_get("image_url")?,
+        tag_line: row.try_get("tag_line")?,
+        owner_ids: Vec::new(),
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn decode_permission_level(row: &Row) -> Result<PermissionLevel, StoreError> {
+    Ok(PermissionLevel {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        work_app_id: get_id(row, "work_app_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        is_default: row.try_get("is_default")?,
+        is_privileged: row.try_get("is_privileged")?,
+        created_at: get_ts(row, "created_at")?,
+    })
 }

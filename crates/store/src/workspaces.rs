@@ -1,12 +1,12 @@
 //! Workspaces and their members.
 
 use async_trait::async_trait;
-use portcullis_domain::{Workspace, WorkspaceMember};
+use portcullis_domain::{Workspace, WorkspaceMember, WorkspaceRole};
 use uuid::Uuid;
 
-use crate::decode::{self, id, opt_ts, ts};
+use crate::decode::{get_id, get_opt_ts, get_ts, id, opt_ts, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar};
+use crate::sql::{query, query_scalar, Row};
 use crate::StoreError;
 
 const COLUMNS: &str =
@@ -61,7 +61,7 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::workspace)
+        .map(decode_workspace)
         .transpose()
     }
 
@@ -82,7 +82,7 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::workspace)
+        .map(decode_workspace)
         .collect()
     }
 
@@ -103,7 +103,7 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
         .fetch_optional(db)
         .await?
         .as_ref()
-        .map(decode::workspace_member)
+        .map(decode_workspace_member)
         .transpose()
     }
 
@@ -122,7 +122,7 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
         .fetch_all(db)
         .await?
         .iter()
-        .map(decode::workspace_member)
+        .map(decode_workspace_member)
         .collect()
     }
 
@@ -234,4 +234,27 @@ impl<S: Writable + ?Sized> WorkspaceWrites for S {
         .await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+pub(crate) fn decode_workspace(row: &Row) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: get_id(row, "id")?,
+        org_id: get_id(row, "org_id")?,
+        name: row.try_get("name")?,
+        created_by_user_id: get_id(row, "created_by_user_id")?,
+        created_at: get_ts(row, "created_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
+    })
+}
+
+pub(crate) fn decode_workspace_member(row: &Row) -> Result<WorkspaceMember, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(WorkspaceMember {
+        workspace_id: get_id(row, "workspace_id")?,
+        user_id: get_id(row, "user_id")?,
+        role: stored_name::<WorkspaceRole>("role", &role)?,
+        added_at: get_ts(row, "added_at")?,
+        updated_at: get_ts(row, "updated_at")?,
+    })
 }
