@@ -4,6 +4,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::validate;
+
 /// Most entries accepted by one bulk grant.
 pub const MAX_BULK_GRANT: usize = 10_000;
 
@@ -22,6 +24,97 @@ pub struct WorkApp {
     pub owner_ids: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The category of an app created without one.
+pub const DEFAULT_CATEGORY: &str = "CATEGORY_OTHER";
+
+/// A work app to create. Owners are checked against the directory by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct NewWorkApp {
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_ids: Vec<Uuid>,
+    pub provisioning_mode: Option<ProvisioningMode>,
+    pub status: Option<WorkAppStatus>,
+    pub category: Option<String>,
+    pub url: Option<String>,
+    pub image_url: Option<String>,
+    pub tag_line: Option<String>,
+}
+
+impl NewWorkApp {
+    /// The app, validated, with the defaults filled in (Managed, Manual, the default category)
+    /// and no owners yet.
+    pub fn build(
+        &self,
+        id: Uuid,
+        org_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<WorkApp, crate::DomainError> {
+        let category = validate::text("categoryName", self.category.as_deref())?;
+        Ok(WorkApp {
+            id,
+            org_id,
+            name: validate::name("name", &self.name)?,
+            description: validate::text("description", self.description.as_deref())?,
+            status: self.status.unwrap_or(WorkAppStatus::Managed),
+            provisioning_mode: self.provisioning_mode.unwrap_or(ProvisioningMode::Manual),
+            category: if category.is_empty() { DEFAULT_CATEGORY.into() } else { category },
+            url: validate::text("url", self.url.as_deref())?,
+            image_url: validate::text("imageUrl", self.image_url.as_deref())?,
+            tag_line: validate::text("tagLine", self.tag_line.as_deref())?,
+            owner_ids: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// Changes to a work app; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct WorkAppPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub owner_ids: Option<Vec<Uuid>>,
+    pub provisioning_mode: Option<ProvisioningMode>,
+    pub status: Option<WorkAppStatus>,
+    pub category: Option<String>,
+    pub url: Option<String>,
+    pub image_url: Option<String>,
+    pub tag_line: Option<String>,
+}
+
+impl WorkAppPatch {
+    /// Validates and applies every field but the owners (the caller checks those against the
+    /// directory).
+    pub fn apply(&self, app: &mut WorkApp) -> Result<(), crate::DomainError> {
+        if let Some(name) = &self.name {
+            app.name = validate::name("name", name)?;
+        }
+        if let Some(d) = &self.description {
+            app.description = validate::text("description", Some(d))?;
+        }
+        if let Some(c) = &self.category {
+            app.category = validate::text("categoryName", Some(c))?;
+        }
+        if let Some(u) = &self.url {
+            app.url = validate::text("url", Some(u))?;
+        }
+        if let Some(u) = &self.image_url {
+            app.image_url = validate::text("imageUrl", Some(u))?;
+        }
+        if let Some(t) = &self.tag_line {
+            app.tag_line = validate::text("tagLine", Some(t))?;
+        }
+        if let Some(mode) = self.provisioning_mode {
+            app.provisioning_mode = mode;
+        }
+        if let Some(status) = self.status {
+            app.status = status;
+        }
+        Ok(())
+    }
 }
 
 crate::wire_enum! {

@@ -30,14 +30,13 @@ pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
+pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY};
 pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{AttemptOutcome, CreatedSubscription, SendJob};
-pub use work_apps::{
-    GrantOutcome, NewPermissionLevel, NewWorkApp, WorkAppDetails, WorkAppPatch, DEFAULT_CATEGORY,
-};
+pub use work_apps::{GrantOutcome, NewPermissionLevel, WorkAppDetails};
 
 /// The application: every operation Portcullis offers, over one store.
 #[derive(Clone)]

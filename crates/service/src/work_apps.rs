@@ -1,12 +1,14 @@
 //! Work apps, permission levels and accesses (including the all-or-nothing bulk grant).
 use std::collections::HashSet;
 
-use portcullis_domain::workapp::{check_batch_size, plan_bulk_grant, GrantEntry, GrantError};
+use portcullis_domain::workapp::{
+    check_batch_size, plan_bulk_grant, GrantEntry, GrantError, NewWorkApp, WorkAppPatch,
+};
 use portcullis_domain::AuditAction;
 use portcullis_domain::EventType;
 use portcullis_domain::{
-    new_id, validate, AccessDetail, AccessSource, Page, PageRequest, PermissionLevel,
-    ProvisioningMode, User, WorkApp, WorkAppStatus,
+    new_id, validate, AccessDetail, AccessSource, Page, PageRequest, PermissionLevel, User,
+    WorkApp, WorkAppStatus,
 };
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
@@ -29,33 +31,6 @@ pub struct WorkAppDetails {
     pub hidden_groups: Vec<Uuid>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct NewWorkApp {
-    pub name: String,
-    pub description: Option<String>,
-    pub owner_ids: Vec<Uuid>,
-    pub provisioning_mode: Option<ProvisioningMode>,
-    pub status: Option<WorkAppStatus>,
-    pub category: Option<String>,
-    pub url: Option<String>,
-    pub image_url: Option<String>,
-    pub tag_line: Option<String>,
-}
-
-/// Changes to a work app; `None` leaves a field alone.
-#[derive(Debug, Clone, Default)]
-pub struct WorkAppPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub owner_ids: Option<Vec<Uuid>>,
-    pub provisioning_mode: Option<ProvisioningMode>,
-    pub status: Option<WorkAppStatus>,
-    pub category: Option<String>,
-    pub url: Option<String>,
-    pub image_url: Option<String>,
-    pub tag_line: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct NewPermissionLevel {
     pub name: String,
@@ -72,7 +47,6 @@ pub struct GrantOutcome {
 }
 
 /// The default category of apps created without one.
-pub const DEFAULT_CATEGORY: &str = "CATEGORY_OTHER";
 
 fn app_snapshot(app: &WorkApp) -> serde_json::Value {
     serde_json::json!({
@@ -184,25 +158,7 @@ impl Service {
         new: NewWorkApp,
     ) -> Result<WorkAppDetails, ServiceError> {
         ctx.actor.require_org_admin()?;
-        let now = self.clock.now();
-        let mut app = WorkApp {
-            id: new_id(),
-            org_id: ctx.org_id(),
-            name: validate::name("name", &new.name)?,
-            description: validate::text("description", new.description.as_deref())?,
-            status: new.status.unwrap_or(WorkAppStatus::Managed),
-            provisioning_mode: new.provisioning_mode.unwrap_or(ProvisioningMode::Manual),
-            category: validate::text("categoryName", new.category.as_deref())?,
-            url: validate::text("url", new.url.as_deref())?,
-            image_url: validate::text("imageUrl", new.image_url.as_deref())?,
-            tag_line: validate::text("tagLine", new.tag_line.as_deref())?,
-            owner_ids: Vec::new(),
-            created_at: now,
-            updated_at: now,
-        };
-        if app.category.is_empty() {
-            app.category = DEFAULT_CATEGORY.into();
-        }
+        let mut app = new.build(new_id(), ctx.org_id(), self.clock.now())?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         app.owner_ids = checked_owners(&mut *tx, ctx.org_id(), &new.owner_ids).await?;
         match tx.insert_work_app(&app).await {
@@ -230,30 +186,7 @@ impl Service {
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.app_in_org(&mut *tx, ctx, app_id).await?;
         let mut app = before.clone();
-        if let Some(name) = &patch.name {
-            app.name = validate::name("name", name)?;
-        }
-        if let Some(d) = &patch.description {
-            app.description = validate::text("description", Some(d))?;
-        }
-        if let Some(c) = &patch.category {
-            app.category = validate::text("categoryName", Some(c))?;
-        }
-        if let Some(u) = &patch.url {
-            app.url = validate::text("url", Some(u))?;
-        }
-        if let Some(u) = &patch.image_url {
-            app.image_url = validate::text("imageUrl", Some(u))?;
-        }
-        if let Some(t) = &patch.tag_line {
-            app.tag_line = validate::text("tagLine", Some(t))?;
-        }
-        if let Some(mode) = patch.provisioning_mode {
-            app.provisioning_mode = mode;
-        }
-        if let Some(status) = patch.status {
-            app.status = status;
-        }
+        patch.apply(&mut app)?;
         if let Some(owner_ids) = &patch.owner_ids {
             app.owner_ids = checked_owners(&mut *tx, ctx.org_id(), owner_ids).await?;
         }

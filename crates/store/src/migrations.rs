@@ -1,6 +1,7 @@
 //! The schema migrations, compiled into the binary (no files needed at run time) and applied at
 //! start. Each version exists once per backend: `migrations/sqlite/` and `migrations/postgres/`
-//! hold the same tables and columns in each dialect (the store tests check it).
+//! hold the same tables and columns in each dialect (the store tests check it); adding a migration
+//! is adding its two files.
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,23 +40,6 @@ impl<'s> MigrationSource<'s> for EmbeddedMigrations {
     }
 }
 
-/// Declares every migration once; adding one is a line here plus its two SQL files.
-macro_rules! migrations {
-    ($($version:literal, $name:literal, $file:literal;)*) => {
-        pub(crate) const SQLITE: EmbeddedMigrations = EmbeddedMigrations(&[
-            $(($version, $name, include_str!(concat!("../migrations/sqlite/", $file))),)*
-        ]);
-        pub(crate) const POSTGRES: EmbeddedMigrations = EmbeddedMigrations(&[
-            $(($version, $name, include_str!(concat!("../migrations/postgres/", $file))),)*
-        ]);
-    };
-}
-
-migrations! {
-    1, "foundation", "0001_foundation.sql";
-    2, "work apps", "0002_work_apps.sql";
-    3, "governance", "0003_governance.sql";
-    4, "groups", "0004_groups.sql";
-    5, "workspaces", "0005_workspaces.sql";
-    6, "webhooks", "0006_webhooks.sql";
-}
+// `SQLITE` and `POSTGRES`: every file of `migrations/sqlite/` and `migrations/postgres/`, in
+// version order (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
