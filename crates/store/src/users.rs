@@ -4,11 +4,9 @@ use portcullis_domain::validate::email_key;
 use portcullis_domain::{OrgRole, Organization, Page, PageRequest, User, UserStatus};
 use uuid::Uuid;
 
-use crate::decode::{
-    get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_id, ts,
-};
+use crate::decode::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Row};
+use crate::sql::{query, query_scalar, Db, Row};
 use crate::StoreError;
 
 pub(crate) const USER_COLUMNS: &str =
@@ -221,47 +219,11 @@ impl<S: Writable + ?Sized> UserWrites for S {
     }
 
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "INSERT INTO users (id, org_id, name, email, email_key, role_id, status_id, manager_id,
-                                last_login, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id(user.id))
-        .bind(id(user.org_id))
-        .bind(&user.name)
-        .bind(&user.email)
-        .bind(email_key(&user.email))
-        .bind(user.role.id())
-        .bind(user.status.id())
-        .bind(opt_id(user.manager_id))
-        .bind(opt_ts(user.last_login))
-        .bind(ts(user.created_at))
-        .bind(ts(user.updated_at))
-        .execute(db)
-        .await?;
-        Ok(())
+        save_user(self.db(), user).await
     }
 
     async fn update_user(&mut self, user: &User) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "UPDATE users SET name = $1, email = $2, email_key = $3, role_id = $4, status_id = $5,
-                              manager_id = $6, updated_at = $7
-             WHERE org_id = $8 AND id = $9",
-        )
-        .bind(&user.name)
-        .bind(&user.email)
-        .bind(email_key(&user.email))
-        .bind(user.role.id())
-        .bind(user.status.id())
-        .bind(opt_id(user.manager_id))
-        .bind(ts(user.updated_at))
-        .bind(id(user.org_id))
-        .bind(id(user.id))
-        .execute(db)
-        .await?;
-        Ok(())
+        save_user(self.db(), user).await
     }
 
     async fn set_last_login(
@@ -305,4 +267,33 @@ pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
+}
+
+/// Inserts the user, or updates the one with its id (never its organization, creation time or
+/// last login): one column list and one bind list for both.
+async fn save_user(db: &mut Db, user: &User) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO users (id, org_id, name, email, email_key, role_id, status_id, manager_id,
+                            last_login, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, email = excluded.email, email_key = excluded.email_key,
+             role_id = excluded.role_id, status_id = excluded.status_id,
+             manager_id = excluded.manager_id, updated_at = excluded.updated_at
+         WHERE users.org_id = excluded.org_id",
+    )
+    .bind(user.id)
+    .bind(user.org_id)
+    .bind(&user.name)
+    .bind(&user.email)
+    .bind(email_key(&user.email))
+    .bind(user.role.id())
+    .bind(user.status.id())
+    .bind(user.manager_id)
+    .bind(user.last_login)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -39,6 +39,38 @@ async fn attach_owners(db: &mut Db, apps: &mut [WorkApp]) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Inserts the app, or updates the one with its id (never its organization or creation time),
+/// and replaces its owners: one column list and one bind list for both.
+async fn save_work_app(db: &mut Db, app: &WorkApp) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO work_apps (id, org_id, name, name_key, description, status_id, provisioning_mode,
+                                category, url, image_url, tag_line, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, name_key = excluded.name_key, description = excluded.description,
+             status_id = excluded.status_id, provisioning_mode = excluded.provisioning_mode,
+             category = excluded.category, url = excluded.url, image_url = excluded.image_url,
+             tag_line = excluded.tag_line, updated_at = excluded.updated_at
+         WHERE work_apps.org_id = excluded.org_id",
+    )
+    .bind(app.id)
+    .bind(app.org_id)
+    .bind(&app.name)
+    .bind(name_key(&app.name))
+    .bind(&app.description)
+    .bind(app.status.id())
+    .bind(app.provisioning_mode.name())
+    .bind(&app.category)
+    .bind(&app.url)
+    .bind(&app.image_url)
+    .bind(&app.tag_line)
+    .bind(app.created_at)
+    .bind(app.updated_at)
+    .execute(&mut *db)
+    .await?;
+    replace_owners(db, app).await
+}
+
 async fn replace_owners(db: &mut Db, app: &WorkApp) -> Result<(), StoreError> {
     query("DELETE FROM work_app_owners WHERE work_app_id = $1")
         .bind(id(app.id))
@@ -180,52 +212,11 @@ pub trait WorkAppWrites: Send {
 #[async_trait]
 impl<S: Writable + ?Sized> WorkAppWrites for S {
     async fn insert_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "INSERT INTO work_apps (id, org_id, name, name_key, description, status_id, provisioning_mode,
-                                    category, url, image_url, tag_line, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(id(app.id))
-        .bind(id(app.org_id))
-        .bind(&app.name)
-        .bind(name_key(&app.name))
-        .bind(&app.description)
-        .bind(app.status.id())
-        .bind(app.provisioning_mode.name())
-        .bind(&app.category)
-        .bind(&app.url)
-        .bind(&app.image_url)
-        .bind(&app.tag_line)
-        .bind(ts(app.created_at))
-        .bind(ts(app.updated_at))
-        .execute(&mut *db)
-        .await?;
-        replace_owners(db, app).await
+        save_work_app(self.db(), app).await
     }
 
     async fn update_work_app(&mut self, app: &WorkApp) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "UPDATE work_apps SET name = $1, name_key = $2, description = $3, status_id = $4,
-                    provisioning_mode = $5, category = $6, url = $7, image_url = $8, tag_line = $9, updated_at = $10
-             WHERE org_id = $11 AND id = $12",
-        )
-        .bind(&app.name)
-        .bind(name_key(&app.name))
-        .bind(&app.description)
-        .bind(app.status.id())
-        .bind(app.provisioning_mode.name())
-        .bind(&app.category)
-        .bind(&app.url)
-        .bind(&app.image_url)
-        .bind(&app.tag_line)
-        .bind(ts(app.updated_at))
-        .bind(id(app.org_id))
-        .bind(id(app.id))
-        .execute(&mut *db)
-        .await?;
-        replace_owners(db, app).await
+        save_work_app(self.db(), app).await
     }
 
     async fn insert_permission_level(&mut self, level: &PermissionLevel) -> Result<(), StoreError> {
