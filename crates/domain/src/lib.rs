@@ -28,7 +28,10 @@ pub use governance::{
     TaskStatus,
 };
 pub use groups::{DefaultWorkApp, UsersGroup};
-pub use ids::new_id;
+pub use ids::{
+    new_id, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId,
+    TokenId, UserId, WorkAppId, WorkspaceId,
+};
 pub use org::{AccessLevel, OrgRole, Organization};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};

@@ -169,6 +169,35 @@ into_arg! {
     Vec<u8> => |v| Arg::Bytes(Some(Cow::Owned(v)));
 }
 
+macro_rules! typed_id_args {
+    ($($t:ident),*) => {$(
+        impl<'q> IntoArg<'q> for portcullis_domain::$t {
+            fn into_arg(self) -> Arg<'q> {
+                self.0.into_arg()
+            }
+        }
+        impl<'q> IntoArg<'q> for Option<portcullis_domain::$t> {
+            fn into_arg(self) -> Arg<'q> {
+                self.map(|id| id.0).into_arg()
+            }
+        }
+    )*};
+}
+
+typed_id_args!(
+    UserId,
+    WorkAppId,
+    PermissionLevelId,
+    GroupId,
+    WorkspaceId,
+    PolicyId,
+    RequestId,
+    TaskId,
+    SubscriptionId,
+    DeliveryId,
+    TokenId
+);
+
 /// One statement and its bound values.
 #[must_use = "a query does nothing until it is run"]
 pub struct Query<'q> {
