@@ -1,0 +1,177 @@
+//! The audit log: `AuditReads`, `AuditWrites`.
+use portcullis_domain::{new_id, ActorRef, AuditEvent, PageRequest};
+use portcullis_store::AuditFilter;
+use uuid::Uuid;
+
+use crate::common::*;
+
+on_every_backend!(audit_events_round_trip_and_filter);
+
+fn audit(
+    org_id: Uuid,
+    secs: i64,
+    actor: ActorRef,
+    action: &str,
+    target_id: Option<Uuid>,
+) -> AuditEvent {
+    AuditEvent {
+        id: new_id(),
+        org_id,
+        occurred_at: at(secs),
+        actor,
+        action: action.into(),
+        target_type: action.split('.').next().unwrap_or_default().into(),
+        target_id,
+        before: None,
+        after: None,
+        request_id: None,
+    }
+}
+
+async fn insert_all(db: &TestDb, events: &[&AuditEvent]) {
+    let mut tx = db.store.write().await.expect("write");
+    for e in events {
+        tx.insert_audit_event(e).await.expect("insert");
+    }
+    tx.commit().await.expect("commit");
+}
+
+async fn list(db: &TestDb, org: Uuid, filter: AuditFilter) -> Vec<AuditEvent> {
+    let mut read = db.store.read().await.expect("read");
+    let page = read.list_audit_events(org, &filter, PageRequest::first()).await.expect("list");
+    assert_eq!(page.next_after, None);
+    page.items
+}
+
+async fn audit_events_round_trip_and_filter(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let cred = new_id();
+    let alice = seed.alice.id;
+    let owner = seed.owner.id;
+    let created = AuditEvent {
+        after: Some(r#"{"email":"alice@acme.example"}"#.into()),
+        request_id: Some("req-0001".into()),
+        occurred_at: at_ms(10_010),
+        ..audit(org, 10, ActorRef::Credential(cred), "user.created", Some(alice))
+    };
+    let updated = AuditEvent {
+        before: Some(r#"{"name":"Alice"}"#.into()),
+        after: Some(r#"{"name":"Alice B."}"#.into()),
+        ..audit(org, 20, ActorRef::User(owner), "user.updated", Some(alice))
+    };
+    let swept = audit(org, 30, ActorRef::System, "access.expired", None);
+    let grouped = audit(org, 40, ActorRef::User(owner), "usergroup.created", Some(new_id()));
+    let theirs =
+        audit(seed.other_org.id, 10, ActorRef::User(seed.stranger.id), "user.created", Some(alice));
+    insert_all(db, &[&created, &updated, &swept, &grouped, &theirs]).await;
+
+    let by_id = |events: &[&AuditEvent]| {
+        let mut v: Vec<AuditEvent> = events.iter().map(|e| (*e).clone()).collect();
+        v.sort_by_key(|e| e.id);
+        v
+    };
+    let all = by_id(&[&created, &updated, &swept, &grouped]);
+    // Every field round-trips, each actor kind included.
+    assert_eq!(list(db, org, AuditFilter::default()).await, all);
+    assert_eq!(list(db, seed.other_org.id, AuditFilter::default()).await, vec![theirs.clone()]);
+    assert!(list(db, new_id(), AuditFilter::default()).await.is_empty());
+
+    let f = AuditFilter::default;
+    let cases: Vec<(AuditFilter, Vec<AuditEvent>)> = vec![
+        (AuditFilter { actor_id: Some(owner), ..f() }, by_id(&[&updated, &grouped])),
+        (AuditFilter { actor_id: Some(cred), ..f() }, by_id(&[&created])),
+        (AuditFilter { actor_id: Some(seed.stranger.id), ..f() }, vec![]),
+        (AuditFilter { target_id: Some(alice), ..f() }, by_id(&[&created, &updated])),
+        // An exact action, or a prefix of whole dotted segments.
+        (AuditFilter { action: Some("user.created".into()), ..f() }, by_id(&[&created])),
+        (AuditFilter { action: Some("user".into()), ..f() }, by_id(&[&created, &updated])),
+        (AuditFilter { action: Some("usergroup".into()), ..f() }, by_id(&[&grouped])),
+        (AuditFilter { action: Some("access".into()), ..f() }, by_id(&[&swept])),
+        (AuditFilter { action: Some("use".into()), ..f() }, vec![]),
+        (AuditFilter { action: Some("user.created.x".into()), ..f() }, vec![]),
+        // Since is inclusive.
+        (AuditFilter { since: Some(at(30)), ..f() }, by_id(&[&swept, &grouped])),
+        (AuditFilter { since: Some(at_ms(30_001)), ..f() }, by_id(&[&grouped])),
+        (AuditFilter { since: Some(at(41)), ..f() }, vec![]),
+        // Combined with AND.
+        (
+            AuditFilter {
+                actor_id: Some(owner),
+                action: Some("user".into()),
+                since: Some(at(0)),
+                target_id: Some(alice),
+            },
+            by_id(&[&updated]),
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(list(db, org, filter.clone()).await, expected, "{filter:?}");
+    }
+
+    // Keyset pages.
+    let mut read = db.store.read().await.expect("read");
+    let p1 = read
+        .list_audit_events(org, &f(), PageRequest { after: None, limit: 3 })
+        .await
+        .expect("page");
+    assert_eq!((p1.items, p1.next_after), (all[..3].to_vec(), Some(all[2].id)));
+    let p2 = read
+        .list_audit_events(org, &f(), PageRequest { after: Some(all[2].id), limit: 3 })
+        .await
+        .expect("page");
+    assert_eq!((p2.items, p2.next_after), (all[3..].to_vec(), None));
+    let filtered = AuditFilter { action: Some("user".into()), ..f() };
+    let p1 = read
+        .list_audit_events(org, &filtered, PageRequest { after: None, limit: 1 })
+        .await
+        .expect("page");
+    let users = by_id(&[&created, &updated]);
+    assert_eq!((p1.items, p1.next_after), (users[..1].to_vec(), Some(users[0].id)));
+    let p2 = read
+        .list_audit_events(org, &filtered, PageRequest { after: p1.next_after, limit: 1 })
+        .await
+        .expect("page");
+    assert_eq!((p2.items, p2.next_after), (users[1..].to_vec(), None));
+}
+
+/// Runs the audit-filter probe on every backend and reports, per backend, the filters that
+/// matched `user.created` although they should not.
+async fn probe_action_filters(filters: &[&str]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for db in backends().await {
+        let seed = seed(&db).await;
+        let org = seed.org.id;
+        insert_all(&db, &[&audit(org, 1, ActorRef::System, "user.created", None)]).await;
+        for f in filters {
+            let filter = AuditFilter { action: Some(f.to_string()), ..AuditFilter::default() };
+            if !list(&db, org, filter).await.is_empty() {
+                wrong.push(format!(
+                    "{}: action filter {f:?} matches \"user.created\"",
+                    db.backend()
+                ));
+            }
+        }
+        db.finish().await;
+    }
+    wrong
+}
+
+/// BUG (store, SQLite only): the prefix form of the action filter is `action LIKE $5 || '.%'`,
+/// and SQLite's LIKE ignores ASCII case while PostgreSQL's does not (nor does the exact form,
+/// `action = $5`, on either backend): `action=USER` lists `user.*` events on SQLite only.
+#[tokio::test]
+#[ignore = "BUG (store): SQLite's LIKE makes the audit action prefix filter case-insensitive; PostgreSQL's is not"]
+async fn audit_action_filter_is_case_sensitive_on_every_backend() {
+    let wrong = probe_action_filters(&["USER.CREATED", "USER", "User"]).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// BUG (store, both backends): `%` and `_` in the action filter are LIKE wildcards, so the
+/// "prefix" `%` matches every dotted action and `u_er` matches `user.*`.
+#[tokio::test]
+#[ignore = "BUG (store): '%' and '_' in the audit action filter act as LIKE wildcards"]
+async fn audit_action_filter_takes_wildcards_literally() {
+    let wrong = probe_action_filters(&["%", "u_er", "%.created", "_"]).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

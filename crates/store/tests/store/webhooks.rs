@@ -1,0 +1,501 @@
+//! Webhook subscriptions, the outbox, deliveries and signing keys: `WebhookReads`,
+//! `WebhookWrites`.
+use portcullis_domain::{
+    new_id, Delivery, DeliveryAttempt, DeliveryStatus, PageRequest, WebhookEvent,
+    WebhookSubscription,
+};
+use portcullis_store::{DeliveryJob, StoreError};
+use uuid::Uuid;
+
+use crate::common::*;
+
+on_every_backend!(
+    subscriptions_round_trip_health_and_delete,
+    dispatch_fans_events_out_to_matching_enabled_subscriptions,
+    deliveries_lease_once_record_attempts_and_retry,
+    signing_keys_first_writer_wins,
+    concurrent_workers_take_disjoint_work,
+);
+
+async fn subscriptions_round_trip_health_and_delete(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let s1 = subscription(org, &["access.granted", "request.created"], at_ms(1_234));
+    let s2 = WebhookSubscription {
+        enabled: false,
+        failing_since: Some(at_ms(2_345)),
+        description: String::new(),
+        secret_ciphertext: vec![],
+        ..subscription(org, &["test"], at(2))
+    };
+    let theirs = subscription(seed.other_org.id, &["access.removed"], at(3));
+    let mut tx = db.store.write().await.expect("write");
+    for s in [&s1, &s2, &theirs] {
+        tx.insert_subscription(s).await.expect("insert");
+    }
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    for s in [&s1, &s2] {
+        assert_eq!(read.get_subscription(org, s.id).await.expect("get").as_ref(), Some(s));
+    }
+    assert_eq!(read.get_subscription(org, theirs.id).await.expect("get"), None);
+    assert_eq!(
+        read.get_subscription(seed.other_org.id, theirs.id).await.expect("get"),
+        Some(theirs.clone())
+    );
+    let mut mine = vec![s1.clone(), s2.clone()];
+    mine.sort_by_key(|s| s.id);
+    assert_eq!(read.list_subscriptions(org).await.expect("list"), mine);
+    assert_eq!(
+        read.list_subscriptions(seed.other_org.id).await.expect("list"),
+        vec![theirs.clone()]
+    );
+    drop(read);
+
+    // Health: disabled with a failure time, then healthy again.
+    let mut tx = db.store.write().await.expect("write");
+    tx.set_subscription_health(s1.id, false, Some(at_ms(3_456))).await.expect("health");
+    tx.set_subscription_health(s2.id, true, None).await.expect("health");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(
+        read.get_subscription(org, s1.id).await.expect("get"),
+        Some(WebhookSubscription {
+            enabled: false,
+            failing_since: Some(at_ms(3_456)),
+            ..s1.clone()
+        })
+    );
+    assert_eq!(
+        read.get_subscription(org, s2.id).await.expect("get"),
+        Some(WebhookSubscription { enabled: true, failing_since: None, ..s2.clone() })
+    );
+    drop(read);
+
+    // Soft delete: gone from reads; only once; only in its organization.
+    let mut tx = db.store.write().await.expect("write");
+    assert!(!tx.delete_subscription(seed.other_org.id, s1.id, at(9)).await.expect("scoped"));
+    assert!(tx.delete_subscription(org, s1.id, at(9)).await.expect("delete"));
+    assert!(!tx.delete_subscription(org, s1.id, at(10)).await.expect("again"));
+    assert!(!tx.delete_subscription(org, new_id(), at(10)).await.expect("unknown"));
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_subscription(org, s1.id).await.expect("get"), None);
+    assert_eq!(
+        read.list_subscriptions(org).await.expect("list"),
+        vec![WebhookSubscription { enabled: true, failing_since: None, ..s2 }]
+    );
+    assert_eq!(
+        read.get_subscription(seed.other_org.id, theirs.id).await.expect("get"),
+        Some(theirs)
+    );
+}
+
+/// The deliveries of a subscription, with their attempts (all pages).
+async fn deliveries_of(db: &TestDb, org: Uuid, sub: Uuid) -> Vec<(Delivery, Vec<DeliveryAttempt>)> {
+    let mut read = db.store.read().await.expect("read");
+    let page = read.list_deliveries(org, sub, PageRequest::first()).await.expect("deliveries");
+    assert_eq!(page.next_after, None);
+    page.items
+}
+
+async fn dispatch_fans_events_out_to_matching_enabled_subscriptions(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let matching = subscription(org, &["access.granted", "request.created"], at(0));
+    let other_type = subscription(org, &["request.created"], at(0));
+    let disabled =
+        WebhookSubscription { enabled: false, ..subscription(org, &["access.granted"], at(0)) };
+    let deleted = subscription(org, &["access.granted"], at(0));
+    // Created after the first events occurred: it does not receive them.
+    let late = subscription(org, &["access.granted", "request.created"], at(55));
+    let theirs = subscription(seed.other_org.id, &["access.granted"], at(0));
+    let mut tx = db.store.write().await.expect("write");
+    for s in [&matching, &other_type, &disabled, &deleted, &late, &theirs] {
+        tx.insert_subscription(s).await.expect("subscription");
+    }
+    tx.delete_subscription(org, deleted.id, at(1)).await.expect("delete");
+    tx.commit().await.expect("commit");
+
+    let granted = event(org, "access.granted", at(50));
+    let created = event(org, "request.created", at(60));
+    let their_granted = event(seed.other_org.id, "access.granted", at(52));
+    let unwatched = event(org, "group.member_added", at(70));
+    // Already dispatched (the caller makes its own deliveries): never fanned out.
+    let test_event = event(org, "access.granted", at(40));
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_webhook_event(&granted, false).await.expect("event");
+    tx.insert_webhook_event(&test_event, true).await.expect("event");
+    tx.insert_webhook_events(&[created.clone(), their_granted.clone(), unwatched.clone()])
+        .await
+        .expect("events");
+    tx.insert_webhook_events(&[]).await.expect("no events");
+    tx.commit().await.expect("commit");
+
+    let now = at(200);
+    let mut tx = db.store.write().await.expect("write");
+    // Oldest first, at most `limit` events per call; every event is dispatched exactly once.
+    assert_eq!(tx.dispatch_events(now, 2).await.expect("dispatch"), 2);
+    assert_eq!(tx.dispatch_events(now, 10).await.expect("dispatch"), 2);
+    assert_eq!(tx.dispatch_events(now, 10).await.expect("dispatch"), 0);
+    tx.commit().await.expect("commit");
+
+    let pending = |d: &Delivery, e: &WebhookEvent, sub: &WebhookSubscription| Delivery {
+        id: d.id,
+        org_id: e.org_id,
+        subscription_id: sub.id,
+        event_id: e.id,
+        event_type: e.event_type.clone(),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: Some(now),
+        last_status_code: None,
+        last_error: None,
+        created_at: now,
+        delivered_at: None,
+    };
+    let check = |got: Vec<(Delivery, Vec<DeliveryAttempt>)>,
+                 sub: &WebhookSubscription,
+                 events: &[&WebhookEvent]| {
+        let mut got: Vec<Delivery> = got
+            .into_iter()
+            .map(|(d, attempts)| {
+                assert!(attempts.is_empty());
+                d
+            })
+            .collect();
+        got.sort_by_key(|d| d.event_id);
+        let mut events = events.to_vec();
+        events.sort_by_key(|e| e.id);
+        assert_eq!(got.len(), events.len(), "deliveries of {}", sub.target_url);
+        for (d, e) in got.iter().zip(events) {
+            assert_eq!(*d, pending(d, e, sub));
+        }
+    };
+    check(deliveries_of(db, org, matching.id).await, &matching, &[&granted, &created]);
+    check(deliveries_of(db, org, other_type.id).await, &other_type, &[&created]);
+    check(deliveries_of(db, org, disabled.id).await, &disabled, &[]);
+    check(deliveries_of(db, org, deleted.id).await, &deleted, &[]);
+    check(deliveries_of(db, org, late.id).await, &late, &[&created]);
+    check(deliveries_of(db, seed.other_org.id, theirs.id).await, &theirs, &[&their_granted]);
+    // Tenant scoping of the listing.
+    assert!(deliveries_of(db, seed.other_org.id, matching.id).await.is_empty());
+
+    // The fanned-out deliveries are what the worker leases, with their events.
+    // At most `limit` at a time, each once.
+    let mut tx = db.store.write().await.expect("write");
+    let mut jobs = tx.lease_deliveries(now, at(230), 2).await.expect("lease");
+    assert_eq!(jobs.len(), 2);
+    jobs.extend(tx.lease_deliveries(now, at(230), 100).await.expect("lease"));
+    assert!(tx.lease_deliveries(now, at(230), 100).await.expect("lease").is_empty());
+    tx.commit().await.expect("commit");
+    assert_eq!(jobs.len(), 5);
+    assert_eq!(leased_ids(&jobs).windows(2).filter(|w| w[0] == w[1]).count(), 0);
+    for job in &jobs {
+        let e = [&granted, &created, &their_granted]
+            .into_iter()
+            .find(|e| e.id == job.delivery.event_id)
+            .expect("a dispatched event");
+        assert_eq!(&job.event, e);
+    }
+}
+
+fn delivery(sub: &WebhookSubscription, e: &WebhookEvent, next: Option<i64>) -> Delivery {
+    Delivery {
+        id: new_id(),
+        org_id: sub.org_id,
+        subscription_id: sub.id,
+        event_id: e.id,
+        event_type: e.event_type.clone(),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: next.map(at),
+        last_status_code: None,
+        last_error: None,
+        created_at: at_ms(9_009),
+        delivered_at: None,
+    }
+}
+
+fn leased_ids(jobs: &[DeliveryJob]) -> Vec<Uuid> {
+    sorted(jobs.iter().map(|j| j.delivery.id).collect())
+}
+
+async fn lease(
+    db: &TestDb,
+    now: i64,
+    until: i64,
+    limit: u32,
+) -> Result<Vec<DeliveryJob>, StoreError> {
+    let mut tx = db.store.write().await?;
+    let jobs = tx.lease_deliveries(at(now), at(until), limit).await?;
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+async fn finish(db: &TestDb, attempt: &DeliveryAttempt, status: DeliveryStatus, next: Option<i64>) {
+    let mut tx = db.store.write().await.expect("write");
+    tx.finish_attempt(attempt, status, next.map(at)).await.expect("finish");
+    tx.commit().await.expect("commit");
+}
+
+async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let sub = WebhookSubscription {
+        failing_since: Some(at_ms(5_005)),
+        ..subscription(org, &["test"], at(0))
+    };
+    let off = WebhookSubscription { enabled: false, ..subscription(org, &["test"], at(0)) };
+    let e1 = event(org, "test", at(10));
+    let e2 = event(org, "test", at(20));
+    let d1 = delivery(&sub, &e1, Some(100));
+    let d2 = delivery(&sub, &e2, Some(300));
+    let d_off = delivery(&off, &e1, Some(100));
+    let d_failed = Delivery {
+        status: DeliveryStatus::Failed,
+        next_attempt_at: None,
+        ..delivery(&sub, &e2, None)
+    };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_subscription(&sub).await.expect("sub");
+    tx.insert_subscription(&off).await.expect("sub");
+    tx.insert_webhook_event(&e1, true).await.expect("event");
+    tx.insert_webhook_event(&e2, true).await.expect("event");
+    for d in [&d1, &d2, &d_off, &d_failed] {
+        tx.insert_delivery(d).await.expect("delivery");
+    }
+    tx.commit().await.expect("commit");
+    let mut all = [d1.clone(), d2.clone(), d_failed.clone()];
+    all.sort_by_key(|d| d.id);
+    assert_eq!(
+        deliveries_of(db, org, sub.id).await,
+        all.iter().map(|d| (d.clone(), vec![])).collect::<Vec<_>>(),
+        "inserted deliveries round-trip"
+    );
+
+    // Before anything is due: nothing.
+    assert!(lease(db, 99, 130, 10).await.expect("lease").is_empty());
+    // d1 is due; d2 is not yet, d_off's subscription is disabled, d_failed is not pending.
+    let jobs = lease(db, 150, 210, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d1.id]);
+    let job = &jobs[0];
+    assert_eq!(job.delivery, d1);
+    assert_eq!(job.event, e1);
+    assert_eq!(job.target_url, sub.target_url);
+    assert_eq!(job.secret_ciphertext, sub.secret_ciphertext);
+    assert_eq!(job.subscription_failing_since, Some(at_ms(5_005)));
+    // Leased until 210 s: nobody else gets it before then…
+    assert!(lease(db, 160, 190, 10).await.expect("lease").is_empty());
+    assert!(lease(db, 209, 240, 10).await.expect("lease").is_empty());
+    // …and once the lease runs out (a worker died), it is leased again.
+    let jobs = lease(db, 210, 240, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d1.id]);
+
+    // A failed attempt with a retry: the lease is released, the delivery waits for its time.
+    let a1 = DeliveryAttempt {
+        delivery_id: d1.id,
+        attempt: 1,
+        attempted_at: at_ms(211_111),
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 1_234,
+    };
+    finish(db, &a1, DeliveryStatus::Pending, Some(400)).await;
+    assert!(lease(db, 299, 330, 10).await.expect("lease").is_empty());
+
+    // d2 is due at 300 (and d1 at 400 is not yet): one delivered attempt.
+    let jobs = lease(db, 300, 330, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d2.id]);
+    let b1 = DeliveryAttempt {
+        delivery_id: d2.id,
+        attempt: 1,
+        attempted_at: at_ms(300_300),
+        status_code: Some(204),
+        error: None,
+        duration_ms: 7,
+    };
+    finish(db, &b1, DeliveryStatus::Delivered, None).await;
+
+    let jobs = lease(db, 1_000, 1_030, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d1.id]);
+    let a2 = DeliveryAttempt {
+        delivery_id: d1.id,
+        attempt: 2,
+        attempted_at: at_ms(1_000_500),
+        status_code: None,
+        error: Some("timeout".into()),
+        duration_ms: 30_000,
+    };
+    finish(db, &a2, DeliveryStatus::Failed, None).await;
+    assert!(
+        lease(db, 5_000, 5_030, 10).await.expect("lease").is_empty(),
+        "given up, delivered, disabled"
+    );
+
+    // Re-enabling the subscription makes its due delivery leasable.
+    let mut tx = db.store.write().await.expect("write");
+    tx.set_subscription_health(off.id, true, None).await.expect("health");
+    tx.commit().await.expect("commit");
+    assert_eq!(leased_ids(&lease(db, 5_000, 5_030, 10).await.expect("lease")), vec![d_off.id]);
+    let c1 = DeliveryAttempt {
+        delivery_id: d_off.id,
+        attempt: 1,
+        attempted_at: at(5_001),
+        status_code: Some(200),
+        error: None,
+        duration_ms: 0,
+    };
+    finish(db, &c1, DeliveryStatus::Delivered, None).await;
+
+    // The listing: each delivery's state and its attempts in order.
+    let d1_now = Delivery {
+        status: DeliveryStatus::Failed,
+        attempts: 2,
+        next_attempt_at: None,
+        last_status_code: None,
+        last_error: Some("timeout".into()),
+        delivered_at: None,
+        ..d1.clone()
+    };
+    let d2_now = Delivery {
+        status: DeliveryStatus::Delivered,
+        attempts: 1,
+        next_attempt_at: None,
+        last_status_code: Some(204),
+        last_error: None,
+        delivered_at: Some(at_ms(300_300)),
+        ..d2.clone()
+    };
+    let mut expected = vec![
+        (d1_now.clone(), vec![a1.clone(), a2.clone()]),
+        (d2_now, vec![b1]),
+        (d_failed.clone(), vec![]),
+    ];
+    expected.sort_by_key(|(d, _)| d.id);
+    assert_eq!(deliveries_of(db, org, sub.id).await, expected);
+    let mut read = db.store.read().await.expect("read");
+    let p1 = read
+        .list_deliveries(org, sub.id, PageRequest { after: None, limit: 2 })
+        .await
+        .expect("page");
+    assert_eq!((p1.items, p1.next_after), (expected[..2].to_vec(), Some(expected[1].0.id)));
+    let p2 = read
+        .list_deliveries(org, sub.id, PageRequest { after: Some(expected[1].0.id), limit: 2 })
+        .await
+        .expect("page");
+    assert_eq!((p2.items, p2.next_after), (expected[2..].to_vec(), None));
+    assert!(read
+        .list_deliveries(seed.other_org.id, sub.id, PageRequest::first())
+        .await
+        .expect("scoped")
+        .items
+        .is_empty());
+    drop(read);
+
+    // Retry: back to Pending, due now; only through its own organization and subscription.
+    let mut tx = db.store.write().await.expect("write");
+    assert!(!tx.retry_delivery(seed.other_org.id, sub.id, d1.id, at(6_000)).await.expect("scoped"));
+    assert!(!tx.retry_delivery(org, off.id, d1.id, at(6_000)).await.expect("other subscription"));
+    assert!(!tx.retry_delivery(org, sub.id, new_id(), at(6_000)).await.expect("unknown"));
+    assert!(tx.retry_delivery(org, sub.id, d1.id, at_ms(6_000_600)).await.expect("retry"));
+    tx.commit().await.expect("commit");
+    let jobs = lease(db, 6_001, 6_031, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d1.id]);
+    assert_eq!(
+        jobs[0].delivery,
+        Delivery {
+            status: DeliveryStatus::Pending,
+            next_attempt_at: Some(at_ms(6_000_600)),
+            ..d1_now
+        }
+    );
+    // A retry also clears a running lease.
+    let mut tx = db.store.write().await.expect("write");
+    assert!(tx.retry_delivery(org, sub.id, d1.id, at(6_002)).await.expect("retry"));
+    tx.commit().await.expect("commit");
+    assert_eq!(leased_ids(&lease(db, 6_002, 6_032, 10).await.expect("lease")), vec![d1.id]);
+}
+
+async fn signing_keys_first_writer_wins(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let private: Vec<u8> = (0..=255u8).collect();
+    let pem = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_signing_key(org).await.expect("get"), None);
+    drop(read);
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_signing_key(org, &private, pem, at(1)).await.expect("insert");
+    // A second process generating at the same time: the first key stays.
+    tx.insert_signing_key(org, &[9, 9, 9], "other", at(2)).await.expect("insert again");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_signing_key(org).await.expect("get"), Some((private, pem.to_string())));
+    assert_eq!(read.get_signing_key(seed.other_org.id).await.expect("get"), None);
+}
+
+/// Two workers (two write transactions at once) dispatch and lease disjoint sets: on
+/// PostgreSQL the second skips the rows the first has locked instead of waiting for it.
+async fn concurrent_workers_take_disjoint_work(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let sub = subscription(org, &["access.granted"], at(0));
+    let events: Vec<WebhookEvent> = (1..=5).map(|i| event(org, "access.granted", at(i))).collect();
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_subscription(&sub).await.expect("sub");
+    tx.insert_webhook_events(&events).await.expect("events");
+    tx.commit().await.expect("commit");
+
+    let now = at(100);
+    let mut a = db.store.write().await.expect("write");
+    assert_eq!(a.dispatch_events(now, 2).await.expect("dispatch"), 2);
+    let second_worker = || async move {
+        let mut b = db.store.write().await.expect("write");
+        let n = b.dispatch_events(now, 100).await.expect("dispatch");
+        b.commit().await.expect("commit");
+        n
+    };
+    let n = if db.is_postgres() {
+        // Runs to the end while `a` is still open.
+        let n = bounded("second dispatcher", second_worker()).await;
+        a.commit().await.expect("commit");
+        n
+    } else {
+        a.commit().await.expect("commit");
+        second_worker().await
+    };
+    assert_eq!(n, 3, "the second worker took the events the first had not");
+    let deliveries = deliveries_of(db, org, sub.id).await;
+    let mut event_ids: Vec<Uuid> = deliveries.iter().map(|(d, _)| d.event_id).collect();
+    event_ids.sort();
+    assert_eq!(event_ids, sorted(events.iter().map(|e| e.id).collect()), "one delivery per event");
+
+    let mut a = db.store.write().await.expect("write");
+    let first = a.lease_deliveries(now, at(130), 2).await.expect("lease");
+    assert_eq!(first.len(), 2);
+    let second_worker = || async move {
+        let mut b = db.store.write().await.expect("write");
+        let jobs = b.lease_deliveries(now, at(130), 100).await.expect("lease");
+        b.commit().await.expect("commit");
+        jobs
+    };
+    let second = if db.is_postgres() {
+        let jobs = bounded("second leaser", second_worker()).await;
+        a.commit().await.expect("commit");
+        jobs
+    } else {
+        a.commit().await.expect("commit");
+        second_worker().await
+    };
+    assert_eq!(second.len(), 3);
+    let mut all = leased_ids(&first);
+    all.extend(leased_ids(&second));
+    all.sort();
+    assert_eq!(
+        all,
+        sorted(deliveries.iter().map(|(d, _)| d.id).collect()),
+        "each delivery leased once"
+    );
+}
