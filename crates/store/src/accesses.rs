@@ -21,10 +21,17 @@ const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id
                        x.granted_at, x.updated_at, x.expires_at";
 
 /// `[[app, user, level|null, expires|null], ...]`
+/// The rows as one JSON array, one entry per (app, user): a later row for the same pair wins (one
+/// statement may not touch a row twice in PostgreSQL, and SQLite would let the last one win).
 fn rows_json(rows: &[GrantEntry]) -> String {
+    let mut last: HashMap<(Uuid, Uuid), usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert((r.work_app_id, r.user_id), i);
+    }
     let mut out = String::with_capacity(rows.len() * 130 + 2);
     out.push('[');
-    for (i, r) in rows.iter().enumerate() {
+    let distinct = rows.iter().enumerate().filter(|(i, r)| last[&(r.work_app_id, r.user_id)] == *i);
+    for (i, (_, r)) in distinct.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -252,8 +259,8 @@ impl<S: Session + ?Sized> AccessReads for S {
 /// Changing accesses.
 #[async_trait]
 pub trait AccessWrites: Send {
-    /// Creates or updates one access per row, in one statement; returns the accesses as they
-    /// were before (only those that existed).
+    /// Creates or updates one access per row, in one statement (for a repeated (app, user) pair
+    /// the last row wins); returns the accesses as they were before (only those that existed).
     async fn upsert_accesses(
         &mut self,
         org_id: Uuid,

@@ -33,7 +33,7 @@ impl<S: Session + ?Sized> AuditReads for S {
              FROM audit_events
              WHERE org_id = $1 AND id > $2
                AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4)
-               AND ($5 IS NULL OR action = $5 OR action LIKE $5 || '.%')
+               AND ($5 IS NULL OR action = $5 OR substr(action, 1, length($5) + 1) = $5 || '.')
                AND ($6 IS NULL OR occurred_at >= $6)
              ORDER BY id LIMIT $7",
         )

@@ -19,9 +19,8 @@ on_every_backend!(
 );
 
 /// Not reachable through the service (a bulk grant collapses repeated pairs first), but the
-/// store's contract says nothing about repeats: probe that both backends agree.
+/// store's contract says a later row for the same pair wins: both backends must agree.
 #[tokio::test]
-#[ignore = "BUG (store, PostgreSQL only): upsert_accesses with a repeated (app, user) fails"]
 async fn upsert_with_a_repeated_pair_behaves_the_same_on_every_backend() {
     let mut outcomes = Vec::new();
     for db in backends().await {

@@ -157,20 +157,15 @@ async fn probe_action_filters(filters: &[&str]) -> Vec<String> {
     wrong
 }
 
-/// BUG (store, SQLite only): the prefix form of the action filter is `action LIKE $5 || '.%'`,
-/// and SQLite's LIKE ignores ASCII case while PostgreSQL's does not (nor does the exact form,
-/// `action = $5`, on either backend): `action=USER` lists `user.*` events on SQLite only.
+/// The prefix form of the action filter compares exactly: no case folding, no wildcards.
 #[tokio::test]
-#[ignore = "BUG (store): SQLite's LIKE makes the audit action prefix filter case-insensitive; PostgreSQL's is not"]
 async fn audit_action_filter_is_case_sensitive_on_every_backend() {
     let wrong = probe_action_filters(&["USER.CREATED", "USER", "User"]).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// BUG (store, both backends): `%` and `_` in the action filter are LIKE wildcards, so the
-/// "prefix" `%` matches every dotted action and `u_er` matches `user.*`.
+/// The prefix form of the action filter compares exactly: no case folding, no wildcards.
 #[tokio::test]
-#[ignore = "BUG (store): '%' and '_' in the audit action filter act as LIKE wildcards"]
 async fn audit_action_filter_takes_wildcards_literally() {
     let wrong = probe_action_filters(&["%", "u_er", "%.created", "_"]).await;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
