@@ -80,6 +80,14 @@ pub fn standard_signature(hmac_key: &[u8], msg_id: &str, timestamp: i64, body: &
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// What one round did.
+struct Round {
+    /// Outbox events fanned out into deliveries.
+    dispatched: u64,
+    /// Deliveries leased and attempted.
+    sent: usize,
+}
+
 /// The delivery worker.
 #[derive(Clone)]
 pub struct Worker {
@@ -100,7 +108,9 @@ impl Worker {
         Ok(Self { service, http, config: Arc::new(config) })
     }
 
-    /// Runs until `shutdown` resolves.
+    /// Runs until `shutdown` resolves. A round in progress is always finished and recorded first
+    /// (never cut mid-transaction), and the stop request is honoured between rounds even while a
+    /// backlog keeps the worker busy, so shutdown waits for at most one round.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
@@ -111,18 +121,43 @@ impl Worker {
                     false
                 }
             };
-            if !busy {
-                tokio::select! {
-                    () = &mut shutdown => return,
-                    () = tokio::time::sleep(self.config.poll_interval) => {}
+            // With more work waiting the next round starts at once; otherwise after a pause.
+            let pause = async {
+                if !busy {
+                    tokio::time::sleep(self.config.poll_interval).await;
                 }
+            };
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = pause => {}
             }
         }
     }
 
     /// One round: dispatch, lease, send (concurrently), record. Returns how many were sent.
     pub async fn tick(&self) -> Result<usize, portcullis_service::ServiceError> {
-        self.service.dispatch_events_for_worker(self.config.batch * 5).await?;
+        Ok(self.round().await?.sent)
+    }
+
+    /// Runs rounds until one finds no new event to fan out and no delivery due at the service
+    /// clock's current time; returns how many deliveries were attempted in all. Deliveries
+    /// waiting for a retry back-off are left alone until the clock reaches them, so with a
+    /// manual clock a caller steps through the schedule deterministically: advance the clock,
+    /// run until idle, look at what the receiver got.
+    pub async fn run_until_idle(&self) -> Result<usize, portcullis_service::ServiceError> {
+        let mut attempted = 0;
+        loop {
+            let round = self.round().await?;
+            attempted += round.sent;
+            if round.dispatched == 0 && round.sent == 0 {
+                return Ok(attempted);
+            }
+        }
+    }
+
+    async fn round(&self) -> Result<Round, portcullis_service::ServiceError> {
+        let dispatched = self.service.dispatch_events_for_worker(self.config.batch * 5).await?;
         let jobs =
             self.service.lease_deliveries_for_worker(self.config.batch, self.config.lease).await?;
         let count = jobs.len();
@@ -141,7 +176,7 @@ impl Worker {
         }
         // All attempts of the round in one transaction.
         self.service.record_attempts_for_worker(&results, &self.config.retry_schedule).await?;
-        Ok(count)
+        Ok(Round { dispatched, sent: count })
     }
 
     async fn send(
