@@ -263,32 +263,66 @@ async fn serve(
     db: &DatabaseArgs,
 ) -> Result<(), String> {
     let service = open_service(db).await?;
-    tokio::spawn(sweep_expired_accesses(service.clone(), sweep_seconds.max(1)));
-    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-    if let Some(config) = worker {
-        let worker = Worker::new(service.clone(), config)?;
-        tokio::spawn(worker.run(async {
-            let _ = worker_stopped.await;
-        }));
-    }
-    let app = portcullis_api::app_with(AppState::new(service, http), portcullis_web::routes());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // One stop signal for the HTTP server and both background jobs: SIGINT/SIGTERM raises it,
+    // the server stops accepting and drains, each job finishes the round it is in and returns.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(sweep_expired_accesses(
+        service.clone(),
+        sweep_seconds.max(1),
+        stop_requested(stopping.clone()),
+    ));
+    if let Some(config) = worker {
+        let worker = Worker::new(service.clone(), config)?;
+        background.spawn(worker.run(stop_requested(stopping.clone())));
+    }
+
+    let app = portcullis_api::app_with(AppState::new(service, http), portcullis_web::routes());
     tracing::info!(address = %local, "portcullis listening");
-    portcullis_api::server::serve(listener, app, shutdown_signal()).await;
-    let _ = stop_worker.send(());
+    portcullis_api::server::serve(listener, app, stop_requested(stopping)).await;
+    // Returning from main would drop the jobs wherever they are; wait for them so that a sweep
+    // or a delivery round is never cut between sending and recording.
+    tracing::info!("waiting for background jobs to finish");
+    while let Some(done) = background.join_next().await {
+        if let Err(err) = done {
+            tracing::warn!(error = %err, "a background job ended abnormally");
+        }
+    }
     tracing::info!("portcullis stopped");
     Ok(())
 }
 
-/// Background job: removes expired accesses (each removal is audited).
-async fn sweep_expired_accesses(service: Service, every_seconds: u64) {
+/// Resolves once the stop signal is raised (or its sender is gone, which only happens when the
+/// process is stopping anyway).
+async fn stop_requested(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Background job: removes expired accesses (each removal is audited) until `stop` resolves.
+/// Only the wait between sweeps is interrupted; a sweep that has started runs to its commit.
+async fn sweep_expired_accesses(
+    service: Service,
+    every_seconds: u64,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        interval.tick().await;
+        tokio::select! {
+            biased;
+            () = &mut stop => return,
+            _ = interval.tick() => {}
+        }
         match service.sweep_expired_accesses().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired accesses removed"),
