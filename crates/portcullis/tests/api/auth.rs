@@ -169,7 +169,7 @@ async fn expired_tokens_are_refused_and_past_expiry_is_rejected() {
     .await;
     assert_problem(status, &body, 400, &path);
 
-    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let soon = srv.timestamp_in(chrono::Duration::minutes(30));
     let (status, body) = send(
         srv.api(&org, Method::POST, &path).json(&json!({ "name": "short", "expiresAt": soon })),
     )
@@ -180,7 +180,13 @@ async fn expired_tokens_are_refused_and_past_expiry_is_rejected() {
         send(srv.bearer(&token, Method::GET, "/organization/users")).await.0,
         StatusCode::OK
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    // Usable up to the last millisecond before its expiry, refused from the expiry on.
+    srv.clock.advance(chrono::Duration::minutes(30) - chrono::Duration::milliseconds(1));
+    assert_eq!(
+        send(srv.bearer(&token, Method::GET, "/organization/users")).await.0,
+        StatusCode::OK
+    );
+    srv.clock.advance(chrono::Duration::milliseconds(1));
     let (status, body) = send(srv.bearer(&token, Method::GET, "/organization/users")).await;
     assert_flashback_error(status, &body, 401);
 }

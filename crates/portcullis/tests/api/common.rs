@@ -1,10 +1,16 @@
 //! Test harness: a real server on a random port over a fresh SQLite file, and an HTTP client.
+//!
+//! The server runs in this process on a [`ManualClock`]: time stands still unless a test moves
+//! it, so expiries and retry back-offs are crossed by advancing the clock, never by sleeping.
+//! No background job runs on its own either: a test sweeps expired accesses
+//! (`srv.service.sweep_expired_accesses()`) and delivers webhooks (`srv.worker(..)` then
+//! `run_until_idle()`) at the point it wants them to happen.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
 use portcullis_api::{AppState, HttpConfig};
-use portcullis_domain::SystemClock;
+use portcullis_domain::clock::{Clock, ManualClock};
 use portcullis_service::{SecretBox, Service};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -13,6 +19,8 @@ use tempfile::TempDir;
 pub struct TestServer {
     pub base: String,
     pub service: Service,
+    /// The server's clock, standing at the time the server started until a test moves it.
+    pub clock: Arc<ManualClock>,
     pub client: reqwest::Client,
     pub db: TestDb,
     _dir: TempDir,
@@ -108,9 +116,10 @@ impl TestServer {
                     (store, TestDb::Sqlite(path))
                 }
             };
+        let clock = Arc::new(ManualClock::starting_now());
         let service = Service::new(
             store,
-            Arc::new(SystemClock),
+            clock.clone(),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
         );
         let app = portcullis_api::app(AppState::new(service.clone(), http));
@@ -120,6 +129,7 @@ impl TestServer {
         Self {
             base: format!("http://{addr}"),
             service,
+            clock,
             client: reqwest::Client::new(),
             db,
             _dir: dir,
@@ -136,6 +146,16 @@ impl TestServer {
             secret: out.api_secret,
             token: out.owner_token,
         }
+    }
+
+    /// The server's current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// An RFC 3339 timestamp `d` from the server's current time (for `expiresAt` fields).
+    pub fn timestamp_in(&self, d: chrono::Duration) -> String {
+        (self.clock.now() + d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -337,40 +357,18 @@ impl Receiver {
             })
             .collect()
     }
-
-    /// Waits until `pred` holds for the received events (or panics after `secs`).
-    pub async fn wait_for(&self, secs: u64, what: &str, pred: impl Fn(&[Value]) -> bool) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-        loop {
-            if pred(&self.events()) {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}; got {:?}",
-                self.events().iter().map(|e| e["eventType"].clone()).collect::<Vec<_>>()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
 }
 
 impl TestServer {
-    /// Runs a webhook worker against this server's database, polling fast and retrying after
-    /// the given delays. It stops when the returned sender is dropped.
-    pub fn start_worker(&self, retry_ms: &[i64]) -> tokio::sync::oneshot::Sender<()> {
+    /// A webhook worker on this server's service (and so its manual clock), retrying after the
+    /// given delays. Nothing runs in the background: the test calls `run_until_idle()` to have
+    /// every due delivery sent and recorded, and advances the clock to make retries due.
+    pub fn worker(&self, retry_schedule: &[chrono::Duration]) -> portcullis_webhooks::Worker {
         let config = portcullis_webhooks::WorkerConfig {
-            poll_interval: std::time::Duration::from_millis(25),
-            retry_schedule: retry_ms.iter().map(|ms| chrono::Duration::milliseconds(*ms)).collect(),
+            retry_schedule: retry_schedule.to_vec(),
             ..portcullis_webhooks::WorkerConfig::default()
         };
-        let worker =
-            portcullis_webhooks::Worker::new(self.service.clone(), config).expect("worker");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(worker.run(async {
-            let _ = stopped.await;
-        }));
-        stop
+        portcullis_webhooks::Worker::new(self.service.clone(), config).expect("worker")
     }
 
     /// Subscribes the receiver to events; returns the subscription id and its secret.

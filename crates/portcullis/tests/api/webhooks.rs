@@ -13,6 +13,10 @@ use sha2::Sha256;
 
 use crate::common::{assert_problem, send, Org, Received, Receiver, TestServer};
 
+fn seconds(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
 const ALL: &[&str] = &[
     "test",
     "action_task.actionable",
@@ -39,8 +43,9 @@ async fn public_key(srv: &TestServer, org: &Org) -> RsaPublicKey {
     RsaPublicKey::from_public_key_pem(&pem).expect("PEM public key")
 }
 
-/// Verifies both signatures the way a receiver would, with no code shared with the server.
-fn verify(r: &Received, key: &RsaPublicKey, secret: &str) {
+/// Verifies both signatures the way a receiver would, with no code shared with the server;
+/// `now` is the server's time, which the timestamp must be close to.
+fn verify(r: &Received, key: &RsaPublicKey, secret: &str, now: chrono::DateTime<chrono::Utc>) {
     let header = |name: &str| {
         r.headers
             .get(name)
@@ -64,7 +69,7 @@ fn verify(r: &Received, key: &RsaPublicKey, secret: &str) {
         header("webhook-signature").split(' ').any(|s| s == expected),
         "webhook-signature mismatch"
     );
-    let age = chrono::Utc::now().timestamp() - timestamp.parse::<i64>().unwrap();
+    let age = now.timestamp() - timestamp.parse::<i64>().unwrap();
     assert!((0..120).contains(&age), "timestamp is current");
     // webhook-id is the event id.
     let body: Value = serde_json::from_slice(&r.body).unwrap();
@@ -77,13 +82,13 @@ async fn every_event_type_is_delivered_signed_twice() {
     let org = srv.new_org("Acme").await;
     let receiver = Receiver::start().await;
     let (sub, secret) = srv.subscribe(&org, &receiver.url, ALL).await;
-    let _worker = srv.start_worker(&[100, 100]);
+    let worker = srv.worker(&[seconds(5), seconds(5)]);
 
     // test
     let (status, _) =
         send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    receiver.wait_for(10, "test", |e| e.iter().any(|e| e["eventType"] == "test")).await;
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
     let test = receiver.events().into_iter().find(|e| e["eventType"] == "test").unwrap();
     assert_eq!(test["data"], json!({ "message": "Hello, World!" }));
 
@@ -167,21 +172,25 @@ async fn every_event_type_is_delivered_signed_twice() {
     .await;
     send(srv.bearer(&org.token, Method::DELETE, &format!("/workspace/{ws}/users/{user}"))).await;
 
-    receiver
-        .wait_for(15, "every event type", |events| {
-            ALL.iter().all(|t| events.iter().any(|e| e["eventType"] == *t))
-        })
-        .await;
+    worker.run_until_idle().await.unwrap();
+    let events = receiver.events();
+    for t in ALL {
+        assert!(
+            events.iter().any(|e| e["eventType"] == *t),
+            "{t} not delivered; got {:?}",
+            events.iter().map(|e| e["eventType"].clone()).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(receiver.received().len(), events.len(), "every delivery succeeded at once");
 
     let key = public_key(&srv, &org).await;
     for r in receiver.received() {
-        verify(&r, &key, &secret);
+        verify(&r, &key, &secret, srv.now());
         let body: Value = serde_json::from_slice(&r.body).unwrap();
         for field in ["id", "eventType", "occurredAt", "data"] {
             assert!(body[0].get(field).is_some(), "{field} missing: {body}");
         }
     }
-    let events = receiver.events();
     let actionable = events.iter().find(|e| e["eventType"] == "action_task.actionable").unwrap();
     let meta = &actionable["data"]["requestMetadata"];
     assert_eq!(meta["requestType"], "GrantAccessRequest");
@@ -211,15 +220,33 @@ async fn failed_deliveries_are_retried_with_their_history() {
     let receiver = Receiver::start().await;
     receiver.answer_next(&[500, 503]);
     let (sub, _) = srv.subscribe(&org, &receiver.url, &["test"]).await;
-    let _worker = srv.start_worker(&[100, 100, 100]);
-    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
-    receiver.wait_for(10, "the third attempt", |e| !e.is_empty()).await;
-    assert_eq!(
-        receiver.received().iter().map(|r| r.status).collect::<Vec<_>>(),
-        vec![500, 503, 200]
-    );
-
+    let worker = srv.worker(&[seconds(5), seconds(300), seconds(1800)]);
     let path = format!("/api/v1/Webhooks/{sub}/Deliveries");
+    let statuses = || receiver.received().iter().map(|r| r.status).collect::<Vec<_>>();
+    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
+
+    // The first attempt fails at once; the retry is due after the first back-off, not before.
+    let first_at = srv.now();
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    assert_eq!(statuses(), vec![500]);
+    let (_, deliveries) = send(srv.api(&org, Method::GET, &path)).await;
+    let d = &deliveries["data"][0];
+    assert_eq!((&d["status"], &d["attempts"]), (&json!("Pending"), &json!(1)), "{d}");
+    let next: chrono::DateTime<chrono::Utc> =
+        d["nextAttemptAt"].as_str().unwrap().parse().expect("nextAttemptAt");
+    assert_eq!(next, first_at + seconds(5));
+    srv.clock.advance(seconds(5) - chrono::Duration::milliseconds(1));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 0, "not due before the back-off");
+    srv.clock.advance(chrono::Duration::milliseconds(1));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    assert_eq!(statuses(), vec![500, 503]);
+    // The second back-off is the schedule's second delay.
+    srv.clock.advance(seconds(299));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 0, "not due before the back-off");
+    srv.clock.advance(seconds(1));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    assert_eq!(statuses(), vec![500, 503, 200]);
+
     let (_, deliveries) = send(srv.api(&org, Method::GET, &path)).await;
     let d = &deliveries["data"][0];
     assert_eq!(d["status"], "Delivered");
@@ -235,7 +262,8 @@ async fn failed_deliveries_are_retried_with_their_history() {
     // Manual retry of a delivered one sends it again.
     let retry = format!("{path}/{}/Retry", d["id"].as_str().unwrap());
     assert_eq!(send(srv.api(&org, Method::POST, &retry)).await.0, StatusCode::ACCEPTED);
-    receiver.wait_for(10, "the manual retry", |e| e.len() == 2).await;
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1, "due at once, no back-off");
+    assert_eq!(receiver.events().len(), 2);
 }
 
 #[tokio::test]
@@ -245,37 +273,35 @@ async fn a_receiver_that_never_succeeds_is_given_up_and_a_long_failing_one_disab
     let receiver = Receiver::start().await;
     receiver.answer_next(&[500; 10]);
     let (sub, _) = srv.subscribe(&org, &receiver.url, &["test"]).await;
-    let _worker = srv.start_worker(&[50]);
-    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (_, d) =
-            send(srv.api(&org, Method::GET, &format!("/api/v1/Webhooks/{sub}/Deliveries"))).await;
-        if d["data"][0]["status"] == "Failed" {
-            assert_eq!(d["data"][0]["attempts"], 2, "first attempt + one retry, then given up");
-            assert_eq!(d["data"][0]["nextAttemptAt"], Value::Null);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never gave up: {d}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    // The subscription has been failing "for six days": the next failure disables it.
-    let six_days_ago = (chrono::Utc::now() - chrono::Duration::days(6))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    srv.db
-        .execute(&format!("UPDATE webhook_subscriptions SET failing_since = '{six_days_ago}'"))
-        .await
-        .unwrap();
-    send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test"))).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
+    let worker = srv.worker(&[seconds(60)]);
+    let test = || send(srv.api(&org, Method::POST, &format!("/api/v1/Webhooks/{sub}/Test")));
+    let deliveries = format!("/api/v1/Webhooks/{sub}/Deliveries");
+    let enabled = || async {
         let (_, list) = send(srv.api(&org, Method::GET, "/api/v1/Webhooks")).await;
-        if list["data"][0]["enabled"] == false {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never disabled: {list}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        list["data"][0]["enabled"].as_bool().expect("enabled")
+    };
+    let failing_since = srv.now();
+    test().await;
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    srv.clock.advance(seconds(60));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    let (_, d) = send(srv.api(&org, Method::GET, &deliveries)).await;
+    assert_eq!(d["data"][0]["status"], "Failed", "{d}");
+    assert_eq!(d["data"][0]["attempts"], 2, "first attempt + one retry, then given up");
+    assert_eq!(d["data"][0]["nextAttemptAt"], Value::Null);
+    srv.clock.advance(chrono::Duration::days(1));
+    assert_eq!(worker.run_until_idle().await.unwrap(), 0, "a failed delivery is not retried");
+
+    // The subscription has been failing since its first attempt: a failure just short of five
+    // days later leaves it enabled, the first one at five days disables it.
+    srv.clock.set(failing_since + chrono::Duration::days(5) - chrono::Duration::milliseconds(1));
+    test().await;
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    assert!(enabled().await);
+    srv.clock.advance(chrono::Duration::milliseconds(1));
+    test().await;
+    assert_eq!(worker.run_until_idle().await.unwrap(), 1);
+    assert!(!enabled().await);
     let (_, audit) =
         send(srv.api(&org, Method::GET, "/api/v1/AuditLog?action=webhook.disabled")).await;
     assert_eq!(audit["data"].as_array().unwrap().len(), 1);
@@ -337,7 +363,7 @@ async fn audit_log_holds_one_row_per_change_and_filters() {
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
     let other = srv.new_org("Other").await;
-    let started = chrono::Utc::now();
+    let started = srv.now();
     let a = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
     send(
         srv.api(&org, Method::PATCH, &format!("/api/v1/users/{a}"))

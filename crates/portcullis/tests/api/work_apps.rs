@@ -368,7 +368,7 @@ async fn expired_accesses_vanish_from_reads_and_the_sweep_removes_them_with_an_a
     let org = srv.new_org("Acme").await;
     let user = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
     let (app, _) = srv.create_app(&org, "Notion", &[]).await;
-    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
+    let soon = srv.timestamp_in(chrono::Duration::hours(1));
     let (status, body) = srv
         .bulk_grant(
             &org,
@@ -383,7 +383,13 @@ async fn expired_accesses_vanish_from_reads_and_the_sweep_removes_them_with_an_a
     assert_eq!(live.len(), 2);
     assert!(live.iter().any(|a| a["expiresAt"].is_string()));
 
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // A millisecond before the expiry the access is live and the sweep leaves it alone.
+    srv.clock.advance(chrono::Duration::hours(1) - chrono::Duration::milliseconds(1));
+    assert_eq!(srv.accesses(&org, &app).await.len(), 2);
+    assert_eq!(srv.service.sweep_expired_accesses().await.unwrap(), 0);
+
+    // At the expiry instant it is gone from reads, even though no sweep has removed it yet.
+    srv.clock.advance(chrono::Duration::milliseconds(1));
     let live = srv.accesses(&org, &app).await;
     assert_eq!(live.len(), 1, "expired access is hidden before any sweep");
     let (_, got) = send(srv.api(&org, Method::GET, &format!("/api/v1/WorkApps/{app}"))).await;
