@@ -3,15 +3,15 @@
 //! Screenshots of every main page go to `target/screenshots/`.
 //!
 //! Skips with a message only when Chromium or ChromeDriver is not installed; CI installs both.
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+use support::{free_port, Portcullis};
 
 struct Kill(Child);
 impl Drop for Kill {
@@ -23,10 +23,6 @@ impl Drop for Kill {
 
 fn find(candidates: &[&str]) -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn screenshots_dir() -> PathBuf {
@@ -95,49 +91,18 @@ async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
 
     // The real server, on a fresh database.
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("{}/p.db", dir.path().display());
-    let out = Command::new(BIN)
-        .args([
-            "init",
-            "--org-name",
-            "Acme",
-            "--owner-email",
-            "ines@acme.example",
-            "--owner-name",
-            "Ines Admin",
-            "--json",
-        ])
-        .args(["--database-url", &db])
-        .output()
-        .unwrap();
-    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let port = free_port();
-    let mut server = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &db,
-            "--rate-limit-per-minute",
-            "0",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    while !lines.next().unwrap().unwrap().contains("portcullis listening") {}
-    std::thread::spawn(move || for _ in lines {});
-    let _server = Kill(server);
+    let portcullis = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let org = portcullis.init("Acme", "ines@acme.example", "Ines Admin");
+    let server = portcullis.serve(&["--rate-limit-per-minute", "0"]);
     // `localhost` is a secure context, so the browser keeps the Secure session cookie over http.
-    let base = format!("http://localhost:{port}");
+    let base = format!("http://localhost:{}", server.port);
 
     // The people and the app, through the API.
     let http = reqwest::Client::new();
     let api = |method: reqwest::Method, path: &str, body: Value| {
         http.request(method, format!("{base}{path}"))
-            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .header("X-API-KEY", &org.key)
+            .header("X-API-SECRET", &org.secret)
             .json(&body)
             .send()
     };
@@ -268,7 +233,7 @@ async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
     assert!(browser.source().await.unwrap().contains("Completed"));
 
     // The administrator's views.
-    sign_in(&browser, &base, org["ownerToken"].as_str().unwrap()).await;
+    sign_in(&browser, &base, &org.token).await;
     for (path, name, expect) in [
         ("/admin/users", "admin-users", "Erin Employee"),
         ("/admin/groups", "admin-groups", "Groups"),

@@ -1,36 +1,15 @@
 //! The `portcullis` binary: `init --json` contract, `init` beside a running server, graceful stop.
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-fn init(db: &str, org: &str, email: &str) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args([
-            "init",
-            "--org-name",
-            org,
-            "--owner-email",
-            email,
-            "--owner-name",
-            "Owner",
-            "--json",
-        ])
-        .args(["--database-url", db])
-        .output()
-        .expect("run init");
-    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.trim().lines().count(), 1, "exactly one line on stdout: {stdout}");
-    serde_json::from_str(stdout.trim()).expect("one JSON object")
-}
+use support::Portcullis;
 
 #[test]
 fn init_json_prints_exactly_the_five_contract_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/nested/folder/p.db", dir.path().display());
-    let out = init(&db, "Acme", "ada@acme.example");
+    let db = Portcullis::new(format!("sqlite://{}/nested/folder/p.db", dir.path().display()));
+    let out = db.init("Acme", "ada@acme.example", "Owner").json;
     let mut keys: Vec<&str> = out.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["apiKey", "apiSecret", "organizationId", "ownerToken", "ownerUserId"]);
@@ -41,9 +20,9 @@ fn init_json_prints_exactly_the_five_contract_keys() {
     assert!(dir.path().join("nested/folder/p.db").exists(), "folder and file created");
 
     // Bad input fails with a message and a non-zero exit, printing nothing on stdout.
-    let bad = Command::new(BIN)
-        .args(["init", "--org-name", "X", "--owner-email", "nope", "--owner-name", "O", "--json"])
-        .args(["--database-url", &db])
+    let bad = db
+        .command(&["init", "--org-name", "X", "--owner-email", "nope", "--owner-name", "O"])
+        .arg("--json")
         .output()
         .unwrap();
     assert!(!bad.status.success());
@@ -51,85 +30,44 @@ fn init_json_prints_exactly_the_five_contract_keys() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("e-mail"));
 }
 
-/// Starts `portcullis serve` on a free port and returns the child and its base URL.
-fn serve(db: &str) -> (std::process::Child, String) {
-    serve_with(db, &[])
-}
-
-fn serve_with(db: &str, extra: &[&str]) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines.next().expect("server exited early").unwrap();
-        if line.contains("portcullis listening") {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://127.0.0.1:{port}"))
-}
-
 #[tokio::test]
 async fn init_works_while_a_server_runs_and_sigterm_stops_it_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("{}/p.db", dir.path().display());
-    let first = init(&db, "Acme", "ada@acme.example");
-    let (mut child, base) = serve(&db);
+    let db = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let first = db.init("Acme", "ada@acme.example", "Owner");
+    let mut server = db.serve(&[]);
 
     // A second organization created by another process while the server holds the database.
-    let second = init(&db, "Beta", "bob@beta.example");
+    let second = db.init("Beta", "bob@beta.example", "Owner");
     let client = reqwest::Client::new();
     for org in [&first, &second] {
-        let response = client
-            .get(format!("{base}/api/v1/users"))
-            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let response = org.sign(client.get(server.url("/api/v1/users"))).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["data"][0]["id"], org["ownerUserId"]);
+        assert_eq!(body["data"][0]["id"], org.owner_id.as_str());
         let response = client
-            .get(format!("{base}/organization/users"))
-            .bearer_auth(org["ownerToken"].as_str().unwrap())
+            .get(server.url("/organization/users"))
+            .bearer_auth(&org.token)
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
     }
 
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let mut waited = Duration::ZERO;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(waited < Duration::from_secs(10), "server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-        waited += Duration::from_millis(50);
-    };
+    server.terminate();
+    let status = server.wait();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    let logs = server.logs();
+    assert!(logs.contains("portcullis stopped"), "{logs}");
 }
 
 #[tokio::test]
 async fn token_create_issues_a_working_expiring_token() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("{}/p.db", dir.path().display());
-    let org = init(&db, "Acme", "ada@acme.example");
-    let out = Command::new(BIN)
-        .args([
+    let db = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let org = db.init("Acme", "ada@acme.example", "Owner");
+    let out = db
+        .command(&[
             "token",
             "create",
             "--user-email",
@@ -138,27 +76,25 @@ async fn token_create_issues_a_working_expiring_token() {
             "30d",
             "--json",
         ])
-        .args(["--database-url", &db])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(token["userId"], org["ownerUserId"]);
-    assert_eq!(token["organizationId"], org["organizationId"]);
+    assert_eq!(token["userId"], org.owner_id.as_str());
+    assert_eq!(token["organizationId"], org.id.as_str());
     let expires =
         chrono::DateTime::parse_from_rfc3339(token["expiresAt"].as_str().unwrap()).unwrap();
     let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
     assert!((29..=30).contains(&days), "{days}");
 
-    let (mut child, base) = serve(&db);
+    let server = db.serve(&[]);
     let response = reqwest::Client::new()
-        .get(format!("{base}/organization/users"))
+        .get(server.url("/organization/users"))
         .bearer_auth(token["token"].as_str().unwrap())
         .send()
         .await
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     assert_eq!(response.status(), 200);
 
     // Unknown e-mail and bad lifetimes fail cleanly.
@@ -166,27 +102,27 @@ async fn token_create_issues_a_working_expiring_token() {
         vec!["token", "create", "--user-email", "nobody@acme.example"],
         vec!["token", "create", "--user-email", "ada@acme.example", "--expires-in", "5w"],
     ] {
-        let out = Command::new(BIN).args(&args).args(["--database-url", &db]).output().unwrap();
+        let out = db.command(&args).output().unwrap();
         assert!(!out.status.success());
         assert!(out.stdout.is_empty());
     }
 }
 
-/// The outbox survives a crash: a delivery whose first attempt failed is retried by the restarted
-/// server (SIGKILL between the attempts), and delivered exactly once successfully.
-#[tokio::test]
-async fn webhook_retry_survives_a_kill_and_restart() {
+/// A local webhook receiver: records `(status, webhook-id)` of every request and answers with
+/// `answer(n)` for the n-th one (counting from 0).
+async fn receiver(
+    answer: impl Fn(usize) -> u16 + Clone + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(u16, String)>>>) {
     use std::sync::{Arc, Mutex};
     let received: Arc<Mutex<Vec<(u16, String)>>> = Arc::new(Mutex::new(Vec::new()));
     let log = received.clone();
     let app = axum::Router::new().route(
         "/hook",
         axum::routing::post(move |headers: axum::http::HeaderMap| {
-            let log = log.clone();
+            let (log, answer) = (log.clone(), answer.clone());
             async move {
                 let mut log = log.lock().unwrap();
-                // The first attempt fails; later ones succeed.
-                let status = if log.is_empty() { 500 } else { 200 };
+                let status = answer(log.len());
                 let id = headers
                     .get("webhook-id")
                     .map(|v| v.to_str().unwrap().to_string())
@@ -199,20 +135,18 @@ async fn webhook_retry_survives_a_kill_and_restart() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (hook, received)
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("{}/p.db", dir.path().display());
-    let org = init(&db, "Acme", "ada@acme.example");
-    let schedule = ["--webhook-retry-schedule", "3s"];
-    let (mut child, base) = serve_with(&db, &schedule);
-    let client = reqwest::Client::new();
-    let api = |method: reqwest::Method, path: &str| {
-        client
-            .request(method, format!("{base}{path}"))
-            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
-    };
-    let sub: serde_json::Value = api(reqwest::Method::POST, "/api/v1/Webhooks")
+/// Subscribes `hook` to `test` events and queues one; returns the subscription's deliveries path.
+async fn queue_test_event(
+    client: &reqwest::Client,
+    base: &str,
+    org: &support::Org,
+    hook: &str,
+) -> String {
+    let sub: serde_json::Value = org
+        .sign(client.post(format!("{base}/api/v1/Webhooks")))
         .json(&serde_json::json!({ "targetUrl": hook, "events": ["test"] }))
         .send()
         .await
@@ -222,50 +156,140 @@ async fn webhook_retry_survives_a_kill_and_restart() {
         .unwrap();
     let sub = sub["data"]["id"].as_str().unwrap().to_string();
     let queued =
-        api(reqwest::Method::POST, &format!("/api/v1/Webhooks/{sub}/Test")).send().await.unwrap();
+        org.sign(client.post(format!("{base}/api/v1/Webhooks/{sub}/Test"))).send().await.unwrap();
     assert_eq!(queued.status(), 202);
+    format!("/api/v1/Webhooks/{sub}/Deliveries")
+}
 
-    // Wait for the failed first attempt to be recorded, then kill the server hard.
-    let deliveries = format!("/api/v1/Webhooks/{sub}/Deliveries");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+/// Polls the delivery list until `done` holds for the first delivery. The server's own worker
+/// sends it, so this waits on another process's progress (bounded), not on a back-off.
+async fn wait_for_delivery(
+    client: &reqwest::Client,
+    url: &str,
+    org: &support::Org,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let d: serde_json::Value =
-            api(reqwest::Method::GET, &deliveries).send().await.unwrap().json().await.unwrap();
-        if d["data"][0]["attempts"] == 1 {
-            assert_eq!(d["data"][0]["status"], "Pending");
-            break;
+            org.sign(client.get(url)).send().await.unwrap().json().await.unwrap();
+        if done(&d["data"][0]) {
+            return d["data"][0].clone();
         }
-        assert!(std::time::Instant::now() < deadline, "first attempt never recorded: {d}");
+        assert!(std::time::Instant::now() < deadline, "{what} never happened: {d}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+}
+
+/// The outbox survives a crash: a delivery whose first attempt failed is retried by the restarted
+/// server (SIGKILL between the attempts), and delivered exactly once successfully.
+#[tokio::test]
+async fn webhook_retry_survives_a_kill_and_restart() {
+    // The first attempt fails; later ones succeed.
+    let (hook, received) = receiver(|n| if n == 0 { 500 } else { 200 }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!("{}/p.db", dir.path().display());
+    let db = Portcullis::new(path.clone());
+    let org = db.init("Acme", "ada@acme.example", "Owner");
+    // A back-off far longer than the test: the first server can never retry on its own.
+    let mut server = db.serve(&["--webhook-retry-schedule", "1h"]);
+    let client = reqwest::Client::new();
+    let deliveries = queue_test_event(&client, &server.base, &org, &hook).await;
+
+    // Wait for the failed first attempt to be recorded, then kill the server hard.
+    let d = wait_for_delivery(&client, &server.url(&deliveries), &org, "the first attempt", |d| {
+        d["attempts"] == 1
+    })
+    .await;
+    assert_eq!(d["status"], "Pending");
+    let next: chrono::DateTime<chrono::Utc> = d["nextAttemptAt"].as_str().unwrap().parse().unwrap();
+    let back_off = next - chrono::Utc::now();
+    assert!(back_off > chrono::Duration::minutes(59), "the retry schedule applies: {d}");
+    server.kill();
     assert_eq!(received.lock().unwrap().len(), 1);
 
+    // The binary runs on the wall clock: rather than wait out the back-off, move the retry's due
+    // time into the past, as if the server had stayed down for that hour.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
+        let moved = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = '2000-01-01T00:00:00.000Z'
+             WHERE next_attempt_at IS NOT NULL",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(moved.rows_affected(), 1);
+    }
+
     // A new process on the same database picks the retry up.
-    let (mut child, base) = serve_with(&db, &schedule);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let d = loop {
-        let d: serde_json::Value = client
-            .get(format!("{base}{deliveries}"))
-            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if d["data"][0]["status"] == "Delivered" {
-            break d;
-        }
-        assert!(std::time::Instant::now() < deadline, "never delivered after restart: {d}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(d["data"][0]["attempts"], 2);
+    let server = db.serve(&["--webhook-retry-schedule", "1h"]);
+    let d = wait_for_delivery(&client, &server.url(&deliveries), &org, "the retry", |d| {
+        d["status"] == "Delivered"
+    })
+    .await;
+    drop(server);
+    assert_eq!(d["attempts"], 2);
     let got = received.lock().unwrap().clone();
     assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![500, 200]);
     assert_eq!(got[0].1, got[1].1, "the same event id both times");
+}
+
+/// SIGTERM while a webhook is being sent: the process waits for the delivery round to finish and
+/// be recorded before it exits, instead of dropping the worker between sending and recording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_waits_for_the_delivery_round_in_progress() {
+    use std::sync::{Arc, Mutex};
+    // The receiver holds its answer until the test has sent SIGTERM.
+    let (arrived_tx, arrived) = tokio::sync::oneshot::channel::<()>();
+    let (release, released) = tokio::sync::watch::channel(false);
+    let arrived_tx = Arc::new(Mutex::new(Some(arrived_tx)));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (arrived_tx, mut released) = (arrived_tx.clone(), released.clone());
+            async move {
+                if let Some(tx) = arrived_tx.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                let _ = released.wait_for(|r| *r).await;
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let org = db.init("Acme", "ada@acme.example", "Owner");
+    let mut server = db.serve(&[]);
+    let client = reqwest::Client::new();
+    let deliveries = queue_test_event(&client, &server.base, &org, &hook).await;
+
+    tokio::time::timeout(Duration::from_secs(15), arrived)
+        .await
+        .expect("the worker never sent the delivery")
+        .unwrap();
+    server.terminate();
+    // The receiver answers only once the HTTP server has drained and closed its listener: the
+    // point where the process would exit if it did not wait for its background jobs.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while server.listening() {
+        assert!(std::time::Instant::now() < deadline, "still listening:\n{}", server.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    release.send(true).unwrap();
+    let status = tokio::task::block_in_place(|| server.wait());
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+
+    // Read the outcome back through a server without a worker of its own.
+    let server = db.serve(&["--no-webhook-worker"]);
+    let d: serde_json::Value =
+        org.sign(client.get(server.url(&deliveries))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(d["data"][0]["status"], "Delivered", "{d}");
+    assert_eq!(d["data"][0]["attempts"], 1, "{d}");
 }

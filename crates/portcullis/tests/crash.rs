@@ -1,37 +1,17 @@
 //! Crash safety: SIGKILL the server in the middle of 10,000-entry bulk grants and 1,000-user group
 //! joins, restart it, and prove every call was all-or-nothing and the outbox lost nothing.
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::Connection;
+use support::{Portcullis, Server};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 const USERS: usize = 1000;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn serve(db: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", db])
-        .args(["--rate-limit-per-minute", "0", "--no-webhook-worker"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        if lines.next().expect("server exited early").unwrap().contains("portcullis listening") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
+fn serve(db: &Portcullis) -> Server {
+    db.serve(&["--rate-limit-per-minute", "0", "--no-webhook-worker"])
 }
 
 async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> i64 {
@@ -42,27 +22,11 @@ async fn count(conn: &mut sqlx::SqliteConnection, sql: &str) -> i64 {
 async fn sigkill_during_bulk_grants_and_group_joins_leaves_every_call_whole() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("{}/p.db", dir.path().display());
-    let out = Command::new(BIN)
-        .args([
-            "init",
-            "--org-name",
-            "Crash",
-            "--owner-email",
-            "c@crash.example",
-            "--owner-name",
-            "C",
-            "--json",
-        ])
-        .args(["--database-url", &db])
-        .output()
-        .unwrap();
-    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (key, secret) = (
-        org["apiKey"].as_str().unwrap().to_string(),
-        org["apiSecret"].as_str().unwrap().to_string(),
-    );
+    let portcullis = Portcullis::new(db.clone());
+    let org = portcullis.init("Crash", "c@crash.example", "C");
+    let (key, secret) = (org.key.clone(), org.secret.clone());
     let client = reqwest::Client::new();
-    let mut server = serve(&db);
+    let mut server = serve(&portcullis);
     let post = |base: &str, path: &str, body: Value| {
         client
             .post(format!("{base}{path}"))
@@ -155,15 +119,13 @@ async fn sigkill_during_bulk_grants_and_group_joins_leaves_every_call_whole() {
         let call = post(&server.base, &path, body);
         let handle = tokio::spawn(call);
         tokio::time::sleep(Duration::from_millis(150 + 100 * iteration as u64)).await;
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
+        server.kill();
         if handle.await.unwrap().is_err() {
             killed_mid_call += 1;
         }
-        server = serve(&db);
+        server = serve(&portcullis);
     }
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 
     // Every call either happened entirely, with its outbox events, or not at all.
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{db}")).await.unwrap();

@@ -1,50 +1,16 @@
 //! Two `portcullis serve` processes on one PostgreSQL database: 1,000 approvals split (and raced)
 //! across them; every access granted exactly once, every webhook event delivered once.
 //! Runs when `PORTCULLIS_TEST_DATABASE_URL` names a PostgreSQL database (CI always sets it).
+mod support;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::Portcullis;
 
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 const N: usize = 1000;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(url: &str, key: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
-        // One heavy caller: the per-credential rate limit is not under test here.
-        .args(["--rate-limit-per-minute", "0"])
-        .env("PORTCULLIS_MASTER_KEY", key)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines.next().expect("server exited early").unwrap();
-        if line.contains("portcullis listening") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
-}
 
 /// A fresh database next to the test database.
 async fn fresh_database(url: &str) -> String {
@@ -85,31 +51,18 @@ async fn two_servers_share_one_postgres_database() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let out = Command::new(BIN)
-        .args([
-            "init",
-            "--org-name",
-            "Multi",
-            "--owner-email",
-            "o@multi.example",
-            "--owner-name",
-            "O",
-            "--json",
-        ])
-        .args(["--database-url", &url])
-        .env("PORTCULLIS_MASTER_KEY", key)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (a, b) = (serve(&url, key), serve(&url, key));
+    let portcullis = Portcullis::new(url.clone()).env("PORTCULLIS_MASTER_KEY", key);
+    let org = portcullis.init("Multi", "o@multi.example", "O");
+    // One heavy caller: the per-credential rate limit is not under test here.
+    let serve = || portcullis.serve(&["--rate-limit-per-minute", "0"]);
+    let (mut a, mut b) = (serve(), serve());
     let bases = [a.base.clone(), b.base.clone()];
     let client = reqwest::Client::new();
     let call = |i: usize, method: reqwest::Method, path: &str, body: Value| {
         client
             .request(method, format!("{}{path}", bases[i % 2]))
-            .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-            .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+            .header("X-API-KEY", &org.key)
+            .header("X-API-SECRET", &org.secret)
             .json(&body)
             .send()
     };
@@ -173,8 +126,8 @@ async fn two_servers_share_one_postgres_database() {
                 let user: Value = call_user.await.unwrap().json().await.unwrap();
                 let request: Value = client
                     .post(format!("{}/api/v1/Requests/GrantAccess", bases[(i + 1) % 2]))
-                    .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-                    .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+                    .header("X-API-KEY", &org.key)
+                    .header("X-API-SECRET", &org.secret)
                     .json(&json!({ "workAppId": app_id, "targetUserId": user["data"]["id"] }))
                     .send()
                     .await
@@ -202,8 +155,8 @@ async fn two_servers_share_one_postgres_database() {
             for base in &bases {
                 let request = client
                     .post(format!("{base}/api/v1/Tasks/{task}/Approve"))
-                    .header("X-API-KEY", org["apiKey"].as_str().unwrap())
-                    .header("X-API-SECRET", org["apiSecret"].as_str().unwrap())
+                    .header("X-API-KEY", &org.key)
+                    .header("X-API-SECRET", &org.secret)
                     .send();
                 handles.push((task.clone(), tokio::spawn(request)));
             }
@@ -257,6 +210,13 @@ async fn two_servers_share_one_postgres_database() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stop both servers gracefully: each finishes and records the delivery round it is in
+    // before exiting, so once both are gone no further delivery can arrive.
+    a.terminate();
+    b.terminate();
+    for server in [&mut a, &mut b] {
+        let status = tokio::task::block_in_place(|| server.wait());
+        assert!(status.success(), "graceful stop exits 0, got {status}");
+    }
     assert_eq!(seen.lock().unwrap().len(), N, "no late duplicates");
 }

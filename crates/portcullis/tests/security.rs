@@ -1,53 +1,22 @@
 //! Secrets never reach logs, error bodies or the audit log; the binary logs at debug level.
-use std::io::Read;
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+use support::Portcullis;
 
 #[tokio::test]
 async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("{}/p.db", dir.path().display());
-    let out = Command::new(BIN)
-        .args([
-            "init",
-            "--org-name",
-            "Acme",
-            "--owner-email",
-            "a@acme.example",
-            "--owner-name",
-            "A",
-            "--json",
-        ])
-        .args(["--database-url", &db])
-        .env("RUST_LOG", "debug")
-        .output()
-        .unwrap();
-    let init_logs = String::from_utf8_lossy(&out.stderr).to_string();
-    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
-        .env("RUST_LOG", "debug")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let portcullis =
+        Portcullis::new(format!("{}/p.db", dir.path().display())).env("RUST_LOG", "debug");
+    let org = portcullis.init("Acme", "a@acme.example", "A");
+    let init_logs = org.stderr.clone();
+    let mut server = portcullis.serve(&[]);
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (key, secret, token) = (
-        org["apiKey"].as_str().unwrap().to_string(),
-        org["apiSecret"].as_str().unwrap().to_string(),
-        org["ownerToken"].as_str().unwrap().to_string(),
-    );
+    let (key, secret, token) = (org.key.clone(), org.secret.clone(), org.token.clone());
     let api = |method: reqwest::Method, path: &str| {
         client
             .request(method, format!("{base}{path}"))
@@ -64,7 +33,7 @@ async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
         .await
         .unwrap();
     secrets.push(cred["data"]["apiSecret"].as_str().unwrap().to_string());
-    let owner = org["ownerUserId"].as_str().unwrap();
+    let owner = &org.owner_id;
     let tok: Value = api(reqwest::Method::POST, &format!("/api/v1/users/{owner}/Tokens"))
         .json(&json!({ "name": "laptop" }))
         .send()
@@ -98,13 +67,25 @@ async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
         let body = bad.text().await.unwrap();
         assert!(!body.contains(s.as_str()), "an error body echoes a secret");
     }
-    let _ = api(
-        reqwest::Method::POST,
-        &format!("/api/v1/Webhooks/{}/Test", hook["data"]["id"].as_str().unwrap()),
-    )
-    .send()
-    .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let hook_id = hook["data"]["id"].as_str().unwrap();
+    let _ = api(reqwest::Method::POST, &format!("/api/v1/Webhooks/{hook_id}/Test")).send().await;
+    // Wait until the server's worker has attempted the (failing) delivery, so that the delivery
+    // path has logged whatever it logs. This waits on the other process, bounded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let d: Value = api(reqwest::Method::GET, &format!("/api/v1/Webhooks/{hook_id}/Deliveries"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if d["data"][0]["attempts"].as_i64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the delivery was never attempted: {d}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let audit =
         api(reqwest::Method::GET, "/api/v1/AuditLog").send().await.unwrap().text().await.unwrap();
     let listings = [
@@ -118,10 +99,8 @@ async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
         api(reqwest::Method::GET, "/api/v1/Webhooks").send().await.unwrap().text().await.unwrap(),
     ];
 
-    child.kill().unwrap();
-    let mut logs = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
-    child.wait().unwrap();
+    server.kill();
+    let logs = server.logs();
     assert!(logs.contains("request"), "debug logs were captured");
     for s in &secrets {
         assert!(!logs.contains(s.as_str()), "a secret appears in the server log");
