@@ -1,5 +1,6 @@
 //! What the web console shows a signed-in person (their own view of the directory).
 use portcullis_domain::workapp::UserAccess;
+use portcullis_domain::WorkAppId;
 use portcullis_domain::{PageRequest, PermissionLevel, WorkApp, WorkAppStatus};
 
 use crate::{Ctx, Service, ServiceError};
@@ -76,7 +77,7 @@ impl Service {
         let mut out = Vec::new();
         for request_type in portcullis_domain::RequestType::ALL {
             let (_, app_policy) =
-                tx.assigned_policies(ctx.org_id(), app_id, None, request_type).await?;
+                tx.assigned_policies(ctx.org_id(), WorkAppId(app_id), None, request_type).await?;
             let (policy, source) = match app_policy {
                 Some(id) => (tx.get_policy(ctx.org_id(), id).await?, "app"),
                 None => {

@@ -2,6 +2,7 @@
 use chrono::{DateTime, Utc};
 use portcullis_domain::AuditAction;
 use portcullis_domain::{new_id, validate, AccessLevel, ApiCredential, UserStatus, UserToken};
+use portcullis_domain::{TokenId, UserId};
 use uuid::Uuid;
 
 use crate::secrets::{api_key, hash_secret, new_api_secret, new_bearer_token};
@@ -138,7 +139,10 @@ impl Service {
     ) -> Result<(), ServiceError> {
         require_self_or_admin(ctx, user_id)?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
-        if !tx.revoke_user_token(ctx.org_id(), user_id, token_id, self.clock.now()).await? {
+        if !tx
+            .revoke_user_token(ctx.org_id(), UserId(user_id), TokenId(token_id), self.clock.now())
+            .await?
+        {
             return Err(ServiceError::not_found("token", token_id));
         }
         self.audit(

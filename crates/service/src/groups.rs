@@ -3,6 +3,7 @@ use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
 use portcullis_domain::AuditAction;
 use portcullis_domain::{new_id, validate, DefaultWorkApp, Page, PageRequest, User, UsersGroup};
+use portcullis_domain::{GroupId, UserId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
@@ -180,13 +181,13 @@ impl Service {
         if let Some(missing) = user_ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
             return Err(ServiceError::not_found("user", missing));
         }
-        let existing = tx.existing_members(org_id, group_id, &user_ids).await?;
+        let existing = tx.existing_members(org_id, GroupId(group_id), &user_ids).await?;
         let new_members: Vec<Uuid> =
             user_ids.iter().copied().filter(|id| !existing.contains(id)).collect();
         if new_members.is_empty() {
             return Ok(AddMembersOutcome { added: 0, requests_created: 0 });
         }
-        tx.insert_group_members(org_id, group_id, &new_members, now).await?;
+        tx.insert_group_members(org_id, GroupId(group_id), &new_members, now).await?;
         for member in &new_members {
             let change = Change::new(AuditAction::GroupMemberAdded, "users_group", group.id)
                 .after(serde_json::json!({ "userId": member, "triggeredByUserId": triggered_by }));
@@ -241,7 +242,7 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
-        if !tx.delete_group_member(ctx.org_id(), group_id, user_id).await? {
+        if !tx.delete_group_member(ctx.org_id(), GroupId(group_id), UserId(user_id)).await? {
             return Err(ServiceError::NotFound(format!(
                 "user {user_id} is not a member of group {group_id}"
             )));

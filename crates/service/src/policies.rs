@@ -4,6 +4,7 @@ use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, Approver, Page, PageRequest, Policy, PolicyStep, RequestType,
 };
+use portcullis_domain::{PermissionLevelId, PolicyId, WorkAppId};
 use portcullis_store::prelude::*;
 use uuid::Uuid;
 
@@ -234,7 +235,8 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::not_found("work app", app_id))?;
         self.assignable_policy(&mut *tx, ctx, policy_id, request_type).await?;
-        tx.set_work_app_policy(ctx.org_id(), app_id, request_type, policy_id).await?;
+        tx.set_work_app_policy(ctx.org_id(), WorkAppId(app_id), request_type, PolicyId(policy_id))
+            .await?;
         let change = Change::new(AuditAction::WorkAppPolicySet, "work_app", app_id).after(
             serde_json::json!({ "requestType": request_type.name(), "policyId": policy_id }),
         );
@@ -264,7 +266,13 @@ impl Service {
             )));
         }
         self.assignable_policy(&mut *tx, ctx, policy_id, request_type).await?;
-        tx.set_permission_level_policy(ctx.org_id(), level_id, request_type, policy_id).await?;
+        tx.set_permission_level_policy(
+            ctx.org_id(),
+            PermissionLevelId(level_id),
+            request_type,
+            PolicyId(policy_id),
+        )
+        .await?;
         let change =
             Change::new(AuditAction::PermissionLevelPolicySet, "permission_level", level_id).after(
                 serde_json::json!({ "requestType": request_type.name(), "policyId": policy_id }),

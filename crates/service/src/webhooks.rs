@@ -12,6 +12,7 @@ use portcullis_domain::{
     new_id, validate, AuditEvent, Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest,
     WebhookEvent, WebhookSubscription,
 };
+use portcullis_domain::{DeliveryId, SubscriptionId};
 use portcullis_store::{AuditFilter, DeliveryJob};
 use rand::RngCore;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -222,7 +223,15 @@ impl Service {
         tx.get_subscription(ctx.org_id(), subscription_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("webhook", subscription_id))?;
-        if !tx.retry_delivery(ctx.org_id(), subscription_id, delivery_id, self.clock.now()).await? {
+        if !tx
+            .retry_delivery(
+                ctx.org_id(),
+                SubscriptionId(subscription_id),
+                DeliveryId(delivery_id),
+                self.clock.now(),
+            )
+            .await?
+        {
             return Err(ServiceError::not_found("delivery", delivery_id));
         }
         self.audit(

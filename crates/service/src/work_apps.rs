@@ -10,6 +10,7 @@ use portcullis_domain::{
     new_id, validate, AccessDetail, AccessSource, Page, PageRequest, PermissionLevel, User,
     WorkApp, WorkAppStatus,
 };
+use portcullis_domain::{UserId, WorkAppId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
@@ -45,8 +46,6 @@ pub struct GrantOutcome {
     pub created: usize,
     pub updated: usize,
 }
-
-/// The default category of apps created without one.
 
 fn app_snapshot(app: &WorkApp) -> serde_json::Value {
     serde_json::json!({
@@ -348,7 +347,7 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         self.app_in_org(&mut *tx, ctx, app_id).await?;
-        let removed = tx.delete_access(ctx.org_id(), app_id, user_id).await?;
+        let removed = tx.delete_access(ctx.org_id(), WorkAppId(app_id), UserId(user_id)).await?;
         let Some(access) = removed.filter(|a| a.is_live_at(self.clock.now())) else {
             return Err(ServiceError::NotFound(format!(
                 "user {user_id} has no access to work app {app_id}"

@@ -6,6 +6,7 @@ use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, OrgRole, User, UserStatus, Workspace, WorkspaceMember, WorkspaceRole,
 };
+use portcullis_domain::{UserId, WorkspaceId};
 use portcullis_store::prelude::*;
 use uuid::Uuid;
 
@@ -42,9 +43,10 @@ impl Service {
         let workspace =
             tx.get_workspace(ctx.org_id(), workspace_id).await?.ok_or_else(workspace_not_found)?;
         let membership = match ctx.actor.user_id() {
-            Some(user_id) => {
-                tx.get_workspace_member(ctx.org_id(), workspace_id, user_id).await?.map(|m| m.role)
-            }
+            Some(user_id) => tx
+                .get_workspace_member(ctx.org_id(), WorkspaceId(workspace_id), UserId(user_id))
+                .await?
+                .map(|m| m.role),
             None => None,
         };
         Ok((workspace, membership))
@@ -123,7 +125,10 @@ impl Service {
         let mut out = Vec::with_capacity(workspaces.len());
         for w in workspaces {
             let role = match ctx.actor.user_id() {
-                Some(u) => tx.get_workspace_member(ctx.org_id(), w.id, u).await?.map(|m| m.role),
+                Some(u) => tx
+                    .get_workspace_member(ctx.org_id(), WorkspaceId(w.id), UserId(u))
+                    .await?
+                    .map(|m| m.role),
                 None => None,
             };
             out.push((w, role));
@@ -251,7 +256,8 @@ impl Service {
     ) -> Result<WorkspaceMember, ServiceError> {
         let org_id = ctx.org_id();
         let now = self.clock.now();
-        let existing = tx.get_workspace_member(org_id, workspace_id, user.id).await?;
+        let existing =
+            tx.get_workspace_member(org_id, WorkspaceId(workspace_id), UserId(user.id)).await?;
         let member = match &existing {
             Some(current) => {
                 let admins = tx.count_workspace_admins(org_id, workspace_id).await? as usize;
@@ -301,13 +307,15 @@ impl Service {
         let org_id = ctx.org_id();
         let mut tx = self.write_tx(ctx.org_id()).await?;
         self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
-        let member =
-            tx.get_workspace_member(org_id, workspace_id, user_id).await?.ok_or_else(|| {
+        let member = tx
+            .get_workspace_member(org_id, WorkspaceId(workspace_id), UserId(user_id))
+            .await?
+            .ok_or_else(|| {
                 ServiceError::NotFound("User is not a member of this workspace".into())
             })?;
         let admins = tx.count_workspace_admins(org_id, workspace_id).await? as usize;
         check_last_admin(admins, member.role, None)?;
-        tx.delete_workspace_member(org_id, workspace_id, user_id).await?;
+        tx.delete_workspace_member(org_id, WorkspaceId(workspace_id), UserId(user_id)).await?;
         let change = Change::new(AuditAction::WorkspaceMemberRemoved, "workspace", workspace_id)
             .before(serde_json::json!({ "userId": user_id, "role": member.role.name() }));
         self.audit(&mut *tx, ctx, change).await?;

@@ -7,6 +7,7 @@ use portcullis_domain::workapp::{AppFacts, GrantEntry, GrantFacts};
 use portcullis_domain::{
     Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, UserStatus, WorkAppStatus,
 };
+use portcullis_domain::{UserId, WorkAppId};
 use uuid::Uuid;
 
 use crate::decode::{
@@ -75,8 +76,8 @@ pub trait AccessReads: Send {
     async fn get_access(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        user_id: Uuid,
+        app_id: WorkAppId,
+        user_id: UserId,
     ) -> Result<Option<Access>, StoreError>;
     /// Live accesses of an app, by user id, with their users and levels.
     async fn list_accesses(
@@ -197,16 +198,16 @@ impl<S: Session + ?Sized> AccessReads for S {
     async fn get_access(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        user_id: Uuid,
+        app_id: WorkAppId,
+        user_id: UserId,
     ) -> Result<Option<Access>, StoreError> {
         let db = self.db();
         query(format!(
             "SELECT {COLUMNS} FROM accesses x WHERE x.org_id = $1 AND x.work_app_id = $2 AND x.user_id = $3"
         ))
         .bind(id(org_id))
-        .bind(id(app_id))
-        .bind(id(user_id))
+        .bind(app_id)
+        .bind(user_id)
         .fetch_optional(db)
         .await?
         .as_ref()
@@ -272,8 +273,8 @@ pub trait AccessWrites: Send {
     async fn delete_access(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        user_id: Uuid,
+        app_id: WorkAppId,
+        user_id: UserId,
     ) -> Result<Option<Access>, StoreError>;
     /// Removes up to `limit` accesses (of any organization) that expired at or before `now`.
     async fn delete_expired_accesses(
@@ -339,8 +340,8 @@ impl<S: Writable + ?Sized> AccessWrites for S {
     async fn delete_access(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        user_id: Uuid,
+        app_id: WorkAppId,
+        user_id: UserId,
     ) -> Result<Option<Access>, StoreError> {
         let db = self.db();
         query(
@@ -349,8 +350,8 @@ impl<S: Writable + ?Sized> AccessWrites for S {
                        updated_at, expires_at",
         )
         .bind(id(org_id))
-        .bind(id(app_id))
-        .bind(id(user_id))
+        .bind(app_id)
+        .bind(user_id)
         .fetch_optional(db)
         .await?
         .as_ref()

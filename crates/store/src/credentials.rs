@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{AccessLevel, ApiCredential, UserToken};
+use portcullis_domain::{TokenId, UserId};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_ts, get_ts, id, opt_ts, stored_name, ts};
@@ -89,8 +90,8 @@ pub trait CredentialWrites: Send {
     async fn revoke_user_token(
         &mut self,
         org_id: Uuid,
-        user_id: Uuid,
-        token_id: Uuid,
+        user_id: UserId,
+        token_id: TokenId,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 }
@@ -155,8 +156,8 @@ impl<S: Writable + ?Sized> CredentialWrites for S {
     async fn revoke_user_token(
         &mut self,
         org_id: Uuid,
-        user_id: Uuid,
-        token_id: Uuid,
+        user_id: UserId,
+        token_id: TokenId,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let db = self.db();
@@ -166,8 +167,8 @@ impl<S: Writable + ?Sized> CredentialWrites for S {
         )
         .bind(ts(at))
         .bind(id(org_id))
-        .bind(id(user_id))
-        .bind(id(token_id))
+        .bind(user_id)
+        .bind(token_id)
         .execute(db)
         .await?;
         Ok(done.rows_affected() > 0)

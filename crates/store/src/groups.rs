@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{DefaultWorkApp, Page, PageRequest, User, UserStatus, UsersGroup};
+use portcullis_domain::{GroupId, UserId};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_ts, id, id_array, opt_id, ts};
@@ -48,7 +49,7 @@ pub trait GroupReads: Send {
     async fn existing_members(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
+        group_id: GroupId,
         user_ids: &[Uuid],
     ) -> Result<Vec<Uuid>, StoreError>;
     async fn group_default_apps(
@@ -168,7 +169,7 @@ impl<S: Session + ?Sized> GroupReads for S {
     async fn existing_members(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
+        group_id: GroupId,
         user_ids: &[Uuid],
     ) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
@@ -178,7 +179,7 @@ impl<S: Session + ?Sized> GroupReads for S {
              WHERE org_id = $1 AND group_id = $2 AND user_id IN {ids_3}"
         ))
         .bind(id(org_id))
-        .bind(id(group_id))
+        .bind(group_id)
         .bind(id_array(user_ids.iter().copied()))
         .fetch_all(db)
         .await?
@@ -332,15 +333,15 @@ pub trait GroupWrites: Send {
     async fn insert_group_members(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
+        group_id: GroupId,
         user_ids: &[Uuid],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn delete_group_member(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
-        user_id: Uuid,
+        group_id: GroupId,
+        user_id: UserId,
     ) -> Result<bool, StoreError>;
     async fn set_group_default_apps(
         &mut self,
@@ -406,7 +407,7 @@ impl<S: Writable + ?Sized> GroupWrites for S {
     async fn insert_group_members(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
+        group_id: GroupId,
         user_ids: &[Uuid],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -418,7 +419,7 @@ impl<S: Writable + ?Sized> GroupWrites for S {
              ON CONFLICT (group_id, user_id) DO NOTHING",
             db.dialect().json_texts("$4")
         ))
-        .bind(id(group_id))
+        .bind(group_id)
         .bind(id(org_id))
         .bind(ts(at))
         .bind(id_array(user_ids.iter().copied()))
@@ -430,16 +431,16 @@ impl<S: Writable + ?Sized> GroupWrites for S {
     async fn delete_group_member(
         &mut self,
         org_id: Uuid,
-        group_id: Uuid,
-        user_id: Uuid,
+        group_id: GroupId,
+        user_id: UserId,
     ) -> Result<bool, StoreError> {
         let db = self.db();
         let done = query(
             "DELETE FROM users_group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
         )
         .bind(id(org_id))
-        .bind(id(group_id))
-        .bind(id(user_id))
+        .bind(group_id)
+        .bind(user_id)
         .execute(db)
         .await?;
         Ok(done.rows_affected() > 0)

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use portcullis_domain::{Page, PageRequest, Policy, PolicyStep, RequestType};
+use portcullis_domain::{PermissionLevelId, PolicyId, WorkAppId};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_ts, id, stored_name, ts};
@@ -68,8 +69,8 @@ pub trait PolicyReads: Send {
     async fn assigned_policies(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        level_id: Option<Uuid>,
+        app_id: WorkAppId,
+        level_id: Option<PermissionLevelId>,
         request_type: RequestType,
     ) -> Result<(Option<Uuid>, Option<Uuid>), StoreError>;
 }
@@ -171,8 +172,8 @@ impl<S: Session + ?Sized> PolicyReads for S {
     async fn assigned_policies(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
-        level_id: Option<Uuid>,
+        app_id: WorkAppId,
+        level_id: Option<PermissionLevelId>,
         request_type: RequestType,
     ) -> Result<(Option<Uuid>, Option<Uuid>), StoreError> {
         let db = self.db();
@@ -183,7 +184,7 @@ impl<S: Session + ?Sized> PolicyReads for S {
                      WHERE org_id = $1 AND permission_level_id = $2 AND request_type = $3",
                 )
                 .bind(id(org_id))
-                .bind(id(level_id))
+                .bind(level_id)
                 .bind(request_type.name())
                 .fetch_optional(&mut *db)
                 .await?
@@ -194,7 +195,7 @@ impl<S: Session + ?Sized> PolicyReads for S {
             "SELECT policy_id FROM work_app_policies WHERE org_id = $1 AND work_app_id = $2 AND request_type = $3",
         )
         .bind(id(org_id))
-        .bind(id(app_id))
+        .bind(app_id)
         .bind(request_type.name())
         .fetch_optional(db)
         .await?;
@@ -219,16 +220,16 @@ pub trait PolicyWrites: Send {
     async fn set_work_app_policy(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
+        app_id: WorkAppId,
         request_type: RequestType,
-        policy_id: Uuid,
+        policy_id: PolicyId,
     ) -> Result<(), StoreError>;
     async fn set_permission_level_policy(
         &mut self,
         org_id: Uuid,
-        level_id: Uuid,
+        level_id: PermissionLevelId,
         request_type: RequestType,
-        policy_id: Uuid,
+        policy_id: PolicyId,
     ) -> Result<(), StoreError>;
 }
 
@@ -287,18 +288,18 @@ impl<S: Writable + ?Sized> PolicyWrites for S {
     async fn set_work_app_policy(
         &mut self,
         org_id: Uuid,
-        app_id: Uuid,
+        app_id: WorkAppId,
         request_type: RequestType,
-        policy_id: Uuid,
+        policy_id: PolicyId,
     ) -> Result<(), StoreError> {
         let db = self.db();
         query(
             "INSERT INTO work_app_policies (work_app_id, request_type, policy_id, org_id) VALUES ($1, $2, $3, $4)
              ON CONFLICT (work_app_id, request_type) DO UPDATE SET policy_id = excluded.policy_id",
         )
-        .bind(id(app_id))
+        .bind(app_id)
         .bind(request_type.name())
-        .bind(id(policy_id))
+        .bind(policy_id)
         .bind(id(org_id))
         .execute(db)
         .await?;
@@ -308,9 +309,9 @@ impl<S: Writable + ?Sized> PolicyWrites for S {
     async fn set_permission_level_policy(
         &mut self,
         org_id: Uuid,
-        level_id: Uuid,
+        level_id: PermissionLevelId,
         request_type: RequestType,
-        policy_id: Uuid,
+        policy_id: PolicyId,
     ) -> Result<(), StoreError> {
         let db = self.db();
         query(
@@ -318,9 +319,9 @@ impl<S: Writable + ?Sized> PolicyWrites for S {
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (permission_level_id, request_type) DO UPDATE SET policy_id = excluded.policy_id",
         )
-        .bind(id(level_id))
+        .bind(level_id)
         .bind(request_type.name())
-        .bind(id(policy_id))
+        .bind(policy_id)
         .bind(id(org_id))
         .execute(db)
         .await?;

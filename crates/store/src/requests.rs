@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskKind, TaskStatus};
+use portcullis_domain::{TaskId, UserId};
 use uuid::Uuid;
 
 use crate::decode::{
@@ -187,9 +188,9 @@ pub trait RequestWrites: Send {
     async fn decide_task(
         &mut self,
         org_id: Uuid,
-        task_id: Uuid,
+        task_id: TaskId,
         status: TaskStatus,
-        decided_by: Option<Uuid>,
+        decided_by: Option<UserId>,
         comment: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
@@ -282,9 +283,9 @@ impl<S: Writable + ?Sized> RequestWrites for S {
     async fn decide_task(
         &mut self,
         org_id: Uuid,
-        task_id: Uuid,
+        task_id: TaskId,
         status: TaskStatus,
-        decided_by: Option<Uuid>,
+        decided_by: Option<UserId>,
         comment: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -294,12 +295,12 @@ impl<S: Writable + ?Sized> RequestWrites for S {
              WHERE org_id = $6 AND id = $7 AND status = 'Open'",
         )
         .bind(status.name())
-        .bind(opt_id(decided_by))
+        .bind(decided_by)
         .bind(ts(at))
         .bind(comment)
         .bind(ts(at))
         .bind(id(org_id))
-        .bind(id(task_id))
+        .bind(task_id)
         .execute(db)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use portcullis_domain::{
     Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest, WebhookEvent, WebhookSubscription,
 };
+use portcullis_domain::{DeliveryId, SubscriptionId};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_ts, get_ts, id, id_array, opt_ts, stored_name, ts};
@@ -182,8 +183,8 @@ pub trait WebhookWrites: Send {
     async fn retry_delivery(
         &mut self,
         org_id: Uuid,
-        sub_id: Uuid,
-        delivery_id: Uuid,
+        sub_id: SubscriptionId,
+        delivery_id: DeliveryId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
     /// Stores the key unless one exists (two processes generating at once: the first wins).
@@ -484,8 +485,8 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
     async fn retry_delivery(
         &mut self,
         org_id: Uuid,
-        sub_id: Uuid,
-        delivery_id: Uuid,
+        sub_id: SubscriptionId,
+        delivery_id: DeliveryId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let db = self.db();
@@ -495,8 +496,8 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         )
         .bind(ts(now))
         .bind(id(org_id))
-        .bind(id(sub_id))
-        .bind(id(delivery_id))
+        .bind(sub_id)
+        .bind(delivery_id)
         .execute(db)
         .await?;
         Ok(done.rows_affected() > 0)

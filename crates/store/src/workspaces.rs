@@ -1,6 +1,7 @@
 //! Workspaces and their members.
 
 use async_trait::async_trait;
+use portcullis_domain::{UserId, WorkspaceId};
 use portcullis_domain::{Workspace, WorkspaceMember, WorkspaceRole};
 use uuid::Uuid;
 
@@ -30,8 +31,8 @@ pub trait WorkspaceReads: Send {
     async fn get_workspace_member(
         &mut self,
         org_id: Uuid,
-        workspace_id: Uuid,
-        user_id: Uuid,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
     ) -> Result<Option<WorkspaceMember>, StoreError>;
     async fn list_workspace_members(
         &mut self,
@@ -89,8 +90,8 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
     async fn get_workspace_member(
         &mut self,
         org_id: Uuid,
-        workspace_id: Uuid,
-        user_id: Uuid,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
     ) -> Result<Option<WorkspaceMember>, StoreError> {
         let db = self.db();
         query(
@@ -98,8 +99,8 @@ impl<S: Session + ?Sized> WorkspaceReads for S {
              WHERE org_id = $1 AND workspace_id = $2 AND user_id = $3",
         )
         .bind(id(org_id))
-        .bind(id(workspace_id))
-        .bind(id(user_id))
+        .bind(workspace_id)
+        .bind(user_id)
         .fetch_optional(db)
         .await?
         .as_ref()
@@ -157,8 +158,8 @@ pub trait WorkspaceWrites: Send {
     async fn delete_workspace_member(
         &mut self,
         org_id: Uuid,
-        workspace_id: Uuid,
-        user_id: Uuid,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
     ) -> Result<bool, StoreError>;
 }
 
@@ -220,16 +221,16 @@ impl<S: Writable + ?Sized> WorkspaceWrites for S {
     async fn delete_workspace_member(
         &mut self,
         org_id: Uuid,
-        workspace_id: Uuid,
-        user_id: Uuid,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
     ) -> Result<bool, StoreError> {
         let db = self.db();
         let done = query(
             "DELETE FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND user_id = $3",
         )
         .bind(id(org_id))
-        .bind(id(workspace_id))
-        .bind(id(user_id))
+        .bind(workspace_id)
+        .bind(user_id)
         .execute(db)
         .await?;
         Ok(done.rows_affected() > 0)

@@ -2,6 +2,7 @@
 use portcullis_domain::workapp::GrantEntry;
 use portcullis_domain::AuditAction;
 use portcullis_domain::{AccessSource, Request, RequestType, WorkApp, WorkAppStatus};
+use portcullis_domain::{UserId, WorkAppId};
 use portcullis_store::prelude::*;
 
 use crate::{Change, Ctx, Service, ServiceError};
@@ -20,8 +21,10 @@ impl Service {
         let user = request.target_user_id;
         match (request.request_type, user) {
             (RequestType::GrantAccess | RequestType::ChangePermissionLevel, Some(user_id)) => {
-                let existing =
-                    tx.get_access(org_id, app.id, user_id).await?.filter(|a| a.is_live_at(now));
+                let existing = tx
+                    .get_access(org_id, WorkAppId(app.id), UserId(user_id))
+                    .await?
+                    .filter(|a| a.is_live_at(now));
                 let expires_at = match request.request_type {
                     RequestType::GrantAccess => request.expires_at,
                     _ => existing.as_ref().and_then(|a| a.expires_at),
@@ -52,7 +55,9 @@ impl Service {
                 self.audit(tx, ctx, change).await?;
             }
             (RequestType::RemoveAccess, Some(user_id)) => {
-                if let Some(removed) = tx.delete_access(org_id, app.id, user_id).await? {
+                if let Some(removed) =
+                    tx.delete_access(org_id, WorkAppId(app.id), UserId(user_id)).await?
+                {
                     let change = Change::new(AuditAction::AccessRemoved, "work_app", app.id)
                         .before(serde_json::json!({
                             "userId": removed.user_id,

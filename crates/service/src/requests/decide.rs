@@ -4,6 +4,7 @@ use portcullis_domain::AuditAction;
 use portcullis_domain::{
     validate, Decision, ProvisioningMode, Request, RequestStatus, TaskKind, TaskStatus, WorkApp,
 };
+use portcullis_domain::{TaskId, UserId};
 use portcullis_store::prelude::*;
 use uuid::Uuid;
 
@@ -139,9 +140,9 @@ impl Service {
         if !tx
             .decide_task(
                 org_id,
-                task_id,
+                TaskId(task_id),
                 task_status,
-                decided_by,
+                decided_by.map(UserId),
                 comment.as_deref(),
                 self.clock.now(),
             )

@@ -6,6 +6,7 @@ use portcullis_domain::{
     new_id, validate, Approver, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
     TaskStatus, UserStatus, WorkApp, WorkAppStatus,
 };
+use portcullis_domain::{PermissionLevelId, UserId, WorkAppId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
@@ -101,8 +102,14 @@ impl Service {
             self.check_request_subject(tx, org_id, &app, &new, target_user_id, now).await?;
 
         let default = self.default_policy(tx, org_id, new.request_type).await?;
-        let (level_policy, app_policy) =
-            tx.assigned_policies(org_id, app.id, level_id, new.request_type).await?;
+        let (level_policy, app_policy) = tx
+            .assigned_policies(
+                org_id,
+                WorkAppId(app.id),
+                level_id.map(PermissionLevelId),
+                new.request_type,
+            )
+            .await?;
         let policy_id = resolve_policy(level_policy, app_policy, default.id);
         let policy = match policy_id == default.id {
             true => default,
@@ -158,7 +165,10 @@ impl Service {
     ) -> Result<Option<Uuid>, ServiceError> {
         let archived = || ServiceError::Conflict(format!("work app {} is archived", app.id));
         let live_access = match target_user_id {
-            Some(user) => tx.get_access(org_id, app.id, user).await?.filter(|a| a.is_live_at(now)),
+            Some(user) => tx
+                .get_access(org_id, WorkAppId(app.id), UserId(user))
+                .await?
+                .filter(|a| a.is_live_at(now)),
             None => None,
         };
         match new.request_type {
@@ -278,8 +288,14 @@ impl Service {
             return Ok(None);
         }
         let default = self.default_policy(tx, org_id, RequestType::GrantAccess).await?;
-        let (level_policy, app_policy) =
-            tx.assigned_policies(org_id, app.id, level_id, RequestType::GrantAccess).await?;
+        let (level_policy, app_policy) = tx
+            .assigned_policies(
+                org_id,
+                WorkAppId(app.id),
+                level_id.map(PermissionLevelId),
+                RequestType::GrantAccess,
+            )
+            .await?;
         let policy_id = resolve_policy(level_policy, app_policy, default.id);
         let policy = if policy_id == default.id {
             default

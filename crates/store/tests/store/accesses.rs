@@ -1,4 +1,5 @@
 //! Accesses: `AccessReads`, `AccessWrites`.
+use portcullis_domain::{UserId, WorkAppId};
 use std::collections::{HashMap, HashSet};
 
 use portcullis_domain::workapp::{AppFacts, GrantEntry, UserAccess};
@@ -36,7 +37,7 @@ async fn upsert_with_a_repeated_pair_behaves_the_same_on_every_backend() {
             match tx.upsert_accesses(seed.org.id, &rows, AccessSource::Direct, at(1)).await {
                 Ok(_) => format!(
                     "ok, expires {:?}",
-                    tx.get_access(seed.org.id, app.id, seed.alice.id)
+                    tx.get_access(seed.org.id, WorkAppId(app.id), UserId(seed.alice.id))
                         .await
                         .expect("get")
                         .and_then(|a| a.expires_at)
@@ -119,13 +120,18 @@ async fn upsert_creates_updates_and_returns_previous(db: &TestDb) {
     let mut read = db.store.read().await.expect("read");
     for e in &first {
         assert_eq!(
-            read.get_access(org, e.work_app_id, e.user_id).await.expect("get"),
+            read.get_access(org, WorkAppId(e.work_app_id), UserId(e.user_id)).await.expect("get"),
             Some(access(org, e, AccessSource::Direct, at_ms(100_100), at_ms(100_100)))
         );
     }
-    assert_eq!(read.get_access(org, slack.id, seed.bob.id).await.expect("get"), None);
     assert_eq!(
-        read.get_access(seed.other_org.id, github.id, seed.alice.id).await.expect("get"),
+        read.get_access(org, WorkAppId(slack.id), UserId(seed.bob.id)).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        read.get_access(seed.other_org.id, WorkAppId(github.id), UserId(seed.alice.id))
+            .await
+            .expect("get"),
         None
     );
     drop(read);
@@ -153,20 +159,20 @@ async fn upsert_creates_updates_and_returns_previous(db: &TestDb) {
     let mut read = db.store.read().await.expect("read");
     // Live accesses keep their granted_at; everything else is the new row's.
     assert_eq!(
-        read.get_access(org, github.id, seed.alice.id).await.expect("get"),
+        read.get_access(org, WorkAppId(github.id), UserId(seed.alice.id)).await.expect("get"),
         Some(access(org, &second[0], AccessSource::Group, at_ms(100_100), at_ms(200_200)))
     );
     assert_eq!(
-        read.get_access(org, github.id, seed.bob.id).await.expect("get"),
+        read.get_access(org, WorkAppId(github.id), UserId(seed.bob.id)).await.expect("get"),
         Some(access(org, &second[1], AccessSource::Group, at_ms(100_100), at_ms(200_200)))
     );
     assert_eq!(
-        read.get_access(org, slack.id, seed.bob.id).await.expect("get"),
+        read.get_access(org, WorkAppId(slack.id), UserId(seed.bob.id)).await.expect("get"),
         Some(access(org, &second[2], AccessSource::Group, at_ms(200_200), at_ms(200_200)))
     );
     // Untouched.
     assert_eq!(
-        read.get_access(org, slack.id, seed.alice.id).await.expect("get"),
+        read.get_access(org, WorkAppId(slack.id), UserId(seed.alice.id)).await.expect("get"),
         Some(access(org, &first[2], AccessSource::Direct, at_ms(100_100), at_ms(100_100)))
     );
     drop(read);
@@ -205,7 +211,7 @@ async fn regrant_after_expiry_restarts_granted_at(db: &TestDb) {
         tx.upsert_accesses(org, &[again], AccessSource::Request, at(100)).await.expect("regrant");
     assert_eq!(previous, vec![access(org, &e, AccessSource::Direct, at(10), at(10))]);
     assert_eq!(
-        tx.get_access(org, app.id, seed.alice.id).await.expect("get"),
+        tx.get_access(org, WorkAppId(app.id), UserId(seed.alice.id)).await.expect("get"),
         Some(access(org, &again, AccessSource::Request, at(100), at(100)))
     );
     // A live access (expiry after now) keeps granted_at.
@@ -214,7 +220,7 @@ async fn regrant_after_expiry_restarts_granted_at(db: &TestDb) {
     let again2 = entry(&app, &seed.bob, None, Some(at(500)));
     tx.upsert_accesses(org, &[again2], AccessSource::Direct, at_ms(99_999)).await.expect("extend");
     assert_eq!(
-        tx.get_access(org, app.id, seed.bob.id).await.expect("get"),
+        tx.get_access(org, WorkAppId(app.id), UserId(seed.bob.id)).await.expect("get"),
         Some(access(org, &again2, AccessSource::Direct, at(10), at_ms(99_999)))
     );
     tx.commit().await.expect("commit");
@@ -233,18 +239,29 @@ async fn delete_access_returns_what_it_removed(db: &TestDb) {
     let mut tx = db.store.write().await.expect("write");
     // Another organization's id removes nothing.
     assert_eq!(
-        tx.delete_access(seed.other_org.id, app.id, seed.alice.id).await.expect("delete"),
+        tx.delete_access(seed.other_org.id, WorkAppId(app.id), UserId(seed.alice.id))
+            .await
+            .expect("delete"),
         None
     );
     assert_eq!(
-        tx.delete_access(org, app.id, seed.alice.id).await.expect("delete"),
+        tx.delete_access(org, WorkAppId(app.id), UserId(seed.alice.id)).await.expect("delete"),
         Some(access(org, &e, AccessSource::Group, at(1), at(1)))
     );
-    assert_eq!(tx.delete_access(org, app.id, seed.alice.id).await.expect("delete"), None);
-    assert_eq!(tx.delete_access(org, app.id, seed.bob.id).await.expect("delete"), None);
+    assert_eq!(
+        tx.delete_access(org, WorkAppId(app.id), UserId(seed.alice.id)).await.expect("delete"),
+        None
+    );
+    assert_eq!(
+        tx.delete_access(org, WorkAppId(app.id), UserId(seed.bob.id)).await.expect("delete"),
+        None
+    );
     tx.commit().await.expect("commit");
     let mut read = db.store.read().await.expect("read");
-    assert_eq!(read.get_access(org, app.id, seed.alice.id).await.expect("get"), None);
+    assert_eq!(
+        read.get_access(org, WorkAppId(app.id), UserId(seed.alice.id)).await.expect("get"),
+        None
+    );
 }
 
 async fn expired_accesses_are_swept_in_batches(db: &TestDb) {
@@ -288,11 +305,23 @@ async fn expired_accesses_are_swept_in_batches(db: &TestDb) {
     );
     tx.commit().await.expect("commit");
     let mut read = db.store.read().await.expect("read");
-    assert!(read.get_access(org, app.id, seed.alice.id).await.expect("get").is_some());
-    assert!(read.get_access(org, app.id, seed.bob.id).await.expect("get").is_some());
-    assert!(read.get_access(org, app.id, seed.owner.id).await.expect("get").is_none());
     assert!(read
-        .get_access(seed.other_org.id, theirs.id, seed.stranger.id)
+        .get_access(org, WorkAppId(app.id), UserId(seed.alice.id))
+        .await
+        .expect("get")
+        .is_some());
+    assert!(read
+        .get_access(org, WorkAppId(app.id), UserId(seed.bob.id))
+        .await
+        .expect("get")
+        .is_some());
+    assert!(read
+        .get_access(org, WorkAppId(app.id), UserId(seed.owner.id))
+        .await
+        .expect("get")
+        .is_none());
+    assert!(read
+        .get_access(seed.other_org.id, WorkAppId(theirs.id), UserId(seed.stranger.id))
         .await
         .expect("get")
         .is_none());

@@ -1,5 +1,6 @@
 //! API credentials and user tokens: `CredentialReads`, `CredentialWrites`.
 use portcullis_domain::{new_id, AccessLevel, ApiCredential, UserToken};
+use portcullis_domain::{TokenId, UserId};
 
 use crate::common::*;
 
@@ -106,24 +107,24 @@ async fn user_tokens_round_trip_and_revoke(db: &TestDb) {
     let mut tx = db.store.write().await.expect("write");
     // Only the token's own user, in its organization, revokes it.
     assert!(!tx
-        .revoke_user_token(seed.org.id, seed.bob.id, plain.id, at(5))
+        .revoke_user_token(seed.org.id, UserId(seed.bob.id), TokenId(plain.id), at(5))
         .await
         .expect("revoke"));
     assert!(!tx
-        .revoke_user_token(seed.other_org.id, seed.alice.id, plain.id, at(5))
+        .revoke_user_token(seed.other_org.id, UserId(seed.alice.id), TokenId(plain.id), at(5))
         .await
         .expect("revoke"));
     assert!(tx
-        .revoke_user_token(seed.org.id, seed.alice.id, plain.id, at_ms(13_013))
+        .revoke_user_token(seed.org.id, UserId(seed.alice.id), TokenId(plain.id), at_ms(13_013))
         .await
         .expect("revoke"));
     // A second revocation keeps the first time.
     assert!(tx
-        .revoke_user_token(seed.org.id, seed.alice.id, plain.id, at(50))
+        .revoke_user_token(seed.org.id, UserId(seed.alice.id), TokenId(plain.id), at(50))
         .await
         .expect("revoke"));
     assert!(tx
-        .revoke_user_token(seed.org.id, seed.bob.id, revoked.id, at(50))
+        .revoke_user_token(seed.org.id, UserId(seed.bob.id), TokenId(revoked.id), at(50))
         .await
         .expect("revoke"));
     tx.commit().await.expect("commit");

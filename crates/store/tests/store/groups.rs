@@ -1,4 +1,5 @@
 //! User groups: `GroupReads`, `GroupWrites`.
+use portcullis_domain::{GroupId, UserId};
 use std::collections::HashMap;
 
 use portcullis_domain::workapp::GrantEntry;
@@ -88,7 +89,7 @@ async fn groups_page_and_are_scoped(db: &TestDb) {
         tx.insert_group(g).await.expect("insert");
     }
     // Member counts are filled on reads.
-    tx.insert_group_members(org, groups[3].id, &[seed.alice.id, seed.bob.id], at(1))
+    tx.insert_group_members(org, GroupId(groups[3].id), &[seed.alice.id, seed.bob.id], at(1))
         .await
         .expect("members");
     tx.commit().await.expect("commit");
@@ -119,17 +120,27 @@ async fn members_add_list_and_remove(db: &TestDb) {
     let mut tx = db.store.write().await.expect("write");
     tx.insert_group(&g).await.expect("insert");
     // Added in three batches at three times; re-adding is a no-op that keeps the first time.
-    tx.insert_group_members(org, g.id, &[seed.bob.id, inactive.id], at(30)).await.expect("add");
-    tx.insert_group_members(org, g.id, &[seed.alice.id], at(10)).await.expect("add");
-    tx.insert_group_members(org, g.id, &[seed.owner.id, seed.alice.id, seed.bob.id], at(20))
+    tx.insert_group_members(org, GroupId(g.id), &[seed.bob.id, inactive.id], at(30))
         .await
         .expect("add");
-    tx.insert_group_members(org, g.id, &[], at(40)).await.expect("add nobody");
+    tx.insert_group_members(org, GroupId(g.id), &[seed.alice.id], at(10)).await.expect("add");
+    tx.insert_group_members(
+        org,
+        GroupId(g.id),
+        &[seed.owner.id, seed.alice.id, seed.bob.id],
+        at(20),
+    )
+    .await
+    .expect("add");
+    tx.insert_group_members(org, GroupId(g.id), &[], at(40)).await.expect("add nobody");
     // A repeated id in one call is added once.
-    tx.insert_group_members(org, g.id, &[seed.admin.id, seed.admin.id], at(50))
+    tx.insert_group_members(org, GroupId(g.id), &[seed.admin.id, seed.admin.id], at(50))
         .await
         .expect("add twice");
-    assert!(tx.delete_group_member(org, g.id, seed.admin.id).await.expect("remove"));
+    assert!(tx
+        .delete_group_member(org, GroupId(g.id), UserId(seed.admin.id))
+        .await
+        .expect("remove"));
     tx.commit().await.expect("commit");
 
     let mut read = db.store.read().await.expect("read");
@@ -160,26 +171,38 @@ async fn members_add_list_and_remove(db: &TestDb) {
     let mut existing = read
         .existing_members(
             org,
-            g.id,
+            GroupId(g.id),
             &[seed.admin.id, seed.alice.id, new_id(), inactive.id, seed.stranger.id],
         )
         .await
         .expect("existing");
     existing.sort();
     assert_eq!(existing, sorted(vec![seed.alice.id, inactive.id]));
-    assert!(read.existing_members(org, g.id, &[]).await.expect("existing").is_empty());
+    assert!(read.existing_members(org, GroupId(g.id), &[]).await.expect("existing").is_empty());
     assert!(read
-        .existing_members(seed.other_org.id, g.id, &[seed.alice.id])
+        .existing_members(seed.other_org.id, GroupId(g.id), &[seed.alice.id])
         .await
         .expect("scoped")
         .is_empty());
     drop(read);
 
     let mut tx = db.store.write().await.expect("write");
-    assert!(!tx.delete_group_member(seed.other_org.id, g.id, seed.alice.id).await.expect("scoped"));
-    assert!(tx.delete_group_member(org, g.id, seed.alice.id).await.expect("remove"));
-    assert!(!tx.delete_group_member(org, g.id, seed.alice.id).await.expect("again"));
-    assert!(!tx.delete_group_member(org, g.id, seed.admin.id).await.expect("never a member"));
+    assert!(!tx
+        .delete_group_member(seed.other_org.id, GroupId(g.id), UserId(seed.alice.id))
+        .await
+        .expect("scoped"));
+    assert!(tx
+        .delete_group_member(org, GroupId(g.id), UserId(seed.alice.id))
+        .await
+        .expect("remove"));
+    assert!(!tx
+        .delete_group_member(org, GroupId(g.id), UserId(seed.alice.id))
+        .await
+        .expect("again"));
+    assert!(!tx
+        .delete_group_member(org, GroupId(g.id), UserId(seed.admin.id))
+        .await
+        .expect("never a member"));
     tx.commit().await.expect("commit");
     let mut read = db.store.read().await.expect("read");
     assert_eq!(
@@ -202,8 +225,8 @@ async fn delete_group_cascades_and_detaches_requests(db: &TestDb) {
     let mut tx = db.store.write().await.expect("write");
     tx.insert_group(&g).await.expect("insert");
     tx.insert_group(&keep).await.expect("insert");
-    tx.insert_group_members(org, g.id, &[seed.alice.id], at(1)).await.expect("members");
-    tx.insert_group_members(org, keep.id, &[seed.alice.id], at(1)).await.expect("members");
+    tx.insert_group_members(org, GroupId(g.id), &[seed.alice.id], at(1)).await.expect("members");
+    tx.insert_group_members(org, GroupId(keep.id), &[seed.alice.id], at(1)).await.expect("members");
     tx.set_group_default_apps(
         org,
         g.id,
@@ -251,8 +274,8 @@ async fn default_and_hidden_apps(db: &TestDb) {
     tx.insert_permission_level(&a1_level).await.expect("level");
     tx.insert_group(&g1).await.expect("group");
     tx.insert_group(&g2).await.expect("group");
-    tx.insert_group_members(org, g1.id, &[seed.alice.id], at(1)).await.expect("members");
-    tx.insert_group_members(org, g2.id, &[seed.alice.id, seed.bob.id], at(1))
+    tx.insert_group_members(org, GroupId(g1.id), &[seed.alice.id], at(1)).await.expect("members");
+    tx.insert_group_members(org, GroupId(g2.id), &[seed.alice.id, seed.bob.id], at(1))
         .await
         .expect("members");
     // A first set, then replaced.

@@ -1,5 +1,6 @@
 //! Policies, versions and assignments: `PolicyReads`, `PolicyWrites`.
 use portcullis_domain::{new_id, Approver, PageRequest, Policy, PolicyStep, RequestType};
+use portcullis_domain::{PermissionLevelId, PolicyId, WorkAppId};
 
 use crate::common::*;
 
@@ -215,46 +216,82 @@ async fn policy_assignments_to_apps_and_levels(db: &TestDb) {
     for p in [&p1, &p2, &p3] {
         tx.insert_policy(p).await.expect("policy");
     }
-    tx.set_work_app_policy(org, app.id, RequestType::GrantAccess, p1.id).await.expect("assign");
-    // Assigning again replaces.
-    tx.set_work_app_policy(org, app.id, RequestType::GrantAccess, p2.id).await.expect("reassign");
-    tx.set_work_app_policy(org, app.id, RequestType::RemoveAccess, p3.id).await.expect("assign");
-    tx.set_permission_level_policy(org, admin_l.id, RequestType::GrantAccess, p2.id)
+    tx.set_work_app_policy(org, WorkAppId(app.id), RequestType::GrantAccess, PolicyId(p1.id))
         .await
         .expect("assign");
-    tx.set_permission_level_policy(org, admin_l.id, RequestType::GrantAccess, p1.id)
+    // Assigning again replaces.
+    tx.set_work_app_policy(org, WorkAppId(app.id), RequestType::GrantAccess, PolicyId(p2.id))
         .await
         .expect("reassign");
+    tx.set_work_app_policy(org, WorkAppId(app.id), RequestType::RemoveAccess, PolicyId(p3.id))
+        .await
+        .expect("assign");
+    tx.set_permission_level_policy(
+        org,
+        PermissionLevelId(admin_l.id),
+        RequestType::GrantAccess,
+        PolicyId(p2.id),
+    )
+    .await
+    .expect("assign");
+    tx.set_permission_level_policy(
+        org,
+        PermissionLevelId(admin_l.id),
+        RequestType::GrantAccess,
+        PolicyId(p1.id),
+    )
+    .await
+    .expect("reassign");
     tx.commit().await.expect("commit");
 
     let mut read = db.store.read().await.expect("read");
     let g = RequestType::GrantAccess;
     assert_eq!(
-        read.assigned_policies(org, app.id, Some(admin_l.id), g).await.expect("a"),
+        read.assigned_policies(org, WorkAppId(app.id), Some(PermissionLevelId(admin_l.id)), g)
+            .await
+            .expect("a"),
         (Some(p1.id), Some(p2.id))
     );
     assert_eq!(
-        read.assigned_policies(org, app.id, Some(read_l.id), g).await.expect("a"),
-        (None, Some(p2.id))
-    );
-    assert_eq!(read.assigned_policies(org, app.id, None, g).await.expect("a"), (None, Some(p2.id)));
-    assert_eq!(
-        read.assigned_policies(org, app.id, Some(admin_l.id), RequestType::RemoveAccess)
+        read.assigned_policies(org, WorkAppId(app.id), Some(PermissionLevelId(read_l.id)), g)
             .await
             .expect("a"),
+        (None, Some(p2.id))
+    );
+    assert_eq!(
+        read.assigned_policies(org, WorkAppId(app.id), None, g).await.expect("a"),
+        (None, Some(p2.id))
+    );
+    assert_eq!(
+        read.assigned_policies(
+            org,
+            WorkAppId(app.id),
+            Some(PermissionLevelId(admin_l.id)),
+            RequestType::RemoveAccess
+        )
+        .await
+        .expect("a"),
         (None, Some(p3.id))
     );
     assert_eq!(
-        read.assigned_policies(org, app.id, None, RequestType::ChangePermissionLevel)
+        read.assigned_policies(org, WorkAppId(app.id), None, RequestType::ChangePermissionLevel)
             .await
             .expect("a"),
         (None, None)
     );
-    assert_eq!(read.assigned_policies(org, other_app.id, None, g).await.expect("a"), (None, None));
     assert_eq!(
-        read.assigned_policies(seed.other_org.id, app.id, Some(admin_l.id), g)
-            .await
-            .expect("scoped"),
+        read.assigned_policies(org, WorkAppId(other_app.id), None, g).await.expect("a"),
+        (None, None)
+    );
+    assert_eq!(
+        read.assigned_policies(
+            seed.other_org.id,
+            WorkAppId(app.id),
+            Some(PermissionLevelId(admin_l.id)),
+            g
+        )
+        .await
+        .expect("scoped"),
         (None, None)
     );
 }

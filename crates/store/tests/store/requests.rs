@@ -2,6 +2,7 @@
 use portcullis_domain::{
     new_id, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
 };
+use portcullis_domain::{TaskId, UserId};
 use portcullis_store::{RequestFilter, TaskFilter};
 
 use crate::common::*;
@@ -312,9 +313,9 @@ async fn a_task_is_decided_exactly_once(db: &TestDb) {
     assert!(!tx
         .decide_task(
             seed.other_org.id,
-            t0_task.id,
+            TaskId(t0_task.id),
             TaskStatus::Approved,
-            Some(seed.stranger.id),
+            Some(UserId(seed.stranger.id)),
             None,
             at(2)
         )
@@ -323,9 +324,9 @@ async fn a_task_is_decided_exactly_once(db: &TestDb) {
     assert!(tx
         .decide_task(
             org,
-            t0_task.id,
+            TaskId(t0_task.id),
             TaskStatus::Approved,
-            Some(seed.owner.id),
+            Some(UserId(seed.owner.id)),
             Some("fine by me"),
             at_ms(20_002)
         )
@@ -333,11 +334,18 @@ async fn a_task_is_decided_exactly_once(db: &TestDb) {
         .expect("decide"));
     // The second decision loses, whatever it says.
     assert!(!tx
-        .decide_task(org, t0_task.id, TaskStatus::Declined, Some(seed.admin.id), Some("no"), at(30))
+        .decide_task(
+            org,
+            TaskId(t0_task.id),
+            TaskStatus::Declined,
+            Some(UserId(seed.admin.id)),
+            Some("no"),
+            at(30)
+        )
         .await
         .expect("decide again"));
     assert!(!tx
-        .decide_task(org, new_id(), TaskStatus::Approved, None, None, at(30))
+        .decide_task(org, TaskId(new_id()), TaskStatus::Approved, None, None, at(30))
         .await
         .expect("none"));
     tx.commit().await.expect("commit");
@@ -363,7 +371,7 @@ async fn a_task_is_decided_exactly_once(db: &TestDb) {
     assert_eq!(tx.cancel_open_tasks(org, r.id, at(41)).await.expect("cancel again"), 0);
     // A cancelled task can no longer be decided (system decision without a user either).
     assert!(!tx
-        .decide_task(org, t1_task.id, TaskStatus::Approved, None, None, at(42))
+        .decide_task(org, TaskId(t1_task.id), TaskStatus::Approved, None, None, at(42))
         .await
         .expect("decide"));
     tx.commit().await.expect("commit");
@@ -481,7 +489,14 @@ async fn concurrent_writers_decide_a_task_and_open_a_request_once(db: &TestDb) {
     // Two approvers decide at once: the first decision holds, the second reports it lost.
     let mut a = db.store.write().await.expect("write");
     assert!(a
-        .decide_task(org, t.id, TaskStatus::Approved, Some(seed.owner.id), Some("yes"), at(10))
+        .decide_task(
+            org,
+            TaskId(t.id),
+            TaskStatus::Approved,
+            Some(UserId(seed.owner.id)),
+            Some("yes"),
+            at(10)
+        )
         .await
         .expect("decide"));
     let b = {
@@ -489,7 +504,14 @@ async fn concurrent_writers_decide_a_task_and_open_a_request_once(db: &TestDb) {
         tokio::spawn(async move {
             let mut b = store.write().await.expect("write");
             let won = b
-                .decide_task(org, task_id, TaskStatus::Declined, Some(admin), Some("no"), at(11))
+                .decide_task(
+                    org,
+                    TaskId(task_id),
+                    TaskStatus::Declined,
+                    Some(UserId(admin)),
+                    Some("no"),
+                    at(11),
+                )
                 .await
                 .expect("decide");
             b.commit().await.expect("commit");

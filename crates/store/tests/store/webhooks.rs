@@ -4,6 +4,7 @@ use portcullis_domain::{
     new_id, Delivery, DeliveryAttempt, DeliveryStatus, PageRequest, WebhookEvent,
     WebhookSubscription,
 };
+use portcullis_domain::{DeliveryId, SubscriptionId};
 use portcullis_store::{DeliveryJob, StoreError};
 use uuid::Uuid;
 
@@ -396,10 +397,22 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
 
     // Retry: back to Pending, due now; only through its own organization and subscription.
     let mut tx = db.store.write().await.expect("write");
-    assert!(!tx.retry_delivery(seed.other_org.id, sub.id, d1.id, at(6_000)).await.expect("scoped"));
-    assert!(!tx.retry_delivery(org, off.id, d1.id, at(6_000)).await.expect("other subscription"));
-    assert!(!tx.retry_delivery(org, sub.id, new_id(), at(6_000)).await.expect("unknown"));
-    assert!(tx.retry_delivery(org, sub.id, d1.id, at_ms(6_000_600)).await.expect("retry"));
+    assert!(!tx
+        .retry_delivery(seed.other_org.id, SubscriptionId(sub.id), DeliveryId(d1.id), at(6_000))
+        .await
+        .expect("scoped"));
+    assert!(!tx
+        .retry_delivery(org, SubscriptionId(off.id), DeliveryId(d1.id), at(6_000))
+        .await
+        .expect("other subscription"));
+    assert!(!tx
+        .retry_delivery(org, SubscriptionId(sub.id), DeliveryId(new_id()), at(6_000))
+        .await
+        .expect("unknown"));
+    assert!(tx
+        .retry_delivery(org, SubscriptionId(sub.id), DeliveryId(d1.id), at_ms(6_000_600))
+        .await
+        .expect("retry"));
     tx.commit().await.expect("commit");
     let jobs = lease(db, 6_001, 6_031, 10).await.expect("lease");
     assert_eq!(leased_ids(&jobs), vec![d1.id]);
@@ -413,7 +426,10 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
     );
     // A retry also clears a running lease.
     let mut tx = db.store.write().await.expect("write");
-    assert!(tx.retry_delivery(org, sub.id, d1.id, at(6_002)).await.expect("retry"));
+    assert!(tx
+        .retry_delivery(org, SubscriptionId(sub.id), DeliveryId(d1.id), at(6_002))
+        .await
+        .expect("retry"));
     tx.commit().await.expect("commit");
     assert_eq!(leased_ids(&lease(db, 6_002, 6_032, 10).await.expect("lease")), vec![d1.id]);
 }

@@ -1,5 +1,6 @@
 //! Workspaces and their members: `WorkspaceReads`, `WorkspaceWrites`.
 use portcullis_domain::{new_id, Workspace, WorkspaceMember, WorkspaceRole};
+use portcullis_domain::{UserId, WorkspaceId};
 
 use crate::common::*;
 
@@ -129,12 +130,21 @@ async fn workspace_members_upsert_list_and_remove(db: &TestDb) {
 
     let mut read = db.store.read().await.expect("read");
     assert_eq!(
-        read.get_workspace_member(org, w.id, seed.alice.id).await.expect("get"),
+        read.get_workspace_member(org, WorkspaceId(w.id), UserId(seed.alice.id))
+            .await
+            .expect("get"),
         Some(alice_m.clone())
     );
-    assert_eq!(read.get_workspace_member(org, w.id, seed.admin.id).await.expect("get"), None);
     assert_eq!(
-        read.get_workspace_member(seed.other_org.id, w.id, seed.alice.id).await.expect("get"),
+        read.get_workspace_member(org, WorkspaceId(w.id), UserId(seed.admin.id))
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        read.get_workspace_member(seed.other_org.id, WorkspaceId(w.id), UserId(seed.alice.id))
+            .await
+            .expect("get"),
         None
     );
     assert_eq!(
@@ -156,16 +166,22 @@ async fn workspace_members_upsert_list_and_remove(db: &TestDb) {
         .expect("promote");
     assert_eq!(tx.count_workspace_admins(org, w.id).await.expect("count"), 2);
     assert!(!tx
-        .delete_workspace_member(seed.other_org.id, w.id, seed.alice.id)
+        .delete_workspace_member(seed.other_org.id, WorkspaceId(w.id), UserId(seed.alice.id))
         .await
         .expect("scoped"));
-    assert!(tx.delete_workspace_member(org, w.id, seed.alice.id).await.expect("remove"));
-    assert!(!tx.delete_workspace_member(org, w.id, seed.alice.id).await.expect("again"));
+    assert!(tx
+        .delete_workspace_member(org, WorkspaceId(w.id), UserId(seed.alice.id))
+        .await
+        .expect("remove"));
+    assert!(!tx
+        .delete_workspace_member(org, WorkspaceId(w.id), UserId(seed.alice.id))
+        .await
+        .expect("again"));
     tx.commit().await.expect("commit");
 
     let mut read = db.store.read().await.expect("read");
     assert_eq!(
-        read.get_workspace_member(org, w.id, seed.bob.id).await.expect("get"),
+        read.get_workspace_member(org, WorkspaceId(w.id), UserId(seed.bob.id)).await.expect("get"),
         Some(promoted.clone())
     );
     assert_eq!(
@@ -173,5 +189,9 @@ async fn workspace_members_upsert_list_and_remove(db: &TestDb) {
         vec![promoted, owner_m]
     );
     // The member's other workspace is untouched.
-    assert!(read.get_workspace_member(org, other.id, seed.alice.id).await.expect("get").is_some());
+    assert!(read
+        .get_workspace_member(org, WorkspaceId(other.id), UserId(seed.alice.id))
+        .await
+        .expect("get")
+        .is_some());
 }
