@@ -20,7 +20,7 @@ pub mod workapp;
 pub mod workspace;
 
 pub use audit::{ActorRef, AuditAction, AuditEvent};
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{ApiCredential, UserToken};
 pub use error::DomainError;
 pub use governance::{
