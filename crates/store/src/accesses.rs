@@ -15,7 +15,7 @@ use crate::decode::{
     stored_name, ts,
 };
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Row};
+use crate::sql::{query, Row};
 use crate::StoreError;
 
 const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id, x.source,
@@ -223,8 +223,7 @@ impl<S: Session + ?Sized> AccessReads for S {
         now: DateTime<Utc>,
     ) -> Result<Page<AccessDetail>, StoreError> {
         let db = self.db();
-        let sql = db.dialect().json_array(
-            PAGE_COLUMNS,
+        let select =
             "SELECT a.work_app_id, a.user_id, a.permission_level_id, a.source, a.granted_at,
                     a.updated_at, a.expires_at, u.name AS u_name, u.email AS u_email,
                     u.role_id AS u_role_id, u.status_id AS u_status_id,
@@ -238,18 +237,25 @@ impl<S: Session + ?Sized> AccessReads for S {
              LEFT JOIN permission_levels l ON l.id = a.permission_level_id
              WHERE a.org_id = $1 AND a.work_app_id = $2 AND a.user_id > $3
                AND (a.expires_at IS NULL OR a.expires_at > $4)
-             ORDER BY a.user_id LIMIT $5",
-        );
-        let json: String = query_scalar(sql)
+             ORDER BY a.user_id LIMIT $5";
+        let as_json = db.dialect().json_array(PAGE_COLUMNS, select);
+        let found = query(as_json.as_deref().unwrap_or(select))
             .bind(org_id)
             .bind(app_id)
             .bind(page.after.map(id).unwrap_or_default())
             .bind(now)
             .bind(i64::from(page.limit) + 1)
-            .fetch_one(db)
+            .fetch_all(db)
             .await?;
-        let rows: Vec<PageRow> = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Corrupt(format!("access page: {e}")))?;
+        let rows: Vec<PageRow> = match (as_json, found.first()) {
+            (Some(_), Some(row)) => {
+                let json: String = row.try_get(0)?;
+                serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("access page: {e}")))?
+            }
+            (Some(_), None) => Vec::new(),
+            (None, _) => found.iter().map(PageRow::from_row).collect::<Result<_, _>>()?,
+        };
         let mut details =
             rows.into_iter().map(|r| r.into_detail(org_id)).collect::<Result<Vec<_>, _>>()?;
         details.sort_by_key(|d| d.user.id);
@@ -407,7 +413,7 @@ const PAGE_COLUMNS: &[&str] = &[
     "l_created_at",
 ];
 
-/// One access of a page, as the JSON row above spells it.
+/// One access of a page: a row of the page query, or an object of its JSON form.
 #[derive(serde::Deserialize)]
 struct PageRow {
     work_app_id: String,
@@ -435,6 +441,31 @@ struct PageRow {
 }
 
 impl PageRow {
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
+        Ok(Self {
+            work_app_id: row.try_get("work_app_id")?,
+            user_id: row.try_get("user_id")?,
+            permission_level_id: row.try_get("permission_level_id")?,
+            source: row.try_get("source")?,
+            granted_at: row.try_get("granted_at")?,
+            updated_at: row.try_get("updated_at")?,
+            expires_at: row.try_get("expires_at")?,
+            u_name: row.try_get("u_name")?,
+            u_email: row.try_get("u_email")?,
+            u_role_id: row.try_get("u_role_id")?,
+            u_status_id: row.try_get("u_status_id")?,
+            u_manager_id: row.try_get("u_manager_id")?,
+            u_last_login: row.try_get("u_last_login")?,
+            u_created_at: row.try_get("u_created_at")?,
+            u_updated_at: row.try_get("u_updated_at")?,
+            l_name: row.try_get("l_name")?,
+            l_description: row.try_get("l_description")?,
+            l_is_default: row.try_get::<Option<bool>>("l_is_default")?.unwrap_or(false),
+            l_is_privileged: row.try_get::<Option<bool>>("l_is_privileged")?.unwrap_or(false),
+            l_created_at: row.try_get("l_created_at")?,
+        })
+    }
+
     fn into_detail(self, org_id: Uuid) -> Result<AccessDetail, StoreError> {
         let uuid = |col: &str, s: &str| {
             Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
@@ -503,7 +534,7 @@ impl PageRow {
     }
 }
 
-/// A boolean that SQLite's JSON spells `0`/`1` and PostgreSQL's `true`/`false` (null: false).
+/// A boolean in JSON: SQLite spells it `0`/`1`, JSON itself `true`/`false` (null: false).
 fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
