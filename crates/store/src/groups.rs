@@ -92,7 +92,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         user_id: Uuid,
     ) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
-        query(
+        Ok(query_scalar::<Uuid>(
             "SELECT DISTINCT h.work_app_id FROM group_hidden_work_apps h
              JOIN users_group_members m ON m.group_id = h.group_id
              WHERE h.org_id = $1 AND m.user_id = $2",
@@ -100,10 +100,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(id(org_id))
         .bind(id(user_id))
         .fetch_all(db)
-        .await?
-        .iter()
-        .map(|row| get_id(row, "work_app_id"))
-        .collect()
+        .await?)
     }
 
     async fn get_group(
@@ -174,7 +171,7 @@ impl<S: Session + ?Sized> GroupReads for S {
     ) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
         let ids_3 = db.dialect().in_json_texts("$3");
-        query(format!(
+        Ok(query_scalar::<Uuid>(format!(
             "SELECT user_id FROM users_group_members
              WHERE org_id = $1 AND group_id = $2 AND user_id IN {ids_3}"
         ))
@@ -182,10 +179,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(group_id)
         .bind(id_array(user_ids.iter().copied()))
         .fetch_all(db)
-        .await?
-        .iter()
-        .map(|row| get_id(row, "user_id"))
-        .collect()
+        .await?)
     }
 
     async fn group_default_apps(
@@ -218,14 +212,11 @@ impl<S: Session + ?Sized> GroupReads for S {
         group_id: Uuid,
     ) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
-        query("SELECT work_app_id FROM group_hidden_work_apps WHERE org_id = $1 AND group_id = $2 ORDER BY work_app_id")
+        Ok(query_scalar::<Uuid>("SELECT work_app_id FROM group_hidden_work_apps WHERE org_id = $1 AND group_id = $2 ORDER BY work_app_id")
             .bind(id(org_id))
             .bind(id(group_id))
             .fetch_all(db)
-            .await?
-            .iter()
-            .map(|row| get_id(row, "work_app_id"))
-            .collect()
+            .await?)
     }
 
     async fn groups_of_apps(
@@ -306,7 +297,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         group_id: Uuid,
     ) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
-        query(
+        Ok(query_scalar::<Uuid>(
             "SELECT m.user_id FROM users_group_members m JOIN users u ON u.id = m.user_id
              WHERE m.org_id = $1 AND m.group_id = $2 AND u.status_id = $3 ORDER BY m.added_at, m.user_id",
         )
@@ -314,10 +305,7 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(id(group_id))
         .bind(UserStatus::Active.id())
         .fetch_all(db)
-        .await?
-        .iter()
-        .map(|row| get_id(row, "user_id"))
-        .collect()
+            .await?)
     }
 }
 

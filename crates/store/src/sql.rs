@@ -355,3 +355,17 @@ macro_rules! column {
     )*};
 }
 column!(String, Option<String>, i32, Option<i32>, i64, Option<i64>, bool, Option<bool>, Vec<u8>);
+
+/// Ids are stored as text in both databases.
+impl Column for Uuid {
+    fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError> {
+        parse_id(&String::from_sqlite(row, col)?)
+    }
+    fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError> {
+        parse_id(&String::from_pg(row, col)?)
+    }
+}
+
+fn parse_id(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("id {text}: {e}")))
+}

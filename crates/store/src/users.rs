@@ -160,17 +160,14 @@ impl<S: Session + ?Sized> UserReads for S {
 
     async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         let db = self.db();
-        query(
+        Ok(query_scalar::<Uuid>(
             "SELECT id FROM users WHERE org_id = $1 AND role_id >= $2 AND status_id = $3 ORDER BY id",
         )
         .bind(id(org_id))
         .bind(OrgRole::Administrator.id())
         .bind(UserStatus::Active.id())
         .fetch_all(db)
-        .await?
-        .iter()
-        .map(|row| get_id(row, "id"))
-        .collect()
+            .await?)
     }
 }
 
