@@ -15,11 +15,31 @@ use utoipa::ToSchema;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Keys the Flashback API documents beside `success` and `message` on some errors (e.g.
+    /// `data: null`, or `data: []` and `total: 0` on a list).
+    pub flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), flashback_extra: None }
+    }
+
+    /// Uses the operation's documented message for errors of `status` (the service's own
+    /// wording is for logs and the other API style).
+    pub fn reword(mut self, status: StatusCode, message: &str) -> Self {
+        if self.status == status {
+            self.message = message.to_string();
+        }
+        self
+    }
+
+    /// Adds documented keys to the Flashback error body.
+    pub fn with_flashback_keys(mut self, keys: serde_json::Value) -> Self {
+        if let serde_json::Value::Object(map) = keys {
+            self.flashback_extra = Some(map);
+        }
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -76,12 +96,12 @@ impl From<QueryRejection> for ApiError {
 
 /// Marks a response as an error whose body is still to be written.
 #[derive(Debug, Clone)]
-struct PendingError(String);
+struct PendingError(String, Option<serde_json::Map<String, serde_json::Value>>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        response.extensions_mut().insert(PendingError(self.message));
+        response.extensions_mut().insert(PendingError(self.message, self.flashback_extra));
         response
     }
 }
@@ -129,17 +149,20 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let message = match parts.extensions.remove::<PendingError>() {
-        Some(PendingError(message)) => message,
-        None => {
-            let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
-            let text = String::from_utf8_lossy(&text).trim().to_string();
-            if text.is_empty() {
-                status.canonical_reason().unwrap_or("Error").to_string()
-            } else {
-                text
-            }
-        }
+    let (message, flashback_extra) = match parts.extensions.remove::<PendingError>() {
+        Some(PendingError(message, extra)) => (message, extra),
+        None => (
+            {
+                let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&text).trim().to_string();
+                if text.is_empty() {
+                    status.canonical_reason().unwrap_or("Error").to_string()
+                } else {
+                    text
+                }
+            },
+            None,
+        ),
     };
     let (content_type, bytes) = if is_cakewalk_path(&path) {
         let problem = ProblemDetails {
@@ -151,7 +174,11 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
         };
         ("application/problem+json", serde_json::to_vec(&problem))
     } else {
-        ("application/json", serde_json::to_vec(&FlashbackError { success: false, message }))
+        let mut body = serde_json::json!({ "success": false, "message": message });
+        if let (Some(extra), Some(body)) = (flashback_extra, body.as_object_mut()) {
+            body.extend(extra);
+        }
+        ("application/json", serde_json::to_vec(&body))
     };
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     parts.headers.remove(header::CONTENT_LENGTH);

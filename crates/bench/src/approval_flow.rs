@@ -79,7 +79,8 @@ async fn setup(server: &Server, ctx: &Ctx, name: &str, users: usize) -> (Uuid, V
             .create_user(
                 ctx,
                 NewUser {
-                    name: format!("{name} user {i}"),
+                    first_name: format!("{name} user {i}"),
+                    last_name: String::new(),
                     email: format!("{i}@{}.bench.example", name.to_lowercase()),
                     manager_id: Some(owner),
                     role: None,

@@ -23,7 +23,8 @@ async fn fresh_users(server: &Server, ctx: &Ctx, tag: &str) -> Vec<Uuid> {
             .create_user(
                 ctx,
                 NewUser {
-                    name: format!("User {tag}-{i}"),
+                    first_name: format!("User {tag}-{i}"),
+                    last_name: String::new(),
                     email: format!("u{tag}-{i}@bench.example"),
                     manager_id: None,
                     role: None,

@@ -22,7 +22,8 @@ async fn users(server: &Server, ctx: &Ctx, tag: &str, n: usize) -> Vec<Uuid> {
             .create_user(
                 ctx,
                 NewUser {
-                    name: format!("{tag} {i}"),
+                    first_name: format!("{tag} {i}"),
+                    last_name: String::new(),
                     email: format!("{tag}-{i}@join.bench.example"),
                     manager_id: None,
                     role: None,

@@ -89,7 +89,8 @@ async fn fixture(service: &Service, ctx: &Ctx) -> (uuid::Uuid, uuid::Uuid) {
             .create_user(
                 ctx,
                 NewUser {
-                    name: format!("Reader {i}"),
+                    first_name: format!("Reader {i}"),
+                    last_name: String::new(),
                     email: format!("r{i}@read.example"),
                     manager_id: None,
                     role: None,
@@ -161,8 +162,8 @@ pub async fn run(rounds: usize, postgres_url: Option<&str>, label: &str) {
                 let (service, ctx) = (unauth_service.clone(), unauth_ctx.clone());
                 async move {
                     let u = service.get_user(&ctx, user).await.expect("user");
-                    axum::Json(json!({ "data": { "id": u.id, "name": u.name, "email": u.email, "roleId": u.role.id(),
-                        "roleName": u.role.cakewalk_name(), "statusId": u.status.id(), "statusName": u.status.cakewalk_name(),
+                    axum::Json(json!({ "data": { "id": u.id, "name": u.full_name(), "email": u.email, "roleId": u.role.id(),
+                        "roleName": u.role.cakewalk_name(), "statusId": u.status().id(), "statusName": u.status().cakewalk_name(),
                         "lastLogin": u.last_login, "managerId": u.manager_id }, "links": { "self": format!("/api/v1/users/{}", u.id) } }))
                 }
             }),

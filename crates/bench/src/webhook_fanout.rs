@@ -74,7 +74,8 @@ pub async fn run(side: usize) {
                 .create_user(
                     &ctx,
                     NewUser {
-                        name: format!("F {i}"),
+                        first_name: format!("F {i}"),
+                        last_name: String::new(),
                         email: format!("f{i}@fanout.example"),
                         manager_id: None,
                         role: None,

@@ -99,6 +99,9 @@ crate::wire_enum! {
         WorkspaceMemberRemoved = 50 => "workspace.member_removed",
         WorkspaceMemberRoleChanged = 51 => "workspace.member_role_changed",
         WorkspaceUpdated = 52 => "workspace.updated",
+        UserInvited = 53 => "user.invited",
+        UserDeleted = 54 => "user.deleted",
+        UserRestored = 55 => "user.restored",
     }
 }
 

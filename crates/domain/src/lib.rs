@@ -32,7 +32,7 @@ pub use ids::{
     new_id, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId,
     TokenId, UserId, WorkAppId, WorkspaceId,
 };
-pub use org::{AccessLevel, OrgRole, Organization};
+pub use org::{AccessLevel, OrgRole, Organization, OrganizationPatch};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};
 pub use webhook::{

@@ -1,19 +1,89 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::{validate, DomainError};
+
 /// The tenant. Every other row belongs to exactly one organization.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
+    /// The company's e-mail domain (set from the first owner's address).
+    pub domain: String,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub zipcode: Option<String>,
+    pub phone: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub repos_disabled: bool,
+    pub is_business: bool,
+    pub mfa_enforced: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// A partial update of an organization's profile: `None` leaves a field alone; for the optional
+/// text fields `Some(None)` (JSON `null`) or an empty string clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationPatch {
+    pub name: Option<String>,
+    pub address1: Option<Option<String>>,
+    pub address2: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub zipcode: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub state: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub is_business: Option<bool>,
+    pub mfa_enforced: Option<bool>,
+}
+
+impl OrganizationPatch {
+    /// Does the patch name any field at all?
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Validates every given field and applies them to `org`.
+    pub fn apply(&self, org: &mut Organization) -> Result<(), DomainError> {
+        if let Some(name) = &self.name {
+            org.name = validate::name("name", name)?;
+        }
+        let texts = [
+            ("address1", &self.address1, &mut org.address1),
+            ("address2", &self.address2, &mut org.address2),
+            ("city", &self.city, &mut org.city),
+            ("zipcode", &self.zipcode, &mut org.zipcode),
+            ("phone", &self.phone, &mut org.phone),
+            ("state", &self.state, &mut org.state),
+            ("country", &self.country, &mut org.country),
+            ("website", &self.website, &mut org.website),
+        ];
+        for (field, given, stored) in texts {
+            if let Some(value) = given {
+                let value = validate::text(field, value.as_deref())?;
+                *stored = (!value.is_empty()).then_some(value);
+            }
+        }
+        if let Some(is_business) = self.is_business {
+            org.is_business = is_business;
+        }
+        if let Some(mfa_enforced) = self.mfa_enforced {
+            org.mfa_enforced = mfa_enforced;
+        }
+        Ok(())
+    }
+}
+
 crate::wire_enum! {
-    /// A user's role in the organization, in increasing order of power (Flashback's names and
-    /// order); the id is Cakewalk's `roleId`, the name its `roleName`. Input is accepted in either
-    /// API's spelling, case-insensitively.
+    /// A user's role in the organization, in increasing order of power (Flashback's order); the
+    /// id is Cakewalk's `roleId`, the name its `roleName` (accepted case-insensitively). The
+    /// Flashback API shows roles as numbers: see [`OrgRole::flashback_number`].
     pub enum OrgRole: "role", case_insensitive {
         User = 1 => "User",
         Billing = 2 => "Billing",
@@ -29,15 +99,37 @@ impl OrgRole {
         self.name()
     }
 
-    /// Flashback role name ("USER", "ADMINISTRATOR", ...).
+    /// Flashback's `orgRoleDescription` ("USER", …, "ADMINISTRATORS", "OWNER"), spelled as the
+    /// public client's enum spells it.
     pub fn flashback_name(self) -> &'static str {
         match self {
             OrgRole::User => "USER",
             OrgRole::Billing => "BILLING",
             OrgRole::Workspaces => "WORKSPACES",
-            OrgRole::Administrator => "ADMINISTRATOR",
+            OrgRole::Administrator => "ADMINISTRATORS",
             OrgRole::Owner => "OWNER",
         }
+    }
+
+    /// Flashback's numeric `orgRole`.
+    pub fn flashback_number(self) -> u8 {
+        match self {
+            OrgRole::User => 0,
+            OrgRole::Billing => 1,
+            OrgRole::Workspaces => 2,
+            OrgRole::Administrator => 254,
+            OrgRole::Owner => 255,
+        }
+    }
+
+    /// The role whose Flashback number is `number`.
+    pub fn from_flashback_number(number: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| i64::from(r.flashback_number()) == number)
+    }
+
+    /// Flashback's `orgRoles`: every role this one includes (itself and all below it).
+    pub fn included_roles(self) -> Vec<OrgRole> {
+        Self::ALL.into_iter().filter(|r| *r <= self).collect()
     }
 
     /// Administrators and owners run the organization (and resolve unassignable approval steps).
@@ -70,13 +162,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_names_round_trip_in_both_styles() {
+    fn role_names_round_trip_case_insensitively() {
         for role in OrgRole::ALL {
             assert_eq!(OrgRole::parse(role.cakewalk_name()), Ok(role));
-            assert_eq!(OrgRole::parse(role.flashback_name()), Ok(role));
+            assert_eq!(OrgRole::parse(&role.cakewalk_name().to_uppercase()), Ok(role));
             assert_eq!(OrgRole::from_id(role.id()), Some(role));
         }
         assert!(OrgRole::parse("Superuser").is_err());
+    }
+
+    #[test]
+    fn flashback_numbers_round_trip_and_roles_include_those_below() {
+        let numbers: Vec<u8> = OrgRole::ALL.iter().map(|r| r.flashback_number()).collect();
+        assert_eq!(numbers, [0, 1, 2, 254, 255]);
+        for role in OrgRole::ALL {
+            assert_eq!(OrgRole::from_flashback_number(role.flashback_number().into()), Some(role));
+        }
+        assert_eq!(OrgRole::from_flashback_number(3), None);
+        assert_eq!(
+            OrgRole::Workspaces.included_roles(),
+            [OrgRole::User, OrgRole::Billing, OrgRole::Workspaces]
+        );
+    }
+
+    #[test]
+    fn an_organization_patch_sets_clears_and_validates() {
+        let mut org = Organization { name: "Acme".into(), ..Organization::default() };
+        let patch = OrganizationPatch {
+            city: Some(Some("Lisbon".into())),
+            is_business: Some(true),
+            ..OrganizationPatch::default()
+        };
+        patch.apply(&mut org).expect("valid");
+        assert_eq!(
+            (org.city.as_deref(), org.is_business, org.name.as_str()),
+            (Some("Lisbon"), true, "Acme")
+        );
+        let clear =
+            OrganizationPatch { city: Some(Some(" ".into())), ..OrganizationPatch::default() };
+        clear.apply(&mut org).expect("valid");
+        assert_eq!(org.city, None);
+        let bad = OrganizationPatch { name: Some(" ".into()), ..OrganizationPatch::default() };
+        assert!(bad.apply(&mut org).is_err());
+        assert!(OrganizationPatch::default().is_empty() && !patch.is_empty());
     }
 
     #[test]

@@ -27,6 +27,7 @@ crate::wire_enum! {
         WorkspaceMemberAdded = 16 => "workspace.member_added",
         WorkspaceMemberRoleChanged = 17 => "workspace.member_role_changed",
         WorkspaceMemberRemoved = 18 => "workspace.member_removed",
+        UserInvited = 19 => "user.invited",
     }
 }
 

@@ -121,19 +121,22 @@ pub async fn fill(service: &Service, users: usize) -> Result<DemoOutput, String>
     bar.set_message("users");
     let mut people = Vec::with_capacity(users);
     for i in 0..users {
-        let name = format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
+        let first_name = FIRST[i % FIRST.len()].to_string();
+        let last_name = LAST[(i / FIRST.len()) % LAST.len()].to_string();
         let manager = (i >= 20).then(|| people.get(i % 20).copied()).flatten();
         let role = match i {
             0 => OrgRole::Administrator,
             1..=4 => OrgRole::Workspaces,
             _ => OrgRole::User,
         };
-        let email = format!("{}.{}@demo.example", name.to_lowercase().replace(' ', "."), i);
+        let email =
+            format!("{}.{}.{i}@demo.example", first_name.to_lowercase(), last_name.to_lowercase());
         let user = service
             .create_user(
                 &ctx,
                 NewUser {
-                    name,
+                    first_name,
+                    last_name,
                     email,
                     manager_id: manager,
                     role: Some(role),
@@ -266,6 +269,6 @@ pub async fn fill(service: &Service, users: usize) -> Result<DemoOutput, String>
         organization: out.organization_id,
         admin_token: admin,
         employee_token: token.value,
-        employee_name: employee.name,
+        employee_name: employee.full_name(),
     })
 }

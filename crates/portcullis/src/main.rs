@@ -413,7 +413,7 @@ async fn create_token(
         });
         println!("{object}");
     } else {
-        println!("Token created for {} ({}).", user.name, user.email);
+        println!("Token created for {} ({}).", user.full_name(), user.email);
         println!("  token:      {}", issued.value);
         match issued.token.expires_at {
             Some(at) => println!("  expires at: {at}"),

@@ -50,7 +50,7 @@ impl Service {
             }
             tx.get_user(token.org_id, token.user_id).await?.ok_or_else(invalid_token)?
         };
-        if user.status == UserStatus::Deactivated {
+        if user.status() == UserStatus::Deactivated {
             return Err(invalid_token());
         }
         if user.last_login.is_none_or(|at| now - at > LAST_LOGIN_GRANULARITY) {

@@ -104,7 +104,7 @@ impl Service {
             .get_user(ctx.org_id(), user_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("user", user_id))?;
-        if user.status == UserStatus::Deactivated {
+        if user.status() == UserStatus::Deactivated {
             return Err(ServiceError::Conflict(
                 "A deactivated user cannot be given a token".into(),
             ));

@@ -1,7 +1,8 @@
 //! Organizations: bootstrap (`portcullis init`), reading and renaming.
+use portcullis_domain::user::split_name;
 use portcullis_domain::AuditAction;
 use portcullis_domain::{
-    new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, User, UserStatus,
+    new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, OrganizationPatch, User,
     UserToken,
 };
 use uuid::Uuid;
@@ -20,7 +21,20 @@ pub struct InitOutput {
 }
 
 fn snapshot(org: &Organization) -> serde_json::Value {
-    serde_json::json!({ "name": org.name })
+    serde_json::json!({
+        "name": org.name,
+        "domain": org.domain,
+        "address1": org.address1,
+        "address2": org.address2,
+        "city": org.city,
+        "zipcode": org.zipcode,
+        "phone": org.phone,
+        "state": org.state,
+        "country": org.country,
+        "website": org.website,
+        "isBusiness": org.is_business,
+        "mfaEnforced": org.mfa_enforced,
+    })
 }
 
 impl Service {
@@ -35,14 +49,26 @@ impl Service {
         let owner_email = validate::email(owner_email)?;
         let owner_name = validate::name("owner name", owner_name)?;
         let now = self.clock.now();
-        let org = Organization { id: new_id(), name: org_name, created_at: now, updated_at: now };
+        let domain =
+            owner_email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
+        let org = Organization {
+            id: new_id(),
+            name: org_name,
+            domain,
+            created_at: now,
+            updated_at: now,
+            ..Organization::default()
+        };
+        let (first_name, last_name) = split_name(&owner_name);
         let owner = User {
             id: new_id(),
             org_id: org.id,
-            name: owner_name,
+            first_name,
+            last_name,
             email: owner_email,
             role: OrgRole::Owner,
-            status: UserStatus::Active,
+            validated: true,
+            deleted_at: None,
             manager_id: None,
             last_login: None,
             created_at: now,
@@ -114,25 +140,27 @@ impl Service {
         tx.get_organization(org_id).await?.ok_or_else(not_found)
     }
 
-    /// Renames the organization (ADMINISTRATOR/OWNER only).
+    /// Changes any subset of the organization's profile (ADMINISTRATOR/OWNER only).
     pub async fn update_organization(
         &self,
         ctx: &Ctx,
         org_id: Uuid,
-        name: &str,
+        patch: &OrganizationPatch,
     ) -> Result<Organization, ServiceError> {
         if org_id != ctx.org_id() {
             return Err(ServiceError::NotFound("Organization not found".into()));
         }
         ctx.actor.require_org_admin()?;
-        let name = validate::name("name", name)?;
+        if patch.is_empty() {
+            return Err(ServiceError::Invalid("No valid fields to update".into()));
+        }
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let mut org = tx
             .get_organization(org_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("Organization not found".into()))?;
         let before = snapshot(&org);
-        org.name = name;
+        patch.apply(&mut org)?;
         org.updated_at = self.clock.now();
         tx.update_organization(&org).await?;
         self.audit(

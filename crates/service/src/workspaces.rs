@@ -20,6 +20,23 @@ fn workspace_not_found() -> ServiceError {
     ServiceError::NotFound("Workspace not found".into())
 }
 
+/// Reading a workspace one may not see looks exactly like reading one that does not exist.
+fn not_found_or_denied() -> ServiceError {
+    ServiceError::NotFound("Workspace not found or access denied".into())
+}
+
+fn member_not_found() -> ServiceError {
+    ServiceError::NotFound("User not found in workspace".into())
+}
+
+/// A workspace as its readers see it: the caller's role in it, and its members with their users.
+#[derive(Debug, Clone)]
+pub struct WorkspaceDetails {
+    pub workspace: Workspace,
+    pub caller_role: Option<WorkspaceRole>,
+    pub members: Vec<(WorkspaceMember, User)>,
+}
+
 /// The org role the caller acts with; an organization credential acts as an owner.
 fn org_role(ctx: &Ctx) -> OrgRole {
     match ctx.actor.kind {
@@ -113,57 +130,73 @@ impl Service {
         Ok(workspace)
     }
 
-    /// Workspaces the caller may see, with the caller's role in each.
-    pub async fn list_workspaces(
-        &self,
-        ctx: &Ctx,
-    ) -> Result<Vec<(Workspace, Option<WorkspaceRole>)>, ServiceError> {
+    /// Workspaces the caller may see (their own; all of them for org OWNER/ADMINISTRATOR), each
+    /// with its members.
+    pub async fn list_workspaces(&self, ctx: &Ctx) -> Result<Vec<WorkspaceDetails>, ServiceError> {
         ctx.actor.require_validated()?;
         let mut tx = self.store.read().await?;
         let only_member = if org_role(ctx).is_org_admin() { None } else { ctx.actor.user_id() };
         let workspaces = tx.list_workspaces(ctx.org_id(), only_member).await?;
         let mut out = Vec::with_capacity(workspaces.len());
-        for w in workspaces {
-            let role = match ctx.actor.user_id() {
-                Some(u) => tx
-                    .get_workspace_member(ctx.org_id(), WorkspaceId(w.id), UserId(u))
-                    .await?
-                    .map(|m| m.role),
-                None => None,
-            };
-            out.push((w, role));
+        for workspace in workspaces {
+            out.push(self.workspace_details(&mut *tx, ctx, workspace).await?);
         }
         Ok(out)
     }
 
+    /// One workspace with its members; 404 "Workspace not found or access denied" for a
+    /// workspace the caller may not see.
     pub async fn get_workspace(
         &self,
         ctx: &Ctx,
         workspace_id: Uuid,
-    ) -> Result<(Workspace, Option<WorkspaceRole>), ServiceError> {
+    ) -> Result<WorkspaceDetails, ServiceError> {
         ctx.actor.require_validated()?;
         let mut tx = self.store.read().await?;
-        let (workspace, membership) = self.workspace_for(&mut *tx, ctx, workspace_id).await?;
+        let (workspace, membership) = self
+            .workspace_for(&mut *tx, ctx, workspace_id)
+            .await
+            .map_err(|_| not_found_or_denied())?;
         if !may_see_workspace(org_role(ctx), membership) {
-            return Err(ServiceError::Forbidden(
-                "Insufficient permissions to access this workspace".into(),
-            ));
+            return Err(not_found_or_denied());
         }
-        Ok((workspace, membership))
+        self.workspace_details(&mut *tx, ctx, workspace).await
     }
 
-    /// Renames a workspace (its ADMINs, org OWNER/ADMINISTRATOR).
+    async fn workspace_details(
+        &self,
+        tx: &mut dyn ReadTx,
+        ctx: &Ctx,
+        workspace: Workspace,
+    ) -> Result<WorkspaceDetails, ServiceError> {
+        let members = tx.list_workspace_members(ctx.org_id(), workspace.id).await?;
+        let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
+        let users = tx.get_users(ctx.org_id(), &ids).await?;
+        let caller_role = ctx
+            .actor
+            .user_id()
+            .and_then(|me| members.iter().find(|m| m.user_id == me))
+            .map(|m| m.role);
+        let members = members
+            .into_iter()
+            .filter_map(|m| users.iter().find(|u| u.id == m.user_id).cloned().map(|u| (m, u)))
+            .collect();
+        Ok(WorkspaceDetails { workspace, caller_role, members })
+    }
+
+    /// Renames a workspace (its ADMINs, org OWNER/ADMINISTRATOR); without a name nothing changes.
     pub async fn rename_workspace(
         &self,
         ctx: &Ctx,
         workspace_id: Uuid,
-        name: &str,
+        name: Option<&str>,
     ) -> Result<Workspace, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let name = validate::name("name", name)?;
+        let name = name.map(|n| validate::name("name", n)).transpose()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
+        let Some(name) = name.filter(|n| *n != before.name) else { return Ok(before) };
         let mut workspace = before.clone();
         workspace.name = name;
         workspace.updated_at = self.clock.now();
@@ -216,7 +249,7 @@ impl Service {
             Err(_) => None,
         };
         let target = target.ok_or_else(|| ServiceError::NotFound(TARGET_NOT_FOUND.into()))?;
-        if target.status == UserStatus::Deactivated {
+        if target.status() == UserStatus::Deactivated {
             return Err(ServiceError::Invalid("Target user is deactivated".into()));
         }
         let member = self.set_member_role(&mut *tx, ctx, workspace_id, &target, role, true).await?;
@@ -236,10 +269,7 @@ impl Service {
         ctx.actor.require_validated()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         self.managed_workspace(&mut *tx, ctx, workspace_id).await?;
-        let user = tx
-            .get_user(ctx.org_id(), user_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(TARGET_NOT_FOUND.into()))?;
+        let user = tx.get_user(ctx.org_id(), user_id).await?.ok_or_else(member_not_found)?;
         let member = self.set_member_role(&mut *tx, ctx, workspace_id, &user, role, false).await?;
         tx.commit().await?;
         Ok(member)
@@ -271,9 +301,7 @@ impl Service {
                 added_at: now,
                 updated_at: now,
             },
-            None => {
-                return Err(ServiceError::NotFound("User is not a member of this workspace".into()))
-            }
+            None => return Err(member_not_found()),
         };
         if existing.as_ref().is_some_and(|m| m.role == role) {
             return Ok(member);
@@ -310,9 +338,7 @@ impl Service {
         let member = tx
             .get_workspace_member(org_id, WorkspaceId(workspace_id), UserId(user_id))
             .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound("User is not a member of this workspace".into())
-            })?;
+            .ok_or_else(member_not_found)?;
         let admins = tx.count_workspace_admins(org_id, workspace_id).await? as usize;
         check_last_admin(admins, member.role, None)?;
         tx.delete_workspace_member(org_id, WorkspaceId(workspace_id), UserId(user_id)).await?;
@@ -329,20 +355,6 @@ impl Service {
         ctx: &Ctx,
         workspace_id: Uuid,
     ) -> Result<Vec<(WorkspaceMember, User)>, ServiceError> {
-        ctx.actor.require_validated()?;
-        let mut tx = self.store.read().await?;
-        let (_, membership) = self.workspace_for(&mut *tx, ctx, workspace_id).await?;
-        if !may_see_workspace(org_role(ctx), membership) {
-            return Err(ServiceError::Forbidden(
-                "Insufficient permissions to access this workspace".into(),
-            ));
-        }
-        let members = tx.list_workspace_members(ctx.org_id(), workspace_id).await?;
-        let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
-        let users = tx.get_users(ctx.org_id(), &ids).await?;
-        Ok(members
-            .into_iter()
-            .filter_map(|m| users.iter().find(|u| u.id == m.user_id).cloned().map(|u| (m, u)))
-            .collect())
+        Ok(self.get_workspace(ctx, workspace_id).await?.members)
     }
 }

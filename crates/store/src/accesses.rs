@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::workapp::{AppFacts, GrantEntry, GrantFacts};
 use portcullis_domain::{
-    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, UserStatus, WorkAppStatus,
+    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, WorkAppStatus,
 };
 use portcullis_domain::{UserId, WorkAppId};
 use uuid::Uuid;
@@ -225,8 +225,9 @@ impl<S: Session + ?Sized> AccessReads for S {
         let db = self.db();
         let select =
             "SELECT a.work_app_id, a.user_id, a.permission_level_id, a.source, a.granted_at,
-                    a.updated_at, a.expires_at, u.name AS u_name, u.email AS u_email,
-                    u.role_id AS u_role_id, u.status_id AS u_status_id,
+                    a.updated_at, a.expires_at, u.first_name AS u_first_name,
+                    u.last_name AS u_last_name, u.email AS u_email, u.role_id AS u_role_id,
+                    u.validated AS u_validated, u.deleted_at AS u_deleted_at,
                     u.manager_id AS u_manager_id, u.last_login AS u_last_login,
                     u.created_at AS u_created_at, u.updated_at AS u_updated_at,
                     l.name AS l_name, l.description AS l_description,
@@ -398,10 +399,12 @@ const PAGE_COLUMNS: &[&str] = &[
     "granted_at",
     "updated_at",
     "expires_at",
-    "u_name",
+    "u_first_name",
+    "u_last_name",
     "u_email",
     "u_role_id",
-    "u_status_id",
+    "u_validated",
+    "u_deleted_at",
     "u_manager_id",
     "u_last_login",
     "u_created_at",
@@ -423,10 +426,13 @@ struct PageRow {
     granted_at: String,
     updated_at: String,
     expires_at: Option<String>,
-    u_name: String,
+    u_first_name: String,
+    u_last_name: String,
     u_email: String,
     u_role_id: i32,
-    u_status_id: i32,
+    #[serde(deserialize_with = "flag")]
+    u_validated: bool,
+    u_deleted_at: Option<String>,
     u_manager_id: Option<String>,
     u_last_login: Option<String>,
     u_created_at: String,
@@ -450,10 +456,12 @@ impl PageRow {
             granted_at: row.try_get("granted_at")?,
             updated_at: row.try_get("updated_at")?,
             expires_at: row.try_get("expires_at")?,
-            u_name: row.try_get("u_name")?,
+            u_first_name: row.try_get("u_first_name")?,
+            u_last_name: row.try_get("u_last_name")?,
             u_email: row.try_get("u_email")?,
             u_role_id: row.try_get("u_role_id")?,
-            u_status_id: row.try_get("u_status_id")?,
+            u_validated: row.try_get("u_validated")?,
+            u_deleted_at: row.try_get("u_deleted_at")?,
             u_manager_id: row.try_get("u_manager_id")?,
             u_last_login: row.try_get("u_last_login")?,
             u_created_at: row.try_get("u_created_at")?,
@@ -509,13 +517,17 @@ impl PageRow {
             user: User {
                 id: user_id,
                 org_id,
-                name: self.u_name,
+                first_name: self.u_first_name,
+                last_name: self.u_last_name,
                 email: self.u_email,
                 role: OrgRole::from_id(self.u_role_id)
                     .ok_or_else(|| StoreError::Corrupt(format!("role_id {}", self.u_role_id)))?,
-                status: UserStatus::from_id(self.u_status_id).ok_or_else(|| {
-                    StoreError::Corrupt(format!("status_id {}", self.u_status_id))
-                })?,
+                validated: self.u_validated,
+                deleted_at: self
+                    .u_deleted_at
+                    .as_deref()
+                    .map(|t| time("u_deleted_at", t))
+                    .transpose()?,
                 manager_id: self
                     .u_manager_id
                     .as_deref()

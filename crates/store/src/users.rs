@@ -9,8 +9,12 @@ use crate::session::{Session, Writable};
 use crate::sql::{query, query_scalar, Db, Row};
 use crate::StoreError;
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, org_id, name, email, role_id, status_id, manager_id, last_login, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str = "id, org_id, first_name, last_name, email, role_id, \
+     validated, deleted_at, manager_id, last_login, created_at, updated_at";
+
+const ORGANIZATION_COLUMNS: &str = "id, name, domain, address1, address2, city, zipcode, phone, \
+     state, country, website, repos_disabled, is_business, mfa_enforced, deleted_at, created_at, \
+     updated_at";
 
 /// Reading users.
 #[async_trait]
@@ -47,7 +51,7 @@ pub trait UserReads: Send {
 impl<S: Session + ?Sized> UserReads for S {
     async fn get_organization(&mut self, org_id: Uuid) -> Result<Option<Organization>, StoreError> {
         let db = self.db();
-        query("SELECT id, name, created_at, updated_at FROM organizations WHERE id = $1")
+        query(format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1"))
             .bind(id(org_id))
             .fetch_optional(db)
             .await?
@@ -191,28 +195,11 @@ pub trait UserWrites: Send {
 #[async_trait]
 impl<S: Writable + ?Sized> UserWrites for S {
     async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "INSERT INTO organizations (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id(org.id))
-        .bind(&org.name)
-        .bind(ts(org.created_at))
-        .bind(ts(org.updated_at))
-        .execute(db)
-        .await?;
-        Ok(())
+        save_organization(self.db(), org).await
     }
 
     async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
-        let db = self.db();
-        query("UPDATE organizations SET name = $1, updated_at = $2 WHERE id = $3")
-            .bind(&org.name)
-            .bind(ts(org.updated_at))
-            .bind(id(org.id))
-            .execute(db)
-            .await?;
-        Ok(())
+        save_organization(self.db(), org).await
     }
 
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
@@ -244,21 +231,72 @@ pub(crate) fn decode_organization(row: &Row) -> Result<Organization, StoreError>
     Ok(Organization {
         id: get_id(row, "id")?,
         name: row.try_get("name")?,
+        domain: row.try_get("domain")?,
+        address1: row.try_get("address1")?,
+        address2: row.try_get("address2")?,
+        city: row.try_get("city")?,
+        zipcode: row.try_get("zipcode")?,
+        phone: row.try_get("phone")?,
+        state: row.try_get("state")?,
+        country: row.try_get("country")?,
+        website: row.try_get("website")?,
+        repos_disabled: row.try_get("repos_disabled")?,
+        is_business: row.try_get("is_business")?,
+        mfa_enforced: row.try_get("mfa_enforced")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
         created_at: get_ts(row, "created_at")?,
         updated_at: get_ts(row, "updated_at")?,
     })
 }
 
+/// Inserts the organization, or updates the one with its id (never its creation time).
+async fn save_organization(db: &mut Db, org: &Organization) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO organizations (id, name, domain, address1, address2, city, zipcode, phone,
+                                    state, country, website, repos_disabled, is_business,
+                                    mfa_enforced, deleted_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, domain = excluded.domain, address1 = excluded.address1,
+             address2 = excluded.address2, city = excluded.city, zipcode = excluded.zipcode,
+             phone = excluded.phone, state = excluded.state, country = excluded.country,
+             website = excluded.website, repos_disabled = excluded.repos_disabled,
+             is_business = excluded.is_business, mfa_enforced = excluded.mfa_enforced,
+             deleted_at = excluded.deleted_at, updated_at = excluded.updated_at",
+    )
+    .bind(org.id)
+    .bind(&org.name)
+    .bind(&org.domain)
+    .bind(org.address1.as_deref())
+    .bind(org.address2.as_deref())
+    .bind(org.city.as_deref())
+    .bind(org.zipcode.as_deref())
+    .bind(org.phone.as_deref())
+    .bind(org.state.as_deref())
+    .bind(org.country.as_deref())
+    .bind(org.website.as_deref())
+    .bind(org.repos_disabled)
+    .bind(org.is_business)
+    .bind(org.mfa_enforced)
+    .bind(org.deleted_at)
+    .bind(org.created_at)
+    .bind(org.updated_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
     let role_id: i32 = row.try_get("role_id")?;
-    let status_id: i32 = row.try_get("status_id")?;
     Ok(User {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
-        name: row.try_get("name")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
         email: row.try_get("email")?,
         role: stored_id("role_id", role_id)?,
-        status: stored_id("status_id", status_id)?,
+        validated: row.try_get("validated")?,
+        deleted_at: get_opt_ts(row, "deleted_at")?,
         manager_id: get_opt_id(row, "manager_id")?,
         last_login: get_opt_ts(row, "last_login")?,
         created_at: get_ts(row, "created_at")?,
@@ -267,25 +305,32 @@ pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
 }
 
 /// Inserts the user, or updates the one with its id (never its organization, creation time or
-/// last login): one column list and one bind list for both.
+/// last login): one column list and one bind list for both. `status_id` is written from the
+/// validation and deletion facts so that queries can filter on it.
 async fn save_user(db: &mut Db, user: &User) -> Result<(), StoreError> {
     query(
-        "INSERT INTO users (id, org_id, name, email, email_key, role_id, status_id, manager_id,
-                            last_login, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO users (id, org_id, first_name, last_name, email, email_key, role_id,
+                            status_id, validated, deleted_at, manager_id, last_login, created_at,
+                            updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET
-             name = excluded.name, email = excluded.email, email_key = excluded.email_key,
+             first_name = excluded.first_name, last_name = excluded.last_name,
+             email = excluded.email, email_key = excluded.email_key,
              role_id = excluded.role_id, status_id = excluded.status_id,
+             validated = excluded.validated, deleted_at = excluded.deleted_at,
              manager_id = excluded.manager_id, updated_at = excluded.updated_at
          WHERE users.org_id = excluded.org_id",
     )
     .bind(user.id)
     .bind(user.org_id)
-    .bind(&user.name)
+    .bind(&user.first_name)
+    .bind(&user.last_name)
     .bind(&user.email)
     .bind(email_key(&user.email))
     .bind(user.role.id())
-    .bind(user.status.id())
+    .bind(user.status().id())
+    .bind(user.validated)
+    .bind(user.deleted_at)
     .bind(user.manager_id)
     .bind(user.last_login)
     .bind(user.created_at)

@@ -25,9 +25,7 @@ pub async fn users(
     require_admin(&session)?;
     let users = all_users(&state, &session).await?;
     let name = |id: Option<Uuid>| {
-        id.and_then(|i| users.iter().find(|u| u.id == i))
-            .map(|u| u.name.clone())
-            .unwrap_or_default()
+        id.and_then(|i| users.iter().find(|u| u.id == i)).map(|u| u.full_name()).unwrap_or_default()
     };
     Ok(page(
         "Users",
@@ -37,7 +35,7 @@ pub async fn users(
             table {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Manager" } } }
                 tbody { @for u in &users { tr {
-                    td { (u.name) } td { (u.email) } td { (u.role.cakewalk_name()) } td { (u.status.cakewalk_name()) } td { (name(u.manager_id)) }
+                    td { (u.full_name()) } td { (u.email) } td { (u.role.cakewalk_name()) } td { (u.status().cakewalk_name()) } td { (name(u.manager_id)) }
                 } } }
             }
         },
@@ -87,7 +85,7 @@ pub async fn group(
             h2 { "Hidden apps" }
             ul { @for h in &hidden { li { (h.app.name) } } }
             h2 { "Members (" (group.member_count) ")" }
-            ul { @for m in &members { li { (m.name) " — " (m.email) } } }
+            ul { @for m in &members { li { (m.full_name()) " — " (m.email) } } }
         },
     ))
 }
@@ -105,7 +103,7 @@ pub async fn apps(State(state): State<AppState>, session: Session) -> Result<Mar
                 tbody { @for d in &apps { tr {
                     td { a href=(format!("/admin/apps/{}", d.app.id)) { (d.app.name) } }
                     td { (d.app.status.name()) } td { (d.app.provisioning_mode.name()) } td { (d.number_of_accounts) }
-                    td { @for o in &d.owners { div { (o.name) } } }
+                    td { @for o in &d.owners { div { (o.full_name()) } } }
                 } } }
             }
         },
@@ -135,7 +133,7 @@ pub async fn app(
             p { (details.app.description) }
             p { "Status " strong { (details.app.status.name()) } ", provisioning " strong { (details.app.provisioning_mode.name()) } "." }
             h2 { "Owners" }
-            ul { @for o in &details.owners { li { (o.name) " — " (o.email) } } }
+            ul { @for o in &details.owners { li { (o.full_name()) " — " (o.email) } } }
             h2 { "Permission levels" }
             ul { @for l in &levels { li { (l.name) @if l.is_privileged { " (privileged)" } @if l.is_default { " (default)" } } } }
             h2 { "Policies" }
@@ -148,7 +146,7 @@ pub async fn app(
                 } } }
             }
             h2 { "Accounts (" (details.number_of_accounts) ")" }
-            ul { @for a in &accesses.items { li { (a.user.name) @if let Some(l) = &a.level { " — " (l.name) } " (" (a.access.source.name()) ")" } } }
+            ul { @for a in &accesses.items { li { (a.user.full_name()) @if let Some(l) = &a.level { " — " (l.name) } " (" (a.access.source.name()) ")" } } }
         },
     ))
 }
@@ -159,20 +157,15 @@ pub async fn workspaces(
 ) -> Result<Markup, ConsoleError> {
     require_admin(&session)?;
     let workspaces = state.service.list_workspaces(&session.ctx).await?;
-    let mut rows = Vec::new();
-    for (w, _) in workspaces {
-        let members = state.service.list_workspace_members(&session.ctx, w.id).await?;
-        rows.push((w, members));
-    }
     Ok(page(
         "Workspaces",
         Some(&session),
         html! {
             h1 { "Workspaces" }
-            @for (w, members) in &rows {
+            @for details in &workspaces {
                 section.card {
-                    h2 { (w.name) }
-                    ul { @for (m, u) in members { li { (u.name) " — " (m.role.name()) } } }
+                    h2 { (details.workspace.name) }
+                    ul { @for (m, u) in &details.members { li { (u.full_name()) " — " (m.role.name()) } } }
                 }
             }
         },

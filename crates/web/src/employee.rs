@@ -185,7 +185,7 @@ pub async fn inbox(
         for id in [t.request.target_user_id, t.request.created_by_user_id].into_iter().flatten() {
             if let std::collections::hash_map::Entry::Vacant(e) = people.entry(id) {
                 if let Ok(u) = state.service.get_user(&session.ctx, id).await {
-                    e.insert(u.name);
+                    e.insert(u.full_name());
                 }
             }
         }

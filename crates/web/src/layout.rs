@@ -75,7 +75,7 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                                 (nav_link("/admin/audit", "Audit log", title))
                             }
                         }
-                        span.who { (s.user.name) " (" (s.user.role.cakewalk_name()) ")" }
+                        span.who { (s.user.full_name()) " (" (s.user.role.cakewalk_name()) ")" }
                         form.inline method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
                             button.secondary type="submit" { "Sign out" }

@@ -112,12 +112,16 @@ pub struct LoginForm {
 /// Exchanges a valid token for a session cookie.
 pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let token = form.token.trim();
-    if state.service.authenticate_bearer(token).await.is_err() {
+    let Ok(actor) = state.service.authenticate_bearer(token).await else {
         return (
             axum::http::StatusCode::UNAUTHORIZED,
             login_form(Some("That token is not valid, has expired or was revoked.")),
         )
             .into_response();
+    };
+    // Signing in for the first time validates an invited person's account.
+    if state.service.record_sign_in(&Ctx::new(actor, None)).await.is_err() {
+        return ConsoleError::new(500, "Could not start a session.").into_response();
     }
     let Ok(cookie) = state.service.seal_session(token) else {
         return ConsoleError::new(500, "Could not start a session.").into_response();

@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use portcullis_domain::user::split_name;
 use portcullis_domain::{OrgRole, User, UserStatus};
 use portcullis_service::{NewUser, UserPatch};
 use serde::{Deserialize, Serialize};
@@ -43,12 +44,12 @@ impl From<User> for UserView {
     fn from(u: User) -> Self {
         Self {
             id: u.id,
-            name: u.name,
+            name: u.full_name(),
+            status_id: u.status().id(),
+            status_name: u.status().cakewalk_name(),
             email: u.email,
             role_id: u.role.id(),
             role_name: u.role.cakewalk_name(),
-            status_id: u.status.id(),
-            status_name: u.status.cakewalk_name(),
             last_login: u.last_login,
             manager_id: u.manager_id,
         }
@@ -158,8 +159,10 @@ pub async fn create_user(
     ApiCaller(ctx): ApiCaller,
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> Result<(StatusCode, Json<Record<UserView>>), ApiError> {
+    let (first_name, last_name) = split_name(&body.name);
     let new = NewUser {
-        name: body.name,
+        first_name,
+        last_name,
         email: body.email,
         manager_id: body.manager_id,
         role: parse_role(body.role_name.as_deref())?,
@@ -193,8 +196,10 @@ pub async fn update_user(
     ApiPath(user_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> Result<Json<Record<UserView>>, ApiError> {
+    let (first_name, last_name) = body.name.as_deref().map(split_name).unzip();
     let patch = UserPatch {
-        name: body.name,
+        first_name,
+        last_name,
         email: body.email,
         manager_id: body.manager_id,
         role: parse_role(body.role_name.as_deref())?,

@@ -45,10 +45,10 @@ impl From<&User> for UserSimplifiedView {
     fn from(u: &User) -> Self {
         Self {
             id: u.id,
-            name: u.name.clone(),
+            name: u.full_name(),
             email: u.email.clone(),
-            status_id: u.status.id(),
-            status_name: u.status.cakewalk_name(),
+            status_id: u.status().id(),
+            status_name: u.status().cakewalk_name(),
         }
     }
 }

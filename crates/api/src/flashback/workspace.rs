@@ -1,16 +1,20 @@
 //! `/workspace`: workspaces and their READ/WRITE/ADMIN members, Flashback style.
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Workspace, WorkspaceRole};
+use portcullis_domain::{User, Workspace, WorkspaceMember, WorkspaceRole};
+use portcullis_service::workspaces::WorkspaceDetails;
+use portcullis_service::ServiceError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::{parse_id, Message};
 use crate::error::{ApiError, FlashbackError};
-use crate::extract::{ApiJson, ApiPath, BearerCaller};
+use crate::extract::{ApiJson, ApiPath, BearerCaller, OptionalJson};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -21,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_workspace_user, remove_workspace_user))
 }
 
+/// A workspace as create and update answer it (`{id, name, orgId}` and our extra keys).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceView {
@@ -30,53 +35,104 @@ pub struct WorkspaceView {
     pub created_by_user_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// The caller's role in the workspace (READ, WRITE, ADMIN), or null for org administrators
-    /// who are not members.
-    pub role: Option<&'static str>,
 }
 
-fn view(w: Workspace, role: Option<WorkspaceRole>) -> WorkspaceView {
-    WorkspaceView {
-        id: w.id,
-        name: w.name,
-        org_id: w.org_id,
-        created_by_user_id: w.created_by_user_id,
-        created_at: w.created_at,
-        updated_at: w.updated_at,
-        role: role.map(WorkspaceRole::name),
+impl From<Workspace> for WorkspaceView {
+    fn from(w: Workspace) -> Self {
+        Self {
+            id: w.id,
+            name: w.name,
+            org_id: w.org_id,
+            created_by_user_id: w.created_by_user_id,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
     }
 }
 
+/// A workspace as GET answers it: with its `users`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceWithUsersView {
+    #[serde(flatten)]
+    pub workspace: WorkspaceView,
+    /// The caller's role in the workspace (READ, WRITE, ADMIN), or null for org administrators
+    /// who are not members (an extension).
+    pub role: Option<&'static str>,
+    pub users: Vec<WorkspaceUserView>,
+}
+
+impl From<WorkspaceDetails> for WorkspaceWithUsersView {
+    fn from(d: WorkspaceDetails) -> Self {
+        Self {
+            workspace: d.workspace.into(),
+            role: d.caller_role.map(WorkspaceRole::name),
+            users: d.members.into_iter().map(WorkspaceUserView::from).collect(),
+        }
+    }
+}
+
+/// `{success, workspace}` after a create or an update.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkspaceResponse {
     pub success: bool,
     pub workspace: WorkspaceView,
 }
 
+/// `{success, workspace}` of `GET /workspace/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceDetailsResponse {
+    pub success: bool,
+    pub workspace: WorkspaceWithUsersView,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkspacesResponse {
     pub success: bool,
-    pub workspaces: Vec<WorkspaceView>,
+    pub workspaces: Vec<WorkspaceWithUsersView>,
 }
 
-/// `{"success": true}`, with an optional message.
+/// The member's user, as a workspace shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SuccessResponse {
-    pub success: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceMemberUserView {
+    pub id: Uuid,
+    /// First name.
+    pub name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Numeric org role.
+    pub org_role: Option<u8>,
 }
 
+/// A member of a workspace.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceUserView {
     pub user_id: Uuid,
-    pub name: String,
-    pub email: String,
     /// READ, WRITE or ADMIN.
     pub role: &'static str,
+    pub user: WorkspaceMemberUserView,
     pub added_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl From<(WorkspaceMember, User)> for WorkspaceUserView {
+    fn from((m, u): (WorkspaceMember, User)) -> Self {
+        Self {
+            user_id: u.id,
+            role: m.role.name(),
+            user: WorkspaceMemberUserView {
+                id: u.id,
+                org_role: Some(u.role.flashback_number()),
+                name: u.first_name,
+                last_name: u.last_name,
+                email: u.email,
+            },
+            added_at: m.added_at,
+            updated_at: m.updated_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +144,12 @@ pub struct WorkspaceUsersResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WorkspaceNameBody {
     pub name: String,
+}
+
+/// Body of `PUT /workspace/{id}`: the name is optional (without it nothing changes).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct UpdateWorkspaceBody {
+    pub name: Option<String>,
 }
 
 /// User addition data.
@@ -107,19 +169,20 @@ pub struct WorkspaceRoleBody {
 }
 
 fn workspace_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("Workspace not found"))
+    parse_id(raw, "Workspace not found")
 }
 
 fn member_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("User is not a member of this workspace"))
+    parse_id(raw, "User not found in workspace")
+}
+
+/// The operation's documented 403 message.
+fn denied(message: &'static str) -> impl Fn(ServiceError) -> ApiError {
+    move |e| ApiError::from(e).reword(StatusCode::FORBIDDEN, message)
 }
 
 fn parse_role(raw: &str) -> Result<WorkspaceRole, ApiError> {
     WorkspaceRole::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
-fn ok() -> Json<SuccessResponse> {
-    Json(SuccessResponse { success: true, message: None })
 }
 
 /// Creates a workspace (org OWNER, ADMINISTRATOR or WORKSPACES); the creator becomes its ADMIN.
@@ -127,7 +190,7 @@ fn ok() -> Json<SuccessResponse> {
     post, path = "/workspace", tag = "Workspace", request_body = WorkspaceNameBody,
     security(("Bearer" = [])),
     responses(
-        (status = 200, body = WorkspaceResponse), (status = 400, body = FlashbackError),
+        (status = 201, body = WorkspaceResponse), (status = 400, body = FlashbackError),
         (status = 401, body = FlashbackError), (status = 403, body = FlashbackError),
     )
 )]
@@ -135,12 +198,16 @@ pub async fn create_workspace(
     State(state): State<AppState>,
     BearerCaller(ctx): BearerCaller,
     ApiJson(body): ApiJson<WorkspaceNameBody>,
-) -> Result<Json<WorkspaceResponse>, ApiError> {
-    let workspace = state.service.create_workspace(&ctx, &body.name).await?;
-    Ok(Json(WorkspaceResponse {
-        success: true,
-        workspace: view(workspace, Some(WorkspaceRole::Admin)),
-    }))
+) -> Result<(StatusCode, Json<WorkspaceResponse>), ApiError> {
+    let workspace = state
+        .service
+        .create_workspace(&ctx, &body.name)
+        .await
+        .map_err(denied("Insufficient permissions to create workspaces"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WorkspaceResponse { success: true, workspace: workspace.into() }),
+    ))
 }
 
 /// Workspaces the caller may see: those they belong to, or all for org OWNER/ADMINISTRATOR.
@@ -155,35 +222,36 @@ pub async fn list_workspaces(
     let workspaces = state.service.list_workspaces(&ctx).await?;
     Ok(Json(WorkspacesResponse {
         success: true,
-        workspaces: workspaces.into_iter().map(|(w, r)| view(w, r)).collect(),
+        workspaces: workspaces.into_iter().map(Into::into).collect(),
     }))
 }
 
-/// One workspace.
+/// One workspace with its members; a workspace the caller may not see answers 404 "Workspace
+/// not found or access denied".
 #[utoipa::path(
     get, path = "/workspace/{id}", tag = "Workspace",
     params(("id" = String, Path, description = "The unique identifier of the workspace")),
     security(("Bearer" = [])),
     responses(
-        (status = 200, body = WorkspaceResponse), (status = 400, body = FlashbackError),
-        (status = 401, body = FlashbackError), (status = 403, body = FlashbackError),
-        (status = 404, body = FlashbackError),
+        (status = 200, body = WorkspaceDetailsResponse), (status = 400, body = FlashbackError),
+        (status = 401, body = FlashbackError), (status = 404, body = FlashbackError),
     )
 )]
 pub async fn get_workspace(
     State(state): State<AppState>,
     BearerCaller(ctx): BearerCaller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<WorkspaceResponse>, ApiError> {
-    let (workspace, role) = state.service.get_workspace(&ctx, workspace_id(&id)?).await?;
-    Ok(Json(WorkspaceResponse { success: true, workspace: view(workspace, role) }))
+) -> Result<Json<WorkspaceDetailsResponse>, ApiError> {
+    let id = parse_id(&id, "Workspace not found or access denied")?;
+    let details = state.service.get_workspace(&ctx, id).await?;
+    Ok(Json(WorkspaceDetailsResponse { success: true, workspace: details.into() }))
 }
 
 /// Renames a workspace (workspace ADMIN, or org OWNER/ADMINISTRATOR).
 #[utoipa::path(
     put, path = "/workspace/{id}", tag = "Workspace",
     params(("id" = String, Path, description = "The unique identifier of the workspace")),
-    request_body = WorkspaceNameBody,
+    request_body = UpdateWorkspaceBody,
     security(("Bearer" = [])),
     responses(
         (status = 200, body = WorkspaceResponse), (status = 400, body = FlashbackError),
@@ -195,12 +263,15 @@ pub async fn update_workspace(
     State(state): State<AppState>,
     BearerCaller(ctx): BearerCaller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<WorkspaceNameBody>,
+    OptionalJson(body): OptionalJson<UpdateWorkspaceBody>,
 ) -> Result<Json<WorkspaceResponse>, ApiError> {
     let id = workspace_id(&id)?;
-    let workspace = state.service.rename_workspace(&ctx, id, &body.name).await?;
-    let (_, role) = state.service.get_workspace(&ctx, id).await?;
-    Ok(Json(WorkspaceResponse { success: true, workspace: view(workspace, role) }))
+    let workspace = state
+        .service
+        .rename_workspace(&ctx, id, body.name.as_deref())
+        .await
+        .map_err(denied("Insufficient permissions to update workspace"))?;
+    Ok(Json(WorkspaceResponse { success: true, workspace: workspace.into() }))
 }
 
 /// Soft-deletes a workspace (workspace ADMIN, or org OWNER/ADMINISTRATOR).
@@ -209,7 +280,7 @@ pub async fn update_workspace(
     params(("id" = String, Path, description = "The unique identifier of the workspace")),
     security(("Bearer" = [])),
     responses(
-        (status = 200, body = SuccessResponse), (status = 400, body = FlashbackError),
+        (status = 200, body = Message), (status = 400, body = FlashbackError),
         (status = 401, body = FlashbackError), (status = 403, body = FlashbackError),
         (status = 404, body = FlashbackError),
     )
@@ -218,9 +289,13 @@ pub async fn delete_workspace(
     State(state): State<AppState>,
     BearerCaller(ctx): BearerCaller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<SuccessResponse>, ApiError> {
-    state.service.delete_workspace(&ctx, workspace_id(&id)?).await?;
-    Ok(Json(SuccessResponse { success: true, message: Some("Workspace deleted".into()) }))
+) -> Result<Json<Message>, ApiError> {
+    state
+        .service
+        .delete_workspace(&ctx, workspace_id(&id)?)
+        .await
+        .map_err(denied("Insufficient permissions to delete workspace"))?;
+    Ok(Message::success())
 }
 
 /// Members of a workspace with their roles.
@@ -239,18 +314,9 @@ pub async fn list_workspace_users(
     BearerCaller(ctx): BearerCaller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WorkspaceUsersResponse>, ApiError> {
-    let members = state.service.list_workspace_members(&ctx, workspace_id(&id)?).await?;
-    let users = members
-        .into_iter()
-        .map(|(m, u)| WorkspaceUserView {
-            user_id: u.id,
-            name: u.name,
-            email: u.email,
-            role: m.role.name(),
-            added_at: m.added_at,
-            updated_at: m.updated_at,
-        })
-        .collect();
+    let id = parse_id(&id, "Workspace not found or access denied")?;
+    let members = state.service.list_workspace_members(&ctx, id).await?;
+    let users = members.into_iter().map(Into::into).collect();
     Ok(Json(WorkspaceUsersResponse { success: true, users }))
 }
 
@@ -265,7 +331,7 @@ pub async fn list_workspace_users(
     request_body(content = AddWorkspaceUserBody, description = "User addition data"),
     security(("Bearer" = [])),
     responses(
-        (status = 200, description = "User added to workspace successfully", body = SuccessResponse),
+        (status = 200, description = "User added to workspace successfully", body = Message),
         (status = 400, description = "User not found or not validated; bad body or role", body = FlashbackError),
         (status = 401, body = FlashbackError),
         (status = 403, description = "Insufficient permissions", body = FlashbackError),
@@ -278,10 +344,10 @@ pub async fn add_workspace_user(
     BearerCaller(ctx): BearerCaller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AddWorkspaceUserBody>,
-) -> Result<Json<SuccessResponse>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     let role = parse_role(&body.role)?;
     state.service.add_workspace_member(&ctx, workspace_id(&id)?, &body.user_id, role).await?;
-    Ok(ok())
+    Ok(Message::success())
 }
 
 /// Changes a member's role (never demoting the last ADMIN).
@@ -291,7 +357,7 @@ pub async fn add_workspace_user(
     request_body = WorkspaceRoleBody,
     security(("Bearer" = [])),
     responses(
-        (status = 200, body = SuccessResponse), (status = 400, body = FlashbackError),
+        (status = 200, body = Message), (status = 400, body = FlashbackError),
         (status = 401, body = FlashbackError), (status = 403, body = FlashbackError),
         (status = 404, body = FlashbackError),
     )
@@ -301,11 +367,11 @@ pub async fn update_workspace_user(
     BearerCaller(ctx): BearerCaller,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<WorkspaceRoleBody>,
-) -> Result<Json<SuccessResponse>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     let role = parse_role(&body.role)?;
     let id = workspace_id(&id)?;
     state.service.update_workspace_member(&ctx, id, member_id(&user_id)?, role).await?;
-    Ok(ok())
+    Ok(Message::success())
 }
 
 /// Removes a member (never the last ADMIN).
@@ -314,7 +380,7 @@ pub async fn update_workspace_user(
     params(("id" = String, Path, description = "The workspace"), ("userId" = String, Path, description = "The member")),
     security(("Bearer" = [])),
     responses(
-        (status = 200, body = SuccessResponse), (status = 400, body = FlashbackError),
+        (status = 200, body = Message), (status = 400, body = FlashbackError),
         (status = 401, body = FlashbackError), (status = 403, body = FlashbackError),
         (status = 404, body = FlashbackError),
     )
@@ -323,8 +389,8 @@ pub async fn remove_workspace_user(
     State(state): State<AppState>,
     BearerCaller(ctx): BearerCaller,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
-) -> Result<Json<SuccessResponse>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     let id = workspace_id(&id)?;
     state.service.remove_workspace_member(&ctx, id, member_id(&user_id)?).await?;
-    Ok(ok())
+    Ok(Message::success())
 }

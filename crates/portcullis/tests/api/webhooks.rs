@@ -393,8 +393,11 @@ async fn audit_log_holds_one_row_per_change_and_filters() {
         ]
     );
     let updated = &log["data"][2];
-    assert_eq!(updated["before"]["name"], "Ann");
-    assert_eq!(updated["after"]["name"], "Ann B");
+    assert_eq!(updated["before"]["firstName"], "Ann");
+    assert_eq!(
+        (updated["after"]["firstName"].as_str(), updated["after"]["lastName"].as_str()),
+        (Some("Ann"), Some("B"))
+    );
     assert_eq!(updated["actorType"], "credential");
     assert!(updated["requestId"].is_string());
 

@@ -7,7 +7,7 @@ use crate::common::{assert_flashback_error, send, TestServer};
 async fn create(srv: &TestServer, token: &str, name: &str) -> String {
     let (status, body) =
         send(srv.bearer(token, Method::POST, "/workspace").json(&json!({ "name": name }))).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["success"], true);
     body["workspace"]["id"].as_str().unwrap().to_string()
 }
@@ -195,14 +195,16 @@ async fn creation_visibility_update_and_soft_delete() {
     assert_eq!(body["workspace"]["role"], "ADMIN");
     assert_eq!(body["workspace"]["orgId"], org.id.as_str());
 
-    // Visibility: members and org administrators; others get nothing listed and 403 on reads.
+    // Visibility: members and org administrators; others get nothing listed, and reads answer
+    // 404 as if the workspace did not exist.
     let (_, mine) = send(srv.bearer(&ws_token, Method::GET, "/workspace")).await;
     assert_eq!(mine["workspaces"].as_array().unwrap().len(), 1);
     let (_, theirs) = send(srv.bearer(&user_token, Method::GET, "/workspace")).await;
     assert_eq!(theirs["workspaces"], json!([]));
     let (status, body) =
         send(srv.bearer(&user_token, Method::GET, &format!("/workspace/{ws}"))).await;
-    assert_flashback_error(status, &body, 403);
+    assert_flashback_error(status, &body, 404);
+    assert_eq!(body["message"], "Workspace not found or access denied");
     let (_, owner_view) = send(srv.bearer(&org.token, Method::GET, "/workspace")).await;
     assert_eq!(owner_view["workspaces"].as_array().unwrap().len(), 1);
 
@@ -276,4 +278,139 @@ async fn workspaces_are_isolated_between_organizations() {
         add(&srv, &acme.token, &ws, json!({ "userId": evil_user, "role": "READ" })).await;
     assert_eq!((status.as_u16(), body["message"].as_str()), (404, Some("Target user not found")));
     assert_eq!(roles(&srv, &acme.token, &ws).await.len(), 1);
+}
+
+/// The documented WorkspaceUser object.
+fn assert_workspace_user(member: &Value) {
+    assert!(member["userId"].is_string() && member["role"].is_string(), "{member}");
+    let user = &member["user"];
+    assert_eq!(user["id"], member["userId"], "{member}");
+    for key in ["name", "lastName", "email"] {
+        assert!(user[key].is_string(), "{key}: {member}");
+    }
+    assert!(user["orgRole"].is_u64(), "{member}");
+}
+
+#[tokio::test]
+async fn post_workspace_answers_201_with_id_name_and_org_id() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let (_, user_token) = srv.user_with_token(&org, "Uma", "User").await;
+    let (status, body) =
+        send(srv.bearer(&org.token, Method::POST, "/workspace").json(&json!({ "name": "Data" })))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["success"], true);
+    assert!(body["workspace"]["id"].is_string());
+    assert_eq!(body["workspace"]["name"], "Data");
+    assert_eq!(body["workspace"]["orgId"], org.id.as_str());
+    let (status, body) =
+        send(srv.bearer(&user_token, Method::POST, "/workspace").json(&json!({ "name": "X" })))
+            .await;
+    assert_flashback_error(status, &body, 403);
+    assert_eq!(body["message"], "Insufficient permissions to create workspaces");
+}
+
+#[tokio::test]
+async fn get_workspaces_and_get_workspace_carry_their_users() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let ws = create(&srv, &org.token, "Data").await;
+    let reader = srv.create_user(&org, "Rita Reader", "rita@acme.example", "Billing").await;
+    let (status, _) = add(&srv, &org.token, &ws, json!({ "userId": reader, "role": "READ" })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, list) = send(srv.bearer(&org.token, Method::GET, "/workspace")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let users = list["workspaces"][0]["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2, "{list}");
+    users.iter().for_each(assert_workspace_user);
+
+    let (status, one) =
+        send(srv.bearer(&org.token, Method::GET, &format!("/workspace/{ws}"))).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["workspace"]["orgId"], org.id.as_str());
+    let users = one["workspace"]["users"].as_array().unwrap();
+    let rita = users.iter().find(|u| u["userId"] == reader.as_str()).unwrap();
+    assert_workspace_user(rita);
+    assert_eq!(rita["role"], "READ");
+    assert_eq!(
+        (rita["user"]["name"].as_str(), rita["user"]["lastName"].as_str()),
+        (Some("Rita"), Some("Reader"))
+    );
+    assert_eq!(rita["user"]["email"], "rita@acme.example");
+    assert_eq!(rita["user"]["orgRole"], 1);
+    let owner = users.iter().find(|u| u["userId"] == org.owner_id.as_str()).unwrap();
+    assert_eq!(
+        (owner["role"].as_str(), owner["user"]["orgRole"].as_u64()),
+        (Some("ADMIN"), Some(255))
+    );
+
+    // Our extension `GET /workspace/{id}/users` gives the same objects.
+    let (_, members) =
+        send(srv.bearer(&org.token, Method::GET, &format!("/workspace/{ws}/users"))).await;
+    members["users"].as_array().unwrap().iter().for_each(assert_workspace_user);
+    // Not found and not visible read the same.
+    let (status, body) =
+        send(srv.bearer(&org.token, Method::GET, &format!("/workspace/{}", uuid::Uuid::now_v7())))
+            .await;
+    assert_flashback_error(status, &body, 404);
+    assert_eq!(body["message"], "Workspace not found or access denied");
+}
+
+#[tokio::test]
+async fn put_and_delete_workspace_answer_their_documented_shapes() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let (_, ws_token) = srv.user_with_token(&org, "Wes", "Workspaces").await;
+    let ws = create(&srv, &org.token, "Data").await;
+    let path = format!("/workspace/{ws}");
+
+    // The name is optional: without it nothing changes.
+    let (status, body) = send(srv.bearer(&org.token, Method::PUT, &path).json(&json!({}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["success"].as_bool(), body["workspace"]["name"].as_str()),
+        (Some(true), Some("Data"))
+    );
+    let (status, body) =
+        send(srv.bearer(&org.token, Method::PUT, &path).json(&json!({ "name": "Data team" })))
+            .await;
+    assert_eq!((status, body["workspace"]["name"].as_str()), (StatusCode::OK, Some("Data team")));
+    assert_eq!(body["workspace"]["orgId"], org.id.as_str());
+
+    // Not an ADMIN of the workspace (WORKSPACES role alone is not enough for someone else's).
+    let (status, body) =
+        send(srv.bearer(&ws_token, Method::PUT, &path).json(&json!({ "name": "X" }))).await;
+    assert_flashback_error(status, &body, 403);
+    assert_eq!(body["message"], "Insufficient permissions to update workspace");
+    let (status, body) = send(srv.bearer(&ws_token, Method::DELETE, &path)).await;
+    assert_flashback_error(status, &body, 403);
+    assert_eq!(body["message"], "Insufficient permissions to delete workspace");
+    let unknown = format!("/workspace/{}", uuid::Uuid::now_v7());
+    let (status, body) =
+        send(srv.bearer(&org.token, Method::PUT, &unknown).json(&json!({ "name": "X" }))).await;
+    assert_flashback_error(status, &body, 404);
+    assert_eq!(body["message"], "Workspace not found");
+
+    let (status, body) = send(srv.bearer(&org.token, Method::DELETE, &path)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "success": true })));
+}
+
+#[tokio::test]
+async fn put_and_delete_workspace_user_answer_user_not_found_in_workspace() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let ws = create(&srv, &org.token, "Data").await;
+    let outsider = srv.create_user(&org, "Otto", "otto@acme.example", "User").await;
+    for id in [outsider.clone(), uuid::Uuid::now_v7().to_string(), "user-456".to_string()] {
+        let path = format!("/workspace/{ws}/users/{id}");
+        let (status, body) =
+            send(srv.bearer(&org.token, Method::PUT, &path).json(&json!({ "role": "READ" }))).await;
+        assert_flashback_error(status, &body, 404);
+        assert_eq!(body["message"], "User not found in workspace");
+        let (status, body) = send(srv.bearer(&org.token, Method::DELETE, &path)).await;
+        assert_flashback_error(status, &body, 404);
+        assert_eq!(body["message"], "User not found in workspace");
+    }
 }

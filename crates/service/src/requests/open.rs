@@ -83,7 +83,7 @@ impl Service {
                     ));
                 }
             }
-            if target.status == UserStatus::Deactivated
+            if target.status() == UserStatus::Deactivated
                 && new.request_type != RequestType::RemoveAccess
             {
                 return Err(ServiceError::Conflict(format!("user {target_id} is deactivated")));
@@ -384,10 +384,9 @@ impl Service {
         ids.extend(request.target_user_id);
         let users = tx.get_users(org_id, &ids).await?;
         let user_ref = |id: Uuid| {
-            users
-                .iter()
-                .find(|u| u.id == id)
-                .map(|u| serde_json::json!({ "id": u.id, "email": u.email, "fullName": u.name }))
+            users.iter().find(|u| u.id == id).map(
+                |u| serde_json::json!({ "id": u.id, "email": u.email, "fullName": u.full_name() }),
+            )
         };
         let app = tx.get_work_app(org_id, request.work_app_id).await?;
         let level = match request.permission_level_id {
@@ -424,7 +423,7 @@ impl Service {
         Ok(ids
             .iter()
             .copied()
-            .filter(|id| users.iter().any(|u| u.id == *id && u.status == UserStatus::Active))
+            .filter(|id| users.iter().any(|u| u.id == *id && u.is_active()))
             .collect())
     }
 

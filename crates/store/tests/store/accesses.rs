@@ -415,7 +415,7 @@ async fn list_accesses_pages_with_users_and_levels(db: &TestDb) {
     let mut carol = user(&seed.org, "Carol", "carol@acme.example", OrgRole::Billing);
     carol.manager_id = Some(seed.alice.id);
     carol.last_login = Some(at_ms(31_337));
-    carol.status = portcullis_domain::UserStatus::Invited;
+    carol.set_status(portcullis_domain::UserStatus::Invited, carol.updated_at);
     let mut tx = db.store.write().await.expect("write");
     tx.insert_user(&carol).await.expect("user");
     tx.insert_permission_level(&editor).await.expect("level");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use portcullis_domain::{
     new_id, Approver, OrgRole, Organization, PermissionLevel, Policy, PolicyStep, ProvisioningMode,
-    Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User, UserStatus, UsersGroup,
+    Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus, User, UsersGroup,
     WebhookEvent, WebhookSubscription, WorkApp, WorkAppStatus,
 };
 use portcullis_store::postgres::PostgresStore;
@@ -132,17 +132,26 @@ pub fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
 }
 
 pub fn organization(name: &str) -> Organization {
-    Organization { id: new_id(), name: name.into(), created_at: at(0), updated_at: at_ms(1) }
+    Organization {
+        id: new_id(),
+        name: name.into(),
+        domain: "example.com".into(),
+        created_at: at(0),
+        updated_at: at_ms(1),
+        ..Organization::default()
+    }
 }
 
 pub fn user(org: &Organization, name: &str, email: &str, role: OrgRole) -> User {
     User {
         id: new_id(),
         org_id: org.id,
-        name: name.into(),
+        first_name: name.into(),
+        last_name: "Tester".into(),
         email: email.into(),
         role,
-        status: UserStatus::Active,
+        validated: true,
+        deleted_at: None,
         manager_id: None,
         last_login: None,
         created_at: at(1),

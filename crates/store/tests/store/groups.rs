@@ -115,7 +115,7 @@ async fn members_add_list_and_remove(db: &TestDb) {
     let org = seed.org.id;
     let g = group(org, "Everyone");
     let mut inactive = user(&seed.org, "Ina", "ina@acme.example", OrgRole::User);
-    inactive.status = UserStatus::Deactivated;
+    inactive.set_status(UserStatus::Deactivated, inactive.updated_at);
     insert_users(db, &[&inactive]).await;
     let mut tx = db.store.write().await.expect("write");
     tx.insert_group(&g).await.expect("insert");

@@ -108,8 +108,8 @@ fn migration_files(backend: &str) -> Vec<(String, String)> {
     files
 }
 
-/// Reads `CREATE TABLE` and `CREATE [UNIQUE] INDEX` statements out of migration texts: one
-/// column per line, as the migrations are written.
+/// Reads `CREATE TABLE`, `ALTER TABLE … ADD COLUMN / RENAME COLUMN` and `CREATE [UNIQUE] INDEX`
+/// statements out of migration texts: one column per line, as the migrations are written.
 fn parse_migrations(backend: &str) -> Shape {
     let mut shape = Shape::default();
     let mut table: Option<String> = None;
@@ -120,6 +120,14 @@ fn parse_migrations(backend: &str) -> Shape {
             let ident = |w: &str| w.trim_matches(|c| c == '(' || c == '"').to_string();
             match (&table, words.as_slice()) {
                 (None, ["CREATE", "TABLE", name, ..]) => table = Some(ident(name)),
+                (None, ["ALTER", "TABLE", on, "ADD", "COLUMN", column, ..]) => {
+                    shape.columns.insert((ident(on), ident(column)));
+                }
+                (None, ["ALTER", "TABLE", on, "RENAME", "COLUMN", old, "TO", new]) => {
+                    let new = new.trim_end_matches(';');
+                    assert!(shape.columns.remove(&(ident(on), ident(old))), "{on}.{old} renamed");
+                    shape.columns.insert((ident(on), ident(new)));
+                }
                 (None, ["CREATE", "INDEX", name, "ON", on, ..])
                 | (None, ["CREATE", "UNIQUE", "INDEX", name, "ON", on, ..]) => {
                     shape.indexes.insert((ident(on), ident(name)));

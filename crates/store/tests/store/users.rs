@@ -26,8 +26,20 @@ async fn organizations_round_trip_and_update(db: &TestDb) {
 
     let mut renamed = org.clone();
     renamed.name = "Acme Corporation".into();
+    renamed.address1 = Some("1 Main Street".into());
+    renamed.address2 = Some("Floor 2".into());
+    renamed.city = Some("Lisbon".into());
+    renamed.zipcode = Some("1000-001".into());
+    renamed.phone = Some("+351 21 000 0000".into());
+    renamed.state = Some("Lisboa".into());
+    renamed.country = Some("PT".into());
+    renamed.website = Some("https://acme.example".into());
+    renamed.repos_disabled = true;
+    renamed.is_business = true;
+    renamed.mfa_enforced = true;
+    renamed.deleted_at = Some(at_ms(99_000));
     renamed.updated_at = at_ms(99_999);
-    // Only name and updated_at change; created_at is kept even if the caller changes it.
+    // Every profile field changes; created_at is kept even if the caller changes it.
     let mut sent = renamed.clone();
     sent.created_at = at(-50);
     let mut tx = db.store.write().await.expect("write");
@@ -42,13 +54,13 @@ async fn users_round_trip_every_field(db: &TestDb) {
     // Every optional field set, every enum away from its first value.
     let mut carol =
         user(&seed.org, "Carol Ünïcödé ☃", "Carol.Mixed@Acme.Example", OrgRole::Billing);
-    carol.status = UserStatus::Invited;
+    carol.set_status(UserStatus::Invited, carol.updated_at);
     carol.manager_id = Some(seed.alice.id);
     carol.last_login = Some(at_ms(123_456));
     carol.created_at = at_ms(-1);
     carol.updated_at = at_ms(7);
     let mut dave = user(&seed.org, "Dave", "dave@acme.example", OrgRole::Workspaces);
-    dave.status = UserStatus::Deactivated;
+    dave.set_status(UserStatus::Deactivated, dave.updated_at);
     insert_users(db, &[&carol, &dave]).await;
 
     let mut read = db.store.read().await.expect("read");
@@ -65,10 +77,11 @@ async fn users_round_trip_every_field(db: &TestDb) {
     // update_user saves name, e-mail, role, status, manager and updated_at; it keeps
     // last_login and created_at.
     let mut changed = carol.clone();
-    changed.name = "Carol B.".into();
+    changed.first_name = "Carol".into();
+    changed.last_name = "B.".into();
     changed.email = "carol.b@acme.example".into();
     changed.role = OrgRole::Administrator;
-    changed.status = UserStatus::Active;
+    changed.set_status(UserStatus::Active, changed.updated_at);
     changed.manager_id = None;
     changed.updated_at = at_ms(500_001);
     let mut sent = changed.clone();
@@ -254,9 +267,9 @@ async fn role_counts_and_admins(db: &TestDb) {
     let seed = seed(db).await;
     let mut second_owner = user(&seed.org, "Owen", "owen@acme.example", OrgRole::Owner);
     let mut invited_admin = user(&seed.org, "Ivy", "ivy@acme.example", OrgRole::Administrator);
-    invited_admin.status = UserStatus::Invited;
+    invited_admin.set_status(UserStatus::Invited, invited_admin.updated_at);
     let mut gone_owner = user(&seed.org, "Gone", "gone@acme.example", OrgRole::Owner);
-    gone_owner.status = UserStatus::Deactivated;
+    gone_owner.set_status(UserStatus::Deactivated, gone_owner.updated_at);
     second_owner.last_login = Some(at(5));
     insert_users(db, &[&second_owner, &invited_admin, &gone_owner]).await;
 
