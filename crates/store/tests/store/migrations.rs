@@ -240,3 +240,101 @@ async fn audit_log_is_append_only(db: &TestDb) {
         .expect("list");
     assert_eq!(page.items, vec![event]);
 }
+
+/// Rows written before the directory-profiles migration, and what that migration makes of them:
+/// (name, e-mail, role id, status id) → (first name, last name, validated, deleted).
+const PROFILE_UPGRADE: &[((&str, &str, i32, i32), (&str, &str, bool, bool))] = &[
+    (("Mary Ann Smith", "mary@acme.example", 5, 1), ("Mary", "Ann Smith", true, false)),
+    (("Cher", "cher@acme.example", 1, 2), ("Cher", "", false, false)),
+    (("Gone Person", "gone@acme.example", 1, 3), ("Gone", "Person", true, true)),
+];
+
+/// Applies the migrations of `backend` before `0007` with `run`, inserts [`PROFILE_UPGRADE`]'s
+/// rows, applies the rest, and returns the users as read back.
+async fn upgrade_rows<F, Fut>(backend: &str, run: F) -> Vec<(String, String, bool, bool)>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Vec<(String, String, bool, bool)>>,
+{
+    let files = migration_files(backend);
+    let (before, after): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|(name, _)| name.as_str() < "0007");
+    for (_, text) in before {
+        run(text).await;
+    }
+    let mut inserts = String::from(
+        "INSERT INTO organizations (id, name, created_at, updated_at)
+         VALUES ('00000000-0000-7000-8000-000000000001', 'Acme', 't0', 't0');",
+    );
+    for (i, ((name, email, role, status), _)) in PROFILE_UPGRADE.iter().enumerate() {
+        inserts.push_str(&format!(
+            "INSERT INTO users (id, org_id, name, email, email_key, role_id, status_id,
+                                created_at, updated_at)
+             VALUES ('00000000-0000-7000-8000-00000000010{i}',
+                     '00000000-0000-7000-8000-000000000001', '{name}', '{email}', '{email}',
+                     {role}, {status}, 't{i}', 'u{i}');"
+        ));
+    }
+    run(inserts).await;
+    for (_, text) in after {
+        run(text).await;
+    }
+    run("SELECT first_name, last_name, validated, deleted_at IS NOT NULL FROM users ORDER BY id"
+        .into())
+    .await
+}
+
+#[tokio::test]
+async fn the_profile_migration_splits_names_and_derives_validation_and_deletion() {
+    let expected: Vec<(String, String, bool, bool)> = PROFILE_UPGRADE
+        .iter()
+        .map(|(_, (f, l, v, d))| (f.to_string(), l.to_string(), *v, *d))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+    let rows = upgrade_rows("sqlite", |sql| {
+        let pool = pool.clone();
+        async move {
+            if sql.trim_start().starts_with("SELECT") {
+                sqlx::query_as(&sql).fetch_all(&pool).await.expect("select")
+            } else {
+                sqlx::raw_sql(&sql).execute(&pool).await.expect("migration");
+                Vec::new()
+            }
+        }
+    })
+    .await;
+    assert_eq!(rows, expected);
+    let domain: String =
+        sqlx::query_scalar("SELECT domain FROM organizations").fetch_one(&pool).await.expect("org");
+    assert_eq!(domain, "acme.example");
+
+    let Some(url) = pg_url() else { return };
+    let schema = format!("up_{}", uuid::Uuid::now_v7().simple());
+    let admin = sqlx::PgPool::connect(&url).await.expect("postgres");
+    sqlx::raw_sql(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema");
+    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("url");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .connect_with(options.options([("search_path", schema.as_str())]))
+        .await
+        .expect("postgres");
+    let rows = upgrade_rows("postgres", |sql| {
+        let pool = pool.clone();
+        async move {
+            if sql.trim_start().starts_with("SELECT") {
+                sqlx::query_as(&sql).fetch_all(&pool).await.expect("select")
+            } else {
+                sqlx::raw_sql(&sql).execute(&pool).await.expect("migration");
+                Vec::new()
+            }
+        }
+    })
+    .await;
+    assert_eq!(rows, expected);
+    let domain: String =
+        sqlx::query_scalar("SELECT domain FROM organizations").fetch_one(&pool).await.expect("org");
+    assert_eq!(domain, "acme.example");
+    pool.close().await;
+    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await.expect("drop");
+}
