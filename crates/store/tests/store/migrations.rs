@@ -241,9 +241,13 @@ async fn audit_log_is_append_only(db: &TestDb) {
     assert_eq!(page.items, vec![event]);
 }
 
-/// Rows written before the directory-profiles migration, and what that migration makes of them:
-/// (name, e-mail, role id, status id) → (first name, last name, validated, deleted).
-const PROFILE_UPGRADE: &[((&str, &str, i32, i32), (&str, &str, bool, bool))] = &[
+/// A user row before the directory-profiles migration: name, e-mail, role id, status id.
+type OldUser = (&'static str, &'static str, i32, i32);
+/// The same user after it: first name, last name, validated, deleted.
+type NewProfile = (&'static str, &'static str, bool, bool);
+
+/// Rows written before the directory-profiles migration, and what that migration makes of them.
+const PROFILE_UPGRADE: &[(OldUser, NewProfile)] = &[
     (("Mary Ann Smith", "mary@acme.example", 5, 1), ("Mary", "Ann Smith", true, false)),
     (("Cher", "cher@acme.example", 1, 2), ("Cher", "", false, false)),
     (("Gone Person", "gone@acme.example", 1, 3), ("Gone", "Person", true, true)),
