@@ -44,8 +44,8 @@ const COMMON_ERRORS: &[(&str, &str)] = &[
 /// type (`application/problem+json`) that the server really sends.
 fn complete_errors(path: &str, op: &mut Operation) {
     let cakewalk = path.starts_with("/api/");
-    let operational =
-        !cakewalk && !path.starts_with("/workspace") && !path.starts_with("/organization");
+    let flashback = ["/workspace", "/organization", "/user/"].iter().any(|p| path.starts_with(p));
+    let operational = !cakewalk && !flashback;
     let (content_type, schema) = if cakewalk {
         ("application/problem+json", "ProblemDetails")
     } else {

@@ -55,6 +55,9 @@ crate::wire_enum! {
         ActionTaskActionable = 6 => "action_task.actionable",
         ApiCredentialCreated = 7 => "api_credential.created",
         ApiCredentialRevoked = 8 => "api_credential.revoked",
+        CustomFieldCreated = 53 => "custom_field.created",
+        CustomFieldDeleted = 54 => "custom_field.deleted",
+        CustomFieldUpdated = 55 => "custom_field.updated",
         GroupCreated = 9 => "group.created",
         GroupDefaultAppsSet = 10 => "group.default_apps_set",
         GroupDeleted = 11 => "group.deleted",
@@ -90,6 +93,7 @@ crate::wire_enum! {
         WebhookTested = 41 => "webhook.tested",
         WorkAppArchived = 42 => "work_app.archived",
         WorkAppCreated = 43 => "work_app.created",
+        WorkAppCustomFieldsChanged = 56 => "work_app.custom_fields_changed",
         WorkAppManaged = 44 => "work_app.managed",
         WorkAppPolicySet = 45 => "work_app.policy_set",
         WorkAppUpdated = 46 => "work_app.updated",
@@ -99,9 +103,9 @@ crate::wire_enum! {
         WorkspaceMemberRemoved = 50 => "workspace.member_removed",
         WorkspaceMemberRoleChanged = 51 => "workspace.member_role_changed",
         WorkspaceUpdated = 52 => "workspace.updated",
-        UserInvited = 53 => "user.invited",
-        UserDeleted = 54 => "user.deleted",
-        UserRestored = 55 => "user.restored",
+        UserInvited = 57 => "user.invited",
+        UserDeleted = 58 => "user.deleted",
+        UserRestored = 59 => "user.restored",
     }
 }
 

@@ -54,4 +54,6 @@ typed_ids! {
     DeliveryId,
     /// A personal bearer token's id.
     TokenId,
+    /// A custom field definition's id.
+    CustomFieldId,
 }

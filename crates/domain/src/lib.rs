@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod clock;
 pub mod credential;
+pub mod custom_fields;
 pub mod error;
 pub mod governance;
 pub mod groups;
@@ -22,6 +23,9 @@ pub mod workspace;
 pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{ApiCredential, UserToken};
+pub use custom_fields::{
+    CustomField, CustomFieldPatch, CustomFieldType, CustomFieldValue, NewCustomField, SelectOption,
+};
 pub use error::DomainError;
 pub use governance::{
     Approver, Decision, Policy, PolicyStep, Request, RequestStatus, RequestType, Task, TaskKind,
@@ -29,8 +33,8 @@ pub use governance::{
 };
 pub use groups::{DefaultWorkApp, UsersGroup};
 pub use ids::{
-    new_id, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId,
-    TokenId, UserId, WorkAppId, WorkspaceId,
+    new_id, CustomFieldId, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId,
+    SubscriptionId, TaskId, TokenId, UserId, WorkAppId, WorkspaceId,
 };
 pub use org::{AccessLevel, OrgRole, Organization, OrganizationPatch};
 pub use page::{Page, PageRequest};

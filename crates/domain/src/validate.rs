@@ -65,6 +65,25 @@ pub fn email(value: &str) -> Result<String, DomainError> {
     Ok(trimmed.to_string())
 }
 
+/// Checks an absolute `http://` or `https://` URL with a host (at most [`MAX_TEXT_LEN`] bytes);
+/// returns it trimmed.
+pub fn http_url(field: &str, url: &str) -> Result<String, DomainError> {
+    let url = url.trim();
+    let rest =
+        url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(|| {
+            DomainError::invalid(format!("{field} must be an http:// or https:// URL"))
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty()
+        || host.contains(char::is_whitespace)
+        || url.contains(char::is_control)
+        || url.len() > MAX_TEXT_LEN
+    {
+        return Err(DomainError::invalid(format!("{field} must be an absolute URL with a host")));
+    }
+    Ok(url.to_string())
+}
+
 /// The key under which e-mail uniqueness is enforced (case-insensitive).
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()

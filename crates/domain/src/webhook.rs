@@ -63,20 +63,7 @@ pub fn should_disable(failing_since: Option<DateTime<Utc>>, now: DateTime<Utc>) 
 
 /// Target URLs are absolute http(s) URLs with a host.
 pub fn validate_target_url(url: &str) -> Result<String, DomainError> {
-    let url = url.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| DomainError::invalid("targetUrl must be an http:// or https:// URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty()
-        || host.contains(char::is_whitespace)
-        || url.contains(char::is_control)
-        || url.len() > 2000
-    {
-        return Err(DomainError::invalid("targetUrl must be an absolute URL with a host"));
-    }
-    Ok(url.to_string())
+    crate::validate::http_url("targetUrl", url)
 }
 
 /// Events must be known types; duplicates collapse; at least one.

@@ -30,6 +30,8 @@ pub struct WorkAppDetails {
     pub default_groups: Vec<Uuid>,
     /// Groups whose members do not see this app in the catalogue.
     pub hidden_groups: Vec<Uuid>,
+    /// The custom fields the app has a value for, oldest field first.
+    pub custom_fields: Vec<crate::AppFieldValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,9 +99,11 @@ impl Service {
         let owner_ids: Vec<Uuid> = apps.iter().flat_map(|a| a.owner_ids.iter().copied()).collect();
         let owners = tx.get_users(org_id, &owner_ids).await?;
         let mut groups = tx.groups_of_apps(org_id, &ids).await?;
+        let mut custom_fields = self.apps_custom_fields(tx, org_id, &ids).await?;
         Ok(apps
             .into_iter()
             .map(|app| WorkAppDetails {
+                custom_fields: custom_fields.remove(&app.id).unwrap_or_default(),
                 default_groups: groups
                     .get(&app.id)
                     .map(|g| g.default_for.clone())
@@ -116,7 +120,7 @@ impl Service {
             .collect())
     }
 
-    async fn app_in_org(
+    pub(crate) async fn app_in_org(
         &self,
         tx: &mut dyn ReadTx,
         ctx: &Ctx,

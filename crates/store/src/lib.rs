@@ -6,6 +6,7 @@
 mod accesses;
 mod audit;
 mod credentials;
+mod custom_fields;
 mod decode;
 mod error;
 mod groups;
@@ -24,6 +25,7 @@ mod workspaces;
 pub use accesses::{AccessReads, AccessWrites};
 pub use audit::{AuditReads, AuditWrites};
 pub use credentials::{CredentialReads, CredentialWrites};
+pub use custom_fields::{CustomFieldReads, CustomFieldWrites};
 pub use groups::{GroupReads, GroupWrites};
 pub use policies::{PolicyReads, PolicyWrites};
 pub use requests::{RequestReads, RequestWrites};
@@ -36,9 +38,9 @@ pub use workspaces::{WorkspaceReads, WorkspaceWrites};
 pub mod prelude {
     pub use crate::{
         AccessReads, AccessWrites, AuditReads, AuditWrites, CredentialReads, CredentialWrites,
-        GroupReads, GroupWrites, PolicyReads, PolicyWrites, ReadTx, RequestReads, RequestWrites,
-        Store, UserReads, UserWrites, WebhookReads, WebhookWrites, WorkAppReads, WorkAppWrites,
-        WorkspaceReads, WorkspaceWrites, WriteTx,
+        CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
+        ReadTx, RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads,
+        WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
     };
 }
 
@@ -138,6 +140,7 @@ pub trait ReadTx:
     + RequestReads
     + WebhookReads
     + AuditReads
+    + CustomFieldReads
     + Send
 {
 }
@@ -156,6 +159,7 @@ pub trait WriteTx:
     + RequestWrites
     + WebhookWrites
     + AuditWrites
+    + CustomFieldWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

@@ -193,7 +193,8 @@ typed_id_args!(
     TaskId,
     SubscriptionId,
     DeliveryId,
-    TokenId
+    TokenId,
+    CustomFieldId
 );
 
 /// One statement and its bound values.

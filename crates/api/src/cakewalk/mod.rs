@@ -2,6 +2,7 @@
 //! `{data, links}` envelopes and opaque cursors.
 
 mod credentials;
+mod custom_fields;
 mod groups;
 mod policies;
 mod requests;
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(credentials::routes())
         .merge(work_apps::routes())
+        .merge(custom_fields::routes())
         .merge(policies::routes())
         .merge(requests::routes())
         .merge(groups::routes())

@@ -78,8 +78,10 @@ pub struct WorkAppView {
     pub certifications: Vec<String>,
     #[schema(value_type = Option<Object>)]
     pub ai_risk: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
-    pub custom_fields: serde_json::Value,
+    /// The app's custom field values, keyed by custom field id: `{name, type, value,
+    /// guidValue?}` for each field the app has a value for (see `GET …/CustomFields` for all).
+    pub custom_fields:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     /// Groups for which this app is a default app.
     pub default_users_groups: Vec<Uuid>,
     /// Groups from whose members this app is hidden.
@@ -111,7 +113,7 @@ impl From<WorkAppDetails> for WorkAppView {
             server_locations: Vec::new(),
             certifications: Vec::new(),
             ai_risk: None,
-            custom_fields: serde_json::json!({}),
+            custom_fields: super::custom_fields::work_app_custom_fields(d.custom_fields),
             default_users_groups: d.default_groups,
             hidden_users_groups: d.hidden_groups,
             owner_ids: app.owner_ids,

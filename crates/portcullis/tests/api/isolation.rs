@@ -15,6 +15,8 @@ enum Op {
     AddMember { group: usize, user: usize },
     Request { app: usize, user: usize },
     CreateWebhook,
+    CreateCustomField,
+    SetCustomFields { app: usize, field: usize },
     ListEverything,
     ProbeForeign { pick: usize },
 }
@@ -28,6 +30,8 @@ fn op() -> impl Strategy<Value = (bool, Op)> {
         (0usize..4, 0usize..8).prop_map(|(group, user)| Op::AddMember { group, user }),
         (0usize..8, 0usize..8).prop_map(|(app, user)| Op::Request { app, user }),
         Just(Op::CreateWebhook),
+        Just(Op::CreateCustomField),
+        (0usize..8, 0usize..4).prop_map(|(app, field)| Op::SetCustomFields { app, field }),
         Just(Op::ListEverything),
         (0usize..64).prop_map(|pick| Op::ProbeForeign { pick }),
     ];
@@ -43,6 +47,8 @@ struct Owned {
     requests: Vec<String>,
     tasks: Vec<String>,
     webhooks: Vec<String>,
+    /// Custom fields (Select) with their option ids.
+    fields: Vec<(String, Vec<String>)>,
 }
 
 impl Owned {
@@ -54,6 +60,9 @@ impl Owned {
         ids.extend(self.requests.iter().cloned());
         ids.extend(self.tasks.iter().cloned());
         ids.extend(self.webhooks.iter().cloned());
+        ids.extend(
+            self.fields.iter().flat_map(|(f, o)| std::iter::once(f.clone()).chain(o.clone())),
+        );
         ids
     }
 
@@ -65,11 +74,13 @@ impl Owned {
             paths.push(format!("/api/v1/WorkApps/{a}"));
             paths.push(format!("/api/v1/WorkApps/{a}/Accesses"));
             paths.push(format!("/api/v1/WorkApps/{a}/PermissionLevels"));
+            paths.push(format!("/api/v1/WorkApps/{a}/CustomFields"));
         }
         paths.extend(self.groups.iter().map(|g| format!("/api/v1/UsersGroups/{g}/Users")));
         paths.extend(self.requests.iter().map(|r| format!("/api/v1/Requests/{r}")));
         paths.extend(self.tasks.iter().map(|t| format!("/api/v1/Tasks/{t}")));
         paths.extend(self.webhooks.iter().map(|w| format!("/api/v1/Webhooks/{w}/Deliveries")));
+        paths.extend(self.fields.iter().map(|(f, _)| format!("/api/v1/CustomFields/{f}")));
         paths
     }
 }
@@ -84,6 +95,7 @@ const LISTS: &[&str] = &[
     "/api/v1/Webhooks",
     "/api/v1/ApiCredentials",
     "/api/v1/AuditLog",
+    "/api/v1/CustomFields",
 ];
 
 async fn run(ops: Vec<(bool, Op)>) -> Result<(), TestCaseError> {
@@ -194,6 +206,30 @@ async fn run(ops: Vec<(bool, Op)>) -> Result<(), TestCaseError> {
                     owned[me].webhooks.push(id.to_string());
                 }
                 bodies.push(b);
+            }
+            Op::CreateCustomField => {
+                let (_, b) = send(srv.api(org, Method::POST, "/api/v1/CustomFields").json(
+                    &json!({ "name": format!("F{n}"), "type": "Select", "options": ["A", "B"] }),
+                ))
+                .await;
+                if let Some(id) = b["data"]["id"].as_str() {
+                    let options = b["data"]["options"].as_array().into_iter().flatten();
+                    let options = options.filter_map(|o| o["id"].as_str().map(str::to_string));
+                    owned[me].fields.push((id.to_string(), options.collect()));
+                }
+                bodies.push(b);
+            }
+            Op::SetCustomFields { app, field } => {
+                if !owned[me].apps.is_empty() && !owned[me].fields.is_empty() {
+                    let (a, _) = owned[me].apps[app % owned[me].apps.len()].clone();
+                    let (f, _) = owned[me].fields[field % owned[me].fields.len()].clone();
+                    let (_, b) = send(
+                        srv.api(org, Method::PATCH, &format!("/api/v1/WorkApps/{a}/CustomFields"))
+                            .json(&json!({ "customFields": [{ "id": f, "value": "B" }] })),
+                    )
+                    .await;
+                    bodies.push(b);
+                }
             }
             Op::ListEverything => {
                 for path in LISTS {

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod custom_fields;
 mod errors;
 mod flashback_org;
 mod governance;

@@ -25,6 +25,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
     ("post", "/api/v1/WorkApps/{workAppId}/PermissionLevels"),
     ("post", "/api/v1/WorkApps/Accesses"),
+    ("get", "/api/v1/WorkApps/{workAppId}/CustomFields"),
+    ("patch", "/api/v1/WorkApps/{workAppId}/CustomFields"),
+    ("get", "/api/v1/CustomFields"),
+    ("post", "/api/v1/CustomFields"),
+    ("get", "/api/v1/CustomFields/{customFieldId}"),
+    ("patch", "/api/v1/CustomFields/{customFieldId}"),
+    ("delete", "/api/v1/CustomFields/{customFieldId}"),
     ("put", "/api/v1/WorkApps/{workAppId}/Policies/{requestType}"),
     (
         "put",
@@ -137,6 +144,7 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{webhookId}", &uuid::Uuid::now_v7().to_string())
             .replace("{deliveryId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{customFieldId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

@@ -14,6 +14,7 @@ mod audit;
 mod basics;
 mod coverage;
 mod credentials;
+mod custom_fields;
 mod groups;
 mod migrations;
 mod policies;
