@@ -15,11 +15,17 @@ use utoipa::ToSchema;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The ProblemDetails `title`, when it is not the status's reason phrase.
+    pub title: Option<&'static str>,
 }
+
+/// Cakewalk's title for a read-only API key's write (its docs show it with the detail
+/// "This API key is read-only and cannot perform write operations.").
+pub const READ_ONLY_TITLE: &str = "Forbidden operation";
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), title: None }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -34,6 +40,11 @@ impl From<ServiceError> for ApiError {
         let status = match &err {
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::ReadOnlyCredential => {
+                let mut error = Self::new(StatusCode::FORBIDDEN, err.to_string());
+                error.title = Some(READ_ONLY_TITLE);
+                return error;
+            }
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
@@ -76,12 +87,15 @@ impl From<QueryRejection> for ApiError {
 
 /// Marks a response as an error whose body is still to be written.
 #[derive(Debug, Clone)]
-struct PendingError(String);
+struct PendingError {
+    message: String,
+    title: Option<&'static str>,
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        response.extensions_mut().insert(PendingError(self.message));
+        response.extensions_mut().insert(PendingError { message: self.message, title: self.title });
         response
     }
 }
@@ -129,22 +143,19 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let message = match parts.extensions.remove::<PendingError>() {
-        Some(PendingError(message)) => message,
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let (message, title) = match parts.extensions.remove::<PendingError>() {
+        Some(PendingError { message, title }) => (message, title.unwrap_or(reason)),
         None => {
             let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text).trim().to_string();
-            if text.is_empty() {
-                status.canonical_reason().unwrap_or("Error").to_string()
-            } else {
-                text
-            }
+            (if text.is_empty() { reason.to_string() } else { text }, reason)
         }
     };
     let (content_type, bytes) = if is_cakewalk_path(&path) {
         let problem = ProblemDetails {
             kind: format!("https://httpstatuses.io/{}", status.as_u16()),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: title.to_string(),
             status: status.as_u16(),
             detail: message,
             instance: path,

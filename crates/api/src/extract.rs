@@ -36,6 +36,12 @@ impl FromRequestParts<AppState> for ApiCaller {
             .into());
         };
         let actor = state.service.authenticate_api(key, secret).await?;
+        // A read-only key is refused on any write before its body is even read (as ASP.NET
+        // authorizes before model binding), so a malformed body cannot turn the 403 into a 400.
+        // The services check it again for every write they carry out.
+        if !parts.method.is_safe() {
+            actor.require_write()?;
+        }
         Ok(ApiCaller(Ctx::new(actor, request_id(parts))))
     }
 }
