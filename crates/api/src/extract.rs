@@ -2,7 +2,7 @@
 //! rejections become [`ApiError`]s (400, not axum's 422 or plain text).
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap, StatusCode};
 use portcullis_service::{Ctx, ServiceError};
 use serde::de::DeserializeOwned;
 
@@ -93,11 +93,16 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        // A body without a Content-Type is read as JSON (as it always was); one that says it is
+        // something else is refused like any other body.
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
+        let json = is_json_body(req.headers());
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
+        }
+        if declared && !json {
+            return Err(not_json());
         }
         serde_json::from_slice(&bytes)
             .map(OptionalJson)
@@ -106,15 +111,50 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 }
 
 /// `Json<T>` whose failures are 400 (bad JSON or schema), 415 (not JSON) or 413 (too large).
+///
+/// JSON is what ASP.NET accepts: `application/json`, `text/json` and `application/*+json`
+/// (`application/problem+json`, `application/merge-patch+json`, …), with any parameters.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        if !is_json_body(req.headers()) {
+            return Err(not_json());
+        }
+        let bytes = body_bytes(req, state).await?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
         Ok(ApiJson(value))
     }
+}
+
+/// Is the body declared as JSON (`application/json`, `text/json`, `application/*+json`)?
+fn is_json_body(headers: &HeaderMap) -> bool {
+    let Some(content_type) = header(headers, header::CONTENT_TYPE.as_str()) else { return false };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", "json")) | Some(("text", "json")) => true,
+        Some(("application", subtype)) => subtype.ends_with("+json") && subtype.len() > 5,
+        _ => false,
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "The body must be JSON: Content-Type application/json, text/json or application/*+json.",
+    )
+}
+
+/// The whole body (413 over the body limit).
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(e.status(), e.body_text()))
 }
 
 /// `Path<T>` whose failures (e.g. a malformed uuid) are 400.

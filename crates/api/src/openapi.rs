@@ -66,7 +66,10 @@ fn complete_errors(path: &str, op: &mut Operation) {
         COMMON_ERRORS.to_vec()
     };
     if op.request_body.is_some() && !operational {
-        extra.push(("415", "The body is not JSON (Content-Type must be application/json)"));
+        extra.push((
+            "415",
+            "The body is not JSON (Content-Type application/json, text/json or application/*+json)",
+        ));
     }
     for (code, description) in extra {
         op.responses
