@@ -1,6 +1,6 @@
 //! Errors: status mapping ([`ApiError`]) and body shape ([`error_envelope`]), each in one place.
 use axum::body::{to_bytes, Body};
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -75,12 +75,6 @@ impl From<JsonRejection> for ApiError {
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        Self::bad_request(rejection.body_text())
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(rejection.body_text())
     }
 }

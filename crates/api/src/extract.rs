@@ -170,16 +170,28 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-/// `Query<T>` whose failures are 400.
+/// `Query<T>` that accepts exactly the parameters `T` reads, and whose failures are 400.
+///
+/// The accepted names are the fields serde deserializes `T` from (so they cannot drift from the
+/// struct, and the OpenAPI parameters derived from the same struct name the same ones). A name
+/// `T` does not read is refused with a 400 naming the accepted ones, never ignored. As in
+/// ASP.NET, names match case-insensitively, and where `T` reads `cursor`, the JSON:API spelling
+/// `page[cursor]` is the same parameter (the pagination docs write `links.next` that way).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
-        Ok(ApiQuery(value))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(names) = crate::query::struct_fields::<T>() else {
+            tracing::error!(query = std::any::type_name::<T>(), "query type is not a plain struct");
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An internal error occurred.",
+            ));
+        };
+        let canonical = crate::query::canonical(parts.uri.query().unwrap_or_default(), names)?;
+        crate::query::deserialize(&canonical).map(ApiQuery)
     }
 }
 
