@@ -1,6 +1,6 @@
 //! Errors: status mapping ([`ApiError`]) and body shape ([`error_envelope`]), each in one place.
 use axum::body::{to_bytes, Body};
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -15,14 +15,20 @@ use utoipa::ToSchema;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The ProblemDetails `title`, when it is not the status's reason phrase.
+    pub title: Option<&'static str>,
     /// Keys the Flashback API documents beside `success` and `message` on some errors (e.g.
     /// `data: null`, or `data: []` and `total: 0` on a list).
     pub flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Cakewalk's title for a read-only API key's write (its docs show it with the detail
+/// "This API key is read-only and cannot perform write operations.").
+pub const READ_ONLY_TITLE: &str = "Forbidden operation";
+
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), flashback_extra: None }
+        Self { status, message: message.into(), title: None, flashback_extra: None }
     }
 
     /// Uses the operation's documented message for errors of `status` (the service's own
@@ -54,6 +60,11 @@ impl From<ServiceError> for ApiError {
         let status = match &err {
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::ReadOnlyCredential => {
+                let mut error = Self::new(StatusCode::FORBIDDEN, err.to_string());
+                error.title = Some(READ_ONLY_TITLE);
+                return error;
+            }
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
@@ -88,20 +99,22 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        Self::bad_request(rejection.body_text())
-    }
-}
-
 /// Marks a response as an error whose body is still to be written.
 #[derive(Debug, Clone)]
-struct PendingError(String, Option<serde_json::Map<String, serde_json::Value>>);
+struct PendingError {
+    message: String,
+    title: Option<&'static str>,
+    flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        response.extensions_mut().insert(PendingError(self.message, self.flashback_extra));
+        response.extensions_mut().insert(PendingError {
+            message: self.message,
+            title: self.title,
+            flashback_extra: self.flashback_extra,
+        });
         response
     }
 }
@@ -149,25 +162,21 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let (message, flashback_extra) = match parts.extensions.remove::<PendingError>() {
-        Some(PendingError(message, extra)) => (message, extra),
-        None => (
-            {
-                let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
-                let text = String::from_utf8_lossy(&text).trim().to_string();
-                if text.is_empty() {
-                    status.canonical_reason().unwrap_or("Error").to_string()
-                } else {
-                    text
-                }
-            },
-            None,
-        ),
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let (message, title, flashback_extra) = match parts.extensions.remove::<PendingError>() {
+        Some(PendingError { message, title, flashback_extra }) => {
+            (message, title.unwrap_or(reason), flashback_extra)
+        }
+        None => {
+            let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            (if text.is_empty() { reason.to_string() } else { text }, reason, None)
+        }
     };
     let (content_type, bytes) = if is_cakewalk_path(&path) {
         let problem = ProblemDetails {
             kind: format!("https://httpstatuses.io/{}", status.as_u16()),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: title.to_string(),
             status: status.as_u16(),
             detail: message,
             instance: path,

@@ -2,7 +2,7 @@
 //! rejections become [`ApiError`]s (400, not axum's 422 or plain text).
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap, StatusCode};
 use portcullis_service::{Ctx, ServiceError};
 use serde::de::DeserializeOwned;
 
@@ -36,6 +36,12 @@ impl FromRequestParts<AppState> for ApiCaller {
             .into());
         };
         let actor = state.service.authenticate_api(key, secret).await?;
+        // A read-only key is refused on any write before its body is even read (as ASP.NET
+        // authorizes before model binding), so a malformed body cannot turn the 403 into a 400.
+        // The services check it again for every write they carry out.
+        if !parts.method.is_safe() {
+            actor.require_write()?;
+        }
         Ok(ApiCaller(Ctx::new(actor, request_id(parts))))
     }
 }
@@ -87,11 +93,16 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        // A body without a Content-Type is read as JSON (as it always was); one that says it is
+        // something else is refused like any other body.
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
+        let json = is_json_body(req.headers());
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
+        }
+        if declared && !json {
+            return Err(not_json());
         }
         serde_json::from_slice(&bytes)
             .map(OptionalJson)
@@ -100,15 +111,50 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 }
 
 /// `Json<T>` whose failures are 400 (bad JSON or schema), 415 (not JSON) or 413 (too large).
+///
+/// JSON is what ASP.NET accepts: `application/json`, `text/json` and `application/*+json`
+/// (`application/problem+json`, `application/merge-patch+json`, …), with any parameters.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        if !is_json_body(req.headers()) {
+            return Err(not_json());
+        }
+        let bytes = body_bytes(req, state).await?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
         Ok(ApiJson(value))
     }
+}
+
+/// Is the body declared as JSON (`application/json`, `text/json`, `application/*+json`)?
+fn is_json_body(headers: &HeaderMap) -> bool {
+    let Some(content_type) = header(headers, header::CONTENT_TYPE.as_str()) else { return false };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", "json")) | Some(("text", "json")) => true,
+        Some(("application", subtype)) => subtype.ends_with("+json") && subtype.len() > 5,
+        _ => false,
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "The body must be JSON: Content-Type application/json, text/json or application/*+json.",
+    )
+}
+
+/// The whole body (413 over the body limit).
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(e.status(), e.body_text()))
 }
 
 /// `Path<T>` whose failures (e.g. a malformed uuid) are 400.
@@ -124,16 +170,28 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-/// `Query<T>` whose failures are 400.
+/// `Query<T>` that accepts exactly the parameters `T` reads, and whose failures are 400.
+///
+/// The accepted names are the fields serde deserializes `T` from (so they cannot drift from the
+/// struct, and the OpenAPI parameters derived from the same struct name the same ones). A name
+/// `T` does not read is refused with a 400 naming the accepted ones, never ignored. As in
+/// ASP.NET, names match case-insensitively, and where `T` reads `cursor`, the JSON:API spelling
+/// `page[cursor]` is the same parameter (the pagination docs write `links.next` that way).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) =
-            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
-        Ok(ApiQuery(value))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(names) = crate::query::struct_fields::<T>() else {
+            tracing::error!(query = std::any::type_name::<T>(), "query type is not a plain struct");
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An internal error occurred.",
+            ));
+        };
+        let canonical = crate::query::canonical(parts.uri.query().unwrap_or_default(), names)?;
+        crate::query::deserialize(&canonical).map(ApiQuery)
     }
 }
 

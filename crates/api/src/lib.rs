@@ -18,6 +18,7 @@ mod metrics;
 mod normalize;
 mod openapi;
 mod ops;
+mod query;
 pub mod server;
 
 use std::sync::Arc;

@@ -1,10 +1,13 @@
-//! Case-insensitive routing: `/API/V1/USERS` and `/api/v1/Users` reach `/api/v1/users`.
+//! Case-insensitive routing: `/API/V1/USERS` and `/api/v1/Users` reach `/api/v1/users`, and a
+//! trailing slash is tolerated: `/api/v1/UsersGroups/` reaches `/api/v1/UsersGroups`.
 //!
-//! The Cakewalk API is served by ASP.NET, whose routes match case-insensitively, and clients rely
-//! on that (its docs spell `/users` and `/Users` both). A request path is compared with every
-//! documented route template of the same length, static segments case-insensitively; when one
-//! matches (the one with most static segments wins), its static segments' canonical spelling is
-//! put back before routing. Ids pass through untouched.
+//! The Cakewalk API is served by ASP.NET, whose routes match case-insensitively and with or
+//! without a trailing slash, and clients rely on that (its docs spell `/users` and `/Users` both,
+//! and title one endpoint `GET /UsersGroups/`). A request path, less one trailing slash, is
+//! compared with every documented route template of the same length, static segments
+//! case-insensitively; when one matches (the one with most static segments wins), its static
+//! segments' canonical spelling is put back before routing. Ids pass through untouched. Paths
+//! that match no documented route (the web console's) are left exactly as they came.
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -47,21 +50,31 @@ impl NormalizedApp {
 
     /// The canonical spelling of `path`, if it differs from `path`.
     fn normalize(&self, path: &str) -> Option<String> {
+        let trimmed = match path.strip_suffix('/') {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => path,
+        };
+        self.canonical(trimmed).filter(|canonical| canonical != path)
+    }
+
+    /// The documented route's spelling of `path`, if `path` matches one.
+    fn canonical(&self, path: &str) -> Option<String> {
         let segments: Vec<&str> = path.split('/').collect();
         let best = self
             .templates
             .iter()
             .filter(|t| t.len() == segments.len())
             .filter(|t| {
-                t.iter()
-                    .zip(&segments)
-                    .all(|(tpl, seg)| tpl.as_ref().is_none_or(|s| s.eq_ignore_ascii_case(seg)))
+                t.iter().zip(&segments).all(|(tpl, seg)| match tpl {
+                    Some(s) => s.eq_ignore_ascii_case(seg),
+                    // A parameter is never empty (`/UsersGroups//` is not a group's path).
+                    None => !seg.is_empty(),
+                })
             })
             .max_by_key(|t| t.iter().filter(|s| s.is_some()).count())?;
         let canonical: Vec<&str> =
             best.iter().zip(&segments).map(|(tpl, seg)| tpl.as_deref().unwrap_or(seg)).collect();
-        let canonical = canonical.join("/");
-        (canonical != path).then_some(canonical)
+        Some(canonical.join("/"))
     }
 }
 
@@ -89,5 +102,46 @@ impl tower::Service<Request<Body>> for NormalizedApp {
             }
         }
         self.router.call(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> NormalizedApp {
+        let api = utoipa::openapi::OpenApiBuilder::new()
+            .paths(
+                utoipa::openapi::PathsBuilder::new()
+                    .path("/api/v1/UsersGroups", Default::default())
+                    .path("/api/v1/UsersGroups/{usersGroupId}", Default::default())
+                    .path("/api/v1/UsersGroups/{usersGroupId}/Users", Default::default())
+                    .path("/workspace/{id}", Default::default()),
+            )
+            .build();
+        NormalizedApp::new(Router::new(), &api, crate::HttpConfig::default())
+    }
+
+    #[test]
+    fn case_and_one_trailing_slash_are_normalised_on_documented_routes_only() {
+        let app = app();
+        let id = "0190a3c4-0000-7000-8000-000000000001";
+        let cases = [
+            ("/api/v1/UsersGroups", None),
+            ("/api/v1/UsersGroups/", Some("/api/v1/UsersGroups".to_string())),
+            ("/API/V1/usersgroups/", Some("/api/v1/UsersGroups".to_string())),
+            (
+                &*format!("/api/v1/usersgroups/{id}/users/"),
+                Some(format!("/api/v1/UsersGroups/{id}/Users")),
+            ),
+            (&*format!("/workspace/{id}/"), Some(format!("/workspace/{id}"))),
+            // Not documented routes: untouched.
+            ("/", None),
+            ("/admin/users/", None),
+            ("/api/v1/UsersGroups//", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(app.normalize(path), expected, "{path}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The OpenAPI document: base info and security schemes; paths come from the handlers.
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder,
@@ -66,7 +66,10 @@ fn complete_errors(path: &str, op: &mut Operation) {
         COMMON_ERRORS.to_vec()
     };
     if op.request_body.is_some() && !operational {
-        extra.push(("415", "The body is not JSON (Content-Type must be application/json)"));
+        extra.push((
+            "415",
+            "The body is not JSON (Content-Type application/json, text/json or application/*+json)",
+        ));
     }
     for (code, description) in extra {
         op.responses
@@ -83,6 +86,28 @@ fn complete_errors(path: &str, op: &mut Operation) {
     }
 }
 
+/// Where an operation takes `cursor`, documents its JSON:API spelling `page[cursor]` beside it
+/// (`ApiQuery` accepts both, as the same parameter).
+fn document_page_cursor(op: &mut Operation) {
+    let Some(params) = op.parameters.as_mut() else { return };
+    let Some(cursor) =
+        params.iter().find(|p| p.name == "cursor" && p.parameter_in == ParameterIn::Query)
+    else {
+        return;
+    };
+    if params.iter().any(|p| p.name == crate::query::PAGE_CURSOR) {
+        return;
+    }
+    let mut page_cursor = cursor.clone();
+    page_cursor.name = crate::query::PAGE_CURSOR.to_string();
+    page_cursor.description = Some(
+        "The same parameter as `cursor`, in the JSON:API spelling the pagination docs use; \
+         give one of the two."
+            .to_string(),
+    );
+    params.push(page_cursor);
+}
+
 pub fn finish(mut api: OpenApi) -> OpenApi {
     for (path, item) in api.paths.paths.iter_mut() {
         for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
@@ -90,6 +115,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             .flatten()
         {
             complete_errors(path, op);
+            document_page_cursor(op);
         }
     }
     let components = api.components.get_or_insert_with(Default::default);

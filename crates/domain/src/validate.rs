@@ -24,17 +24,30 @@ pub fn text(field: &str, value: Option<&str>) -> Result<String, DomainError> {
     Ok(trimmed.to_string())
 }
 
-/// Trims a display name and checks it is non-empty and not too long.
-pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
+/// Longest accepted request purpose (Cakewalk's `grantAccessPurpose`: 1–1024 characters).
+pub const MAX_PURPOSE_LEN: usize = 1024;
+
+/// Checks a request purpose (`grantAccessPurpose`, …): 1 to [`MAX_PURPOSE_LEN`] characters after
+/// trimming, no NUL; returns it trimmed.
+pub fn purpose(field: &str, value: &str) -> Result<String, DomainError> {
+    text(field, Some(non_empty(field, value, MAX_PURPOSE_LEN)?))
+}
+
+/// Trims `value` and checks it is non-empty and at most `max` characters.
+fn non_empty<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, DomainError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(DomainError::invalid(format!("{field} must not be empty")));
     }
-    if trimmed.chars().count() > MAX_NAME_LEN {
-        return Err(DomainError::invalid(format!(
-            "{field} must be at most {MAX_NAME_LEN} characters"
-        )));
+    if trimmed.chars().count() > max {
+        return Err(DomainError::invalid(format!("{field} must be at most {max} characters")));
     }
+    Ok(trimmed)
+}
+
+/// Trims a display name and checks it is non-empty and not too long.
+pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
+    let trimmed = non_empty(field, value, MAX_NAME_LEN)?;
     if trimmed.chars().any(char::is_control) {
         return Err(DomainError::invalid(format!("{field} must not contain control characters")));
     }
@@ -110,6 +123,18 @@ mod tests {
         assert!(name("name", "   ").is_err());
         assert!(name("name", &"x".repeat(MAX_NAME_LEN + 1)).is_err());
         assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn purposes_are_trimmed_non_empty_and_at_most_1024_characters() {
+        assert_eq!(purpose("grantAccessPurpose", " Q3 audit ").as_deref(), Ok("Q3 audit"));
+        // Characters, not bytes: 1024 two-byte characters fit.
+        let longest = "é".repeat(MAX_PURPOSE_LEN);
+        assert_eq!(purpose("p", &longest).as_deref(), Ok(longest.as_str()));
+        let too_long = purpose("p", &"x".repeat(MAX_PURPOSE_LEN + 1)).unwrap_err();
+        assert_eq!(too_long.to_string(), "p must be at most 1024 characters");
+        assert_eq!(purpose("p", " \n ").unwrap_err().to_string(), "p must not be empty");
+        assert!(purpose("p", "a\u{0}b").is_err());
     }
 
     proptest! {

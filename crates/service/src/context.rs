@@ -41,9 +41,7 @@ impl Actor {
     pub fn require_write(&self) -> Result<(), ServiceError> {
         match self.kind {
             ActorKind::Credential { access: AccessLevel::ReadOnly, .. } => {
-                Err(ServiceError::Forbidden(
-                    "This API key is read-only and cannot perform write operations.".into(),
-                ))
+                Err(ServiceError::ReadOnlyCredential)
             }
             _ => Ok(()),
         }

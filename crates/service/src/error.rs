@@ -10,6 +10,9 @@ pub enum ServiceError {
     /// Authenticated but not allowed (403).
     #[error("{0}")]
     Forbidden(String),
+    /// A read-only API credential attempted a write (403; Cakewalk's "Forbidden operation").
+    #[error("This API key is read-only and cannot perform write operations.")]
+    ReadOnlyCredential,
     /// The thing does not exist in the caller's organization (404).
     #[error("{0}")]
     NotFound(String),

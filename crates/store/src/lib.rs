@@ -48,7 +48,7 @@ use async_trait::async_trait;
 
 use chrono::{DateTime, Utc};
 use portcullis_domain::{Delivery, WebhookEvent};
-use portcullis_domain::{RequestStatus, TaskStatus};
+use portcullis_domain::{RequestStatus, RequestType, TaskStatus};
 
 /// The groups that list an app as default or hidden.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,8 +83,11 @@ pub struct DeliveryJob {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestFilter {
     pub status: Option<RequestStatus>,
+    pub request_type: Option<RequestType>,
     pub target_user_id: Option<Uuid>,
     pub work_app_id: Option<Uuid>,
+    /// Only requests last updated strictly after this time.
+    pub updated_after: Option<DateTime<Utc>>,
 }
 
 /// Filters of the task listing (all optional, combined with AND).

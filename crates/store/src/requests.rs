@@ -3,7 +3,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_domain::{Page, PageRequest, Request, RequestStatus, Task, TaskKind, TaskStatus};
+use portcullis_domain::{
+    Page, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
+};
 use portcullis_domain::{TaskId, UserId};
 use uuid::Uuid;
 
@@ -100,14 +102,17 @@ impl<S: Session + ?Sized> RequestReads for S {
             "SELECT {REQUEST_COLUMNS} FROM requests
              WHERE org_id = $1 AND id > $2
                AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR target_user_id = $4)
-               AND ($5 IS NULL OR work_app_id = $5)
-             ORDER BY id LIMIT $6"
+               AND ($5 IS NULL OR work_app_id = $5) AND ($6 IS NULL OR request_type = $6)
+               AND ($7 IS NULL OR updated_at > $7)
+             ORDER BY id LIMIT $8"
         ))
         .bind(id(org_id))
         .bind(page.after.map(id).unwrap_or_default())
         .bind(filter.status.map(RequestStatus::name))
         .bind(opt_id(filter.target_user_id))
         .bind(opt_id(filter.work_app_id))
+        .bind(filter.request_type.map(RequestType::name))
+        .bind(opt_ts(filter.updated_after))
         .bind(i64::from(page.limit) + 1)
         .fetch_all(db)
         .await?;

@@ -116,6 +116,7 @@ impl From<ServiceError> for ConsoleError {
         match err {
             ServiceError::Unauthenticated(m) => Self::new(401, m),
             ServiceError::Forbidden(m) => Self::new(403, m),
+            e @ ServiceError::ReadOnlyCredential => Self::new(403, e.to_string()),
             ServiceError::NotFound(m) => Self::new(404, m),
             ServiceError::Invalid(m) => Self::new(400, m),
             ServiceError::Conflict(m) => Self::new(409, m),

@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Links, List, Record};
+use super::{Links, List, NoQuery, Record};
 use crate::error::{ApiError, ProblemDetails};
-use crate::extract::{ApiCaller, ApiJson, ApiPath};
+use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -75,6 +75,7 @@ pub struct CreateApiCredentialBody {
 pub async fn list_api_credentials(
     State(state): State<AppState>,
     ApiCaller(ctx): ApiCaller,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> Result<Json<List<ApiCredentialView>>, ApiError> {
     let creds = state.service.list_api_credentials(&ctx).await?;
     Ok(Json(List {

@@ -62,13 +62,22 @@ pub struct List<T> {
     pub links: Links,
 }
 
-/// The `cursor` query parameter of every list endpoint.
+/// The `cursor` query parameter of every list endpoint (`page[cursor]` is accepted as the same
+/// parameter, see [`crate::extract::ApiQuery`]). A list endpoint with filters declares its own
+/// query struct with `cursor` among its fields; every query struct is read with `ApiQuery`,
+/// which refuses names the struct does not have.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CursorQuery {
     /// Opaque cursor from a previous page's `links.next`; omit for the first page.
     pub cursor: Option<String>,
 }
+
+/// The query of a list that is never paginated and has no filters: it accepts no parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
 
 const CURSOR_PREFIX: &str = "after=";
 

@@ -135,7 +135,7 @@ pub struct SetPolicyBody {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PolicyQuery {
     /// Opaque cursor from `links.next`.
     pub cursor: Option<String>,

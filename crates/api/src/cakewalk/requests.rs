@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{
-    Decision, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
+    validate, Decision, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
 };
 use portcullis_service::{NewRequest, RequestDetails, RequestFilter, TaskDetails, TaskFilter};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::policies::parse_request_type;
 use super::work_apps::UserSimplifiedView;
 use super::{path_with_filters, CursorQuery, List, Record};
 use crate::error::{ApiError, ProblemDetails};
@@ -73,75 +74,30 @@ impl From<Task> for RequestTaskView {
     }
 }
 
+/// The published request shape: the `request` object of `TaskDetailedViewModelV1`, also the
+/// start of every request this API returns.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestView {
+pub struct RequestModelView {
     pub id: Uuid,
     /// One of the five RequestType values.
     pub request_type: &'static str,
     /// `Pending`, `Approved`, `Declined`, `Completed`, `Cancelled` or `Failed`.
-    pub status: &'static str,
-    pub work_app_id: Uuid,
-    pub target_user_id: Option<Uuid>,
-    pub permission_level_id: Option<Uuid>,
-    pub created_by_user_id: Option<Uuid>,
-    pub justification: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The policy and the version of it this request follows.
-    pub policy_id: Uuid,
-    pub policy_version: i32,
-    pub cancelled_by_user_id: Option<Uuid>,
-    /// The group whose membership caused the request, if any.
-    pub source_group_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Review tasks in step order, then the action task.
-    pub tasks: Vec<RequestTaskView>,
-}
-
-impl From<RequestDetails> for RequestView {
-    fn from(d: RequestDetails) -> Self {
-        let r = d.request;
-        Self {
-            id: r.id,
-            request_type: r.request_type.name(),
-            status: r.status.name(),
-            work_app_id: r.work_app_id,
-            target_user_id: r.target_user_id,
-            permission_level_id: r.permission_level_id,
-            created_by_user_id: r.created_by_user_id,
-            justification: r.justification,
-            expires_at: r.expires_at,
-            policy_id: r.policy_id,
-            policy_version: r.policy_version,
-            cancelled_by_user_id: r.cancelled_by_user_id,
-            source_group_id: r.source_group_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            tasks: d.tasks.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-/// The `request` sub-object of `TaskDetailedViewModelV1`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRequestView {
-    pub id: Uuid,
-    pub request_type: &'static str,
     pub request_status: &'static str,
     pub requested_by_user_id: Option<Uuid>,
     pub cancelled_by_user_id: Option<Uuid>,
     pub work_app_id: Uuid,
     pub permission_level_id: Option<Uuid>,
     pub target_user_id: Option<Uuid>,
+    /// Why the request was made (`grantAccessPurpose`, … or `justification` at creation).
     pub request_purpose: String,
+    /// The group whose membership caused the request, if any.
     pub source_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&Request> for TaskRequestView {
+impl From<&Request> for RequestModelView {
     fn from(r: &Request) -> Self {
         Self {
             id: r.id,
@@ -158,6 +114,65 @@ impl From<&Request> for TaskRequestView {
             updated_at: r.updated_at,
         }
     }
+}
+
+/// A request: the published request shape, plus our names for some of its fields (`status`,
+/// `createdByUserId`, `justification`, `sourceGroupId`, kept for existing clients) and the
+/// extensions (expiry, policy, tasks).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    #[serde(flatten)]
+    pub model: RequestModelView,
+    /// The same as `requestStatus`.
+    pub status: &'static str,
+    /// The same as `requestedByUserId`.
+    pub created_by_user_id: Option<Uuid>,
+    /// The same as `requestPurpose`.
+    pub justification: String,
+    /// The same as `sourceId`.
+    pub source_group_id: Option<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The policy and the version of it this request follows.
+    pub policy_id: Uuid,
+    pub policy_version: i32,
+    /// Review tasks in step order, then the action task.
+    pub tasks: Vec<RequestTaskView>,
+}
+
+impl From<RequestDetails> for RequestView {
+    fn from(d: RequestDetails) -> Self {
+        let r = d.request;
+        Self {
+            model: RequestModelView::from(&r),
+            status: r.status.name(),
+            created_by_user_id: r.created_by_user_id,
+            justification: r.justification,
+            source_group_id: r.source_group_id,
+            expires_at: r.expires_at,
+            policy_id: r.policy_id,
+            policy_version: r.policy_version,
+            tasks: d.tasks.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A created request (201): the request in `data`, and its id as `requestId` both at the top
+/// level and in `data`, where Cakewalk clients read it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedRequest {
+    pub request_id: Uuid,
+    pub data: CreatedRequestView,
+    pub links: super::Links,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedRequestView {
+    pub request_id: Uuid,
+    #[serde(flatten)]
+    pub request: RequestView,
 }
 
 /// `TaskDetailedViewModelV1`, plus the extensions `assigneeIds`, `step`, `comment`, `decidedAt`.
@@ -179,7 +194,7 @@ pub struct TaskView {
     pub assigned_user: Option<UserSimplifiedView>,
     pub claimers: Vec<UserSimplifiedView>,
     pub executed_by_user: Option<UserSimplifiedView>,
-    pub request: TaskRequestView,
+    pub request: RequestModelView,
     pub snoozed_till: Option<DateTime<Utc>>,
     #[schema(value_type = Option<Object>)]
     pub offboarding_metadata: Option<serde_json::Value>,
@@ -204,7 +219,7 @@ impl From<TaskDetails> for TaskView {
             assigned_user: d.assignees.first().map(UserSimplifiedView::from),
             claimers: Vec::new(),
             executed_by_user: d.decided_by.as_ref().map(UserSimplifiedView::from),
-            request: TaskRequestView::from(&d.request),
+            request: RequestModelView::from(&d.request),
             snoozed_till: None,
             offboarding_metadata: None,
             assignee_ids: t.assignee_ids,
@@ -215,6 +230,8 @@ impl From<TaskDetails> for TaskView {
     }
 }
 
+/// `POST /Requests/GrantAccess`: Cakewalk's body (`createdByUserId`, `targetUserId`,
+/// `workAppId`, `grantAccessPurpose`, `permissionLevelId`) and our `justification`/`expiresAt`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantAccessBody {
@@ -224,20 +241,31 @@ pub struct GrantAccessBody {
     pub permission_level_id: Option<Uuid>,
     /// The requester (defaults to the bearer user, if any).
     pub created_by_user_id: Option<Uuid>,
+    /// Why access is needed: 1 to 1024 characters.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub grant_access_purpose: Option<String>,
+    /// The older name of the purpose (up to 2,000 characters, may be empty). With
+    /// `grantAccessPurpose` too, both must say the same.
     pub justification: Option<String>,
     /// The granted access expires at this time.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// `POST /Requests/RemoveAccess`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemoveAccessBody {
     pub work_app_id: Uuid,
     pub target_user_id: Uuid,
     pub created_by_user_id: Option<Uuid>,
+    /// Why access should be removed: 1 to 1024 characters.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub remove_access_purpose: Option<String>,
+    /// The older name of the purpose (see `GrantAccessBody.justification`).
     pub justification: Option<String>,
 }
 
+/// `POST /Requests/ChangePermission`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangePermissionBody {
@@ -245,6 +273,10 @@ pub struct ChangePermissionBody {
     pub target_user_id: Uuid,
     pub permission_level_id: Uuid,
     pub created_by_user_id: Option<Uuid>,
+    /// Why the level should change: 1 to 1024 characters.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub change_permission_purpose: Option<String>,
+    /// The older name of the purpose (see `GrantAccessBody.justification`).
     pub justification: Option<String>,
 }
 
@@ -257,13 +289,36 @@ pub struct WorkAppRequestBody {
     pub justification: Option<String>,
 }
 
+/// The purpose of a new request, from Cakewalk's field (`grantAccessPurpose`, …: 1 to 1024
+/// characters) or our older `justification` (today's rule: optional, up to 2,000 characters).
+/// Both may be given only if they say the same (after trimming); otherwise 400.
+fn request_purpose(
+    field: &str,
+    purpose: Option<String>,
+    justification: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(purpose) = purpose else { return Ok(justification) };
+    let purpose =
+        validate::purpose(field, &purpose).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if justification.is_some_and(|j| j.trim() != purpose) {
+        return Err(ApiError::bad_request(format!(
+            "{field} and justification are two names for the same text; give one of them"
+        )));
+    }
+    Ok(Some(purpose))
+}
+
 /// Optional body of Approve / Decline.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecisionBody {
     pub comment: Option<String>,
-    /// With an API credential: the user on whose behalf the decision is made.
+    /// The user on whose behalf the decision is made: with an API credential any user of the
+    /// organization (recorded as the decider); with a bearer token only yourself.
     pub user_id: Option<Uuid>,
+    /// Another name for `userId` (the name Cakewalk's other write bodies use); with both, they
+    /// must be the same user.
+    pub triggered_by_user_id: Option<Uuid>,
 }
 
 /// Optional body of Cancel.
@@ -274,36 +329,68 @@ pub struct CancelBody {
     pub user_id: Option<Uuid>,
 }
 
+/// Query of `GET /Requests`. Cakewalk documents filters by status, type and last-updated time
+/// without naming them; these are ASP.NET-style camelCase names.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestQuery {
+    /// Opaque cursor from a previous page's `links.next`; omit for the first page.
     pub cursor: Option<String>,
-    /// Pending, Approved, Declined, Completed, Cancelled or Failed.
+    /// Pending, Approved, Declined, Completed, Cancelled or Failed (any case).
     pub status: Option<String>,
+    /// GrantAccessRequest, RemoveAccessRequest, ChangePermissionLevelRequest,
+    /// AddNewManagedWorkAppRequest or ArchiveWorkAppRequest.
+    pub request_type: Option<String>,
+    /// Only requests last updated strictly after this time (RFC 3339, e.g.
+    /// `2025-06-20T21:20:47.191Z`).
+    pub last_updated_after: Option<DateTime<Utc>>,
     pub target_user_id: Option<Uuid>,
     pub work_app_id: Option<Uuid>,
 }
 
+/// Query of `GET /Tasks`: Cakewalk's `GET /Tasks?userId={userId}` (a user's tasks, optionally
+/// by status) and our further filters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskQuery {
+    /// Opaque cursor from a previous page's `links.next`; omit for the first page.
     pub cursor: Option<String>,
-    /// Open, Approved, Declined, Completed or Cancelled.
+    /// Only tasks assigned to this user.
+    pub user_id: Option<Uuid>,
+    /// Open, Approved, Declined, Completed or Cancelled (any case).
     pub status: Option<String>,
+    /// Another name for `userId`; with both, they must be the same user.
     pub assignee_user_id: Option<Uuid>,
     pub request_id: Option<Uuid>,
 }
+
+/// One filter given under two names (`userId` and `assigneeUserId`, …): either, or both alike.
+fn one_of(
+    (name, value): (&str, Option<Uuid>),
+    (alias, alias_value): (&str, Option<Uuid>),
+) -> Result<Option<Uuid>, ApiError> {
+    match (value, alias_value) {
+        (Some(a), Some(b)) if a != b => Err(ApiError::bad_request(format!(
+            "{name} and {alias} name the same user; give one of them (or the same id in both)"
+        ))),
+        (value, alias_value) => Ok(value.or(alias_value)),
+    }
+}
+
+type Created = (StatusCode, Json<CreatedRequest>);
 
 async fn create(
     state: AppState,
     ctx: portcullis_service::Ctx,
     new: NewRequest,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     let details = state.service.create_request(&ctx, new).await?;
-    let link = format!("{REQUESTS}/{}", details.request.id);
-    Ok((StatusCode::CREATED, Json(Record::new(details.into(), link))))
+    let request_id = details.request.id;
+    let Record { data, links } = Record::new(details.into(), format!("{REQUESTS}/{request_id}"));
+    let data = CreatedRequestView { request_id, request: data };
+    Ok((StatusCode::CREATED, Json(CreatedRequest { request_id, data, links })))
 }
 
 /// Requests access to a work app for a user, through the resolved approval policy.
@@ -314,7 +401,7 @@ async fn create(
     request_body = GrantAccessBody,
     security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
     responses(
-        (status = 201, body = Record<RequestView>),
+        (status = 201, body = CreatedRequest),
         (status = 400, body = ProblemDetails),
         (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails),
@@ -326,14 +413,18 @@ pub async fn create_grant_access(
     State(state): State<AppState>,
     AnyCaller(ctx): AnyCaller,
     ApiJson(body): ApiJson<GrantAccessBody>,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     let new = NewRequest {
         request_type: RequestType::GrantAccess,
         work_app_id: body.work_app_id,
         target_user_id: Some(body.target_user_id),
         permission_level_id: body.permission_level_id,
         created_by_user_id: body.created_by_user_id,
-        justification: body.justification,
+        justification: request_purpose(
+            "grantAccessPurpose",
+            body.grant_access_purpose,
+            body.justification,
+        )?,
         expires_at: body.expires_at,
     };
     create(state, ctx, new).await
@@ -347,7 +438,7 @@ pub async fn create_grant_access(
     request_body = RemoveAccessBody,
     security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
     responses(
-        (status = 201, body = Record<RequestView>),
+        (status = 201, body = CreatedRequest),
         (status = 400, body = ProblemDetails),
         (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails),
@@ -359,14 +450,18 @@ pub async fn create_remove_access(
     State(state): State<AppState>,
     AnyCaller(ctx): AnyCaller,
     ApiJson(body): ApiJson<RemoveAccessBody>,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     let new = NewRequest {
         request_type: RequestType::RemoveAccess,
         work_app_id: body.work_app_id,
         target_user_id: Some(body.target_user_id),
         permission_level_id: None,
         created_by_user_id: body.created_by_user_id,
-        justification: body.justification,
+        justification: request_purpose(
+            "removeAccessPurpose",
+            body.remove_access_purpose,
+            body.justification,
+        )?,
         expires_at: None,
     };
     create(state, ctx, new).await
@@ -380,7 +475,7 @@ pub async fn create_remove_access(
     request_body = ChangePermissionBody,
     security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
     responses(
-        (status = 201, body = Record<RequestView>),
+        (status = 201, body = CreatedRequest),
         (status = 400, body = ProblemDetails),
         (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails),
@@ -392,14 +487,18 @@ pub async fn create_change_permission(
     State(state): State<AppState>,
     AnyCaller(ctx): AnyCaller,
     ApiJson(body): ApiJson<ChangePermissionBody>,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     let new = NewRequest {
         request_type: RequestType::ChangePermissionLevel,
         work_app_id: body.work_app_id,
         target_user_id: Some(body.target_user_id),
         permission_level_id: Some(body.permission_level_id),
         created_by_user_id: body.created_by_user_id,
-        justification: body.justification,
+        justification: request_purpose(
+            "changePermissionPurpose",
+            body.change_permission_purpose,
+            body.justification,
+        )?,
         expires_at: None,
     };
     create(state, ctx, new).await
@@ -413,7 +512,7 @@ pub async fn create_change_permission(
     request_body = WorkAppRequestBody,
     security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
     responses(
-        (status = 201, body = Record<RequestView>),
+        (status = 201, body = CreatedRequest),
         (status = 400, body = ProblemDetails),
         (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails),
@@ -425,7 +524,7 @@ pub async fn create_add_new_managed_work_app(
     State(state): State<AppState>,
     AnyCaller(ctx): AnyCaller,
     ApiJson(body): ApiJson<WorkAppRequestBody>,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     create(state, ctx, app_request(RequestType::AddNewManagedWorkApp, body)).await
 }
 
@@ -437,7 +536,7 @@ pub async fn create_add_new_managed_work_app(
     request_body = WorkAppRequestBody,
     security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
     responses(
-        (status = 201, body = Record<RequestView>),
+        (status = 201, body = CreatedRequest),
         (status = 400, body = ProblemDetails),
         (status = 401, body = ProblemDetails),
         (status = 403, body = ProblemDetails),
@@ -449,7 +548,7 @@ pub async fn create_archive_work_app(
     State(state): State<AppState>,
     AnyCaller(ctx): AnyCaller,
     ApiJson(body): ApiJson<WorkAppRequestBody>,
-) -> Result<(StatusCode, Json<Record<RequestView>>), ApiError> {
+) -> Result<Created, ApiError> {
     create(state, ctx, app_request(RequestType::ArchiveWorkApp, body)).await
 }
 
@@ -484,21 +583,21 @@ pub async fn list_requests(
     AnyCaller(ctx): AnyCaller,
     ApiQuery(query): ApiQuery<RequestQuery>,
 ) -> Result<Json<List<RequestView>>, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .map(RequestStatus::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let status = query.status.as_deref().map(RequestStatus::parse).transpose().map_err(invalid)?;
+    let request_type = query.request_type.as_deref().map(parse_request_type).transpose()?;
     let filter = RequestFilter {
         status,
+        request_type,
         target_user_id: query.target_user_id,
         work_app_id: query.work_app_id,
+        updated_after: query.last_updated_after,
     };
     let path = path_with_filters(
         REQUESTS,
         &[
             ("status", status.map(|s| s.name().to_string())),
+            ("requestType", request_type.map(|t| t.name().to_string())),
+            ("lastUpdatedAfter", query.last_updated_after.map(timestamp)),
             ("targetUserId", query.target_user_id.map(|u| u.to_string())),
             ("workAppId", query.work_app_id.map(|a| a.to_string())),
         ],
@@ -506,6 +605,15 @@ pub async fn list_requests(
     let cursor = CursorQuery { cursor: query.cursor };
     let page = state.service.list_requests(&ctx, filter, cursor.page()?).await?;
     Ok(Json(List::from_page(page, &path, &cursor, RequestView::from)))
+}
+
+fn invalid(e: portcullis_domain::DomainError) -> ApiError {
+    ApiError::bad_request(e.to_string())
+}
+
+/// A timestamp as links show it (RFC 3339, milliseconds, `Z`: nothing to escape in a URL).
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// One request with its tasks.
@@ -576,22 +684,14 @@ pub async fn list_tasks(
     AnyCaller(ctx): AnyCaller,
     ApiQuery(query): ApiQuery<TaskQuery>,
 ) -> Result<Json<List<TaskView>>, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .map(TaskStatus::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let filter = TaskFilter {
-        status,
-        assignee_user_id: query.assignee_user_id,
-        request_id: query.request_id,
-    };
+    let status = query.status.as_deref().map(TaskStatus::parse).transpose().map_err(invalid)?;
+    let user_id = one_of(("userId", query.user_id), ("assigneeUserId", query.assignee_user_id))?;
+    let filter = TaskFilter { status, assignee_user_id: user_id, request_id: query.request_id };
     let path = path_with_filters(
         TASKS,
         &[
+            ("userId", user_id.map(|u| u.to_string())),
             ("status", status.map(|s| s.name().to_string())),
-            ("assigneeUserId", query.assignee_user_id.map(|u| u.to_string())),
             ("requestId", query.request_id.map(|r| r.to_string())),
         ],
     );
@@ -630,7 +730,9 @@ async fn decide(
     decision: Decision,
     body: DecisionBody,
 ) -> Result<Json<Record<TaskView>>, ApiError> {
-    let details = state.service.decide(&ctx, task_id, decision, body.comment, body.user_id).await?;
+    let on_behalf_of =
+        one_of(("userId", body.user_id), ("triggeredByUserId", body.triggered_by_user_id))?;
+    let details = state.service.decide(&ctx, task_id, decision, body.comment, on_behalf_of).await?;
     Ok(Json(Record::new(details.into(), format!("{TASKS}/{task_id}"))))
 }
 

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{path_with_filters, CursorQuery, Links, List, Record};
+use super::{path_with_filters, CursorQuery, Links, List, NoQuery, Record};
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
@@ -161,6 +161,7 @@ impl From<AuditEvent> for AuditEventView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub cursor: Option<String>,
     /// Id of the credential or user that acted.
@@ -182,6 +183,7 @@ pub struct AuditQuery {
 pub async fn list_webhooks(
     State(state): State<AppState>,
     ApiCaller(ctx): ApiCaller,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> Result<Json<List<WebhookView>>, ApiError> {
     let subs = state.service.list_subscriptions(&ctx).await?;
     Ok(Json(List {

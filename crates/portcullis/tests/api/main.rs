@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod cakewalk_current;
 mod custom_fields;
 mod errors;
 mod flashback_org;

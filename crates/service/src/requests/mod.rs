@@ -116,7 +116,8 @@ impl Service {
         Ok(RequestDetails { request, tasks })
     }
 
-    /// Requests, filtered; a non-administrator user sees only requests about themselves.
+    /// Requests, filtered; a non-administrator user sees only requests about themselves (asking
+    /// for someone else's finds none).
     pub async fn list_requests(
         &self,
         ctx: &Ctx,
@@ -124,11 +125,10 @@ impl Service {
         page: PageRequest,
     ) -> Result<Page<RequestDetails>, ServiceError> {
         ctx.actor.require_validated()?;
-        if let ActorKind::User { id, role, .. } = ctx.actor.kind {
-            if !role.is_org_admin() {
-                filter.target_user_id = Some(id);
-            }
-        }
+        let Some(target) = Self::visible_user(ctx, filter.target_user_id) else {
+            return Ok(Page { items: Vec::new(), next_after: None });
+        };
+        filter.target_user_id = target;
         let mut tx = self.store.read().await?;
         let page = tx.list_requests(ctx.org_id(), filter, page).await?;
         let mut items = Vec::with_capacity(page.items.len());
@@ -151,7 +151,8 @@ impl Service {
         task_details(&mut *tx, task, request).await
     }
 
-    /// Tasks, filtered; a non-administrator user sees only tasks assigned to them.
+    /// Tasks, filtered; a non-administrator user sees only tasks assigned to them (asking for
+    /// someone else's finds none).
     pub async fn list_tasks(
         &self,
         ctx: &Ctx,
@@ -159,11 +160,10 @@ impl Service {
         page: PageRequest,
     ) -> Result<Page<TaskDetails>, ServiceError> {
         ctx.actor.require_validated()?;
-        if let ActorKind::User { id, role, .. } = ctx.actor.kind {
-            if !role.is_org_admin() {
-                filter.assignee_user_id = Some(id);
-            }
-        }
+        let Some(assignee) = Self::visible_user(ctx, filter.assignee_user_id) else {
+            return Ok(Page { items: Vec::new(), next_after: None });
+        };
+        filter.assignee_user_id = assignee;
         let mut tx = self.store.read().await?;
         let page = tx.list_tasks(ctx.org_id(), filter, page).await?;
         let mut items = Vec::with_capacity(page.items.len());
@@ -175,6 +175,19 @@ impl Service {
             items.push(task_details(&mut *tx, task, request).await?);
         }
         Ok(Page { items, next_after: page.next_after })
+    }
+
+    /// The user filter of a listing as the caller may apply it: `Some(filter)` to run with, or
+    /// `None` when the answer is empty. Credentials and administrators filter as they ask; any
+    /// other user sees only rows about themselves, so their listing is always filtered to them,
+    /// and asking for another user's rows finds none (rather than quietly their own).
+    fn visible_user(ctx: &Ctx, asked: Option<Uuid>) -> Option<Option<Uuid>> {
+        match ctx.actor.kind {
+            ActorKind::User { id, role, .. } if !role.is_org_admin() => {
+                asked.is_none_or(|asked| asked == id).then_some(Some(id))
+            }
+            _ => Some(asked),
+        }
     }
 
     /// Can this bearer user see the request? (Credentials and administrators see everything.)

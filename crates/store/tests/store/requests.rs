@@ -157,12 +157,15 @@ async fn requests_filter_and_page(db: &TestDb) {
     let theirs_app = work_app(seed.other_org.id, "T");
     insert_apps(db, &[&theirs_app]).await;
     let done = |r: Request| Request { status: RequestStatus::Completed, ..r };
+    // Later updates, and a removal among the grants.
+    let touched = |r: Request, ms| Request { updated_at: at_ms(ms), ..r };
+    let removal = |r: Request| Request { request_type: RequestType::RemoveAccess, ..r };
     let rs = [
         request(&p, a1.id, Some(seed.alice.id)),
-        done(request(&p, a1.id, Some(seed.alice.id))),
-        request(&p, a1.id, Some(seed.bob.id)),
-        done(request(&p, a2.id, Some(seed.bob.id))),
-        request(&p, a2.id, Some(seed.alice.id)),
+        done(touched(request(&p, a1.id, Some(seed.alice.id)), 9_000)),
+        removal(request(&p, a1.id, Some(seed.bob.id))),
+        done(touched(request(&p, a2.id, Some(seed.bob.id)), 8_000)),
+        touched(request(&p, a2.id, Some(seed.alice.id)), 8_001),
     ];
     let theirs = request(&theirs_p, theirs_app.id, Some(seed.stranger.id));
     let mut tx = db.store.write().await.expect("write");
@@ -201,15 +204,32 @@ async fn requests_filter_and_page(db: &TestDb) {
             pick(&|r| r.work_app_id == a2.id),
         ),
         (
+            RequestFilter { request_type: Some(RequestType::RemoveAccess), ..Default::default() },
+            pick(&|r| r.request_type == RequestType::RemoveAccess),
+        ),
+        (
+            RequestFilter { request_type: Some(RequestType::ArchiveWorkApp), ..Default::default() },
+            vec![],
+        ),
+        (
+            // Strictly after: the request updated at exactly 8 000 ms is not included.
+            RequestFilter { updated_after: Some(at_ms(8_000)), ..Default::default() },
+            pick(&|r| r.updated_at > at_ms(8_000)),
+        ),
+        (RequestFilter { updated_after: Some(at_ms(9_000)), ..Default::default() }, vec![]),
+        (
             RequestFilter {
                 status: Some(RequestStatus::Pending),
                 target_user_id: Some(seed.alice.id),
                 work_app_id: Some(a1.id),
+                request_type: Some(RequestType::GrantAccess),
+                updated_after: Some(at_ms(6_006)),
             },
             pick(&|r| {
                 r.status == RequestStatus::Pending
                     && r.target_user_id == Some(seed.alice.id)
                     && r.work_app_id == a1.id
+                    && r.request_type == RequestType::GrantAccess
             }),
         ),
     ];
