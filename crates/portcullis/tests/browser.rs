@@ -244,8 +244,8 @@ async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
         ("/admin/audit", "admin-audit", "access.granted"),
     ] {
         browser.goto(&format!("{base}{path}")).await.unwrap();
-        let source = browser.source().await.unwrap();
-        assert!(source.contains(expect), "{path} shows {expect}");
+        let source = wait_for(&browser, expect).await;
+        assert!(source.contains(expect), "{path} shows {expect}: {source}");
         shot(&browser, name).await;
     }
     // An employee cannot open admin pages.
