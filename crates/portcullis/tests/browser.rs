@@ -64,8 +64,8 @@ async fn wait_for(browser: &Client, text: &str) -> String {
 
 async fn approve_first_task(browser: &Client, base: &str, who: &str) {
     browser.goto(&format!("{base}/inbox")).await.unwrap();
-    let source = browser.source().await.unwrap();
-    assert!(source.contains("Figma"), "{who} sees the task in the inbox");
+    let source = wait_for(browser, "Figma").await;
+    assert!(source.contains("Figma"), "{who} sees the task in the inbox: {source}");
     shot(browser, &format!("inbox-{who}")).await;
     browser
         .find(Locator::Css("input[name=comment]"))
