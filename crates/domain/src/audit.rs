@@ -42,6 +42,9 @@ pub struct AuditEvent {
     pub before: Option<String>,
     pub after: Option<String>,
     pub request_id: Option<String>,
+    /// The user the actor named as acting for (`userId`, `createdByUserId`,
+    /// `triggeredByUserId`), when that is not the actor itself.
+    pub on_behalf_of: Option<Uuid>,
 }
 
 crate::wire_enum! {
@@ -106,6 +109,8 @@ crate::wire_enum! {
         UserInvited = 57 => "user.invited",
         UserDeleted = 58 => "user.deleted",
         UserRestored = 59 => "user.restored",
+        OrganizationSettingsUpdated = 60 => "organization.settings_updated",
+        TaskReassigned = 61 => "task.reassigned",
     }
 }
 

@@ -127,21 +127,6 @@ pub fn resolve_policy(
     level_policy.or(app_policy).unwrap_or(org_default)
 }
 
-/// Assignees of a review step: the resolved approvers, or, when nobody can be resolved (no
-/// manager, no owner, empty group, …), the organization's administrators and owners.
-pub fn step_assignees(resolved: Vec<Uuid>, org_admins: &[Uuid]) -> Vec<Uuid> {
-    let mut out = Vec::with_capacity(resolved.len());
-    for id in resolved {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    if out.is_empty() {
-        out.extend(org_admins.iter().copied());
-    }
-    out
-}
-
 crate::wire_enum! {
     pub enum RequestStatus: "request status", case_insensitive {
         Pending = 1 => "Pending",
@@ -212,6 +197,9 @@ pub struct Task {
     /// Review step index (0-based); the action task's step is the number of review steps.
     pub step: i32,
     pub assignee_ids: Vec<Uuid>,
+    /// Why the task has no assignee (separation of duties left nobody eligible); cleared when an
+    /// operator assigns someone.
+    pub unassigned_reason: Option<String>,
     pub decided_by_user_id: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub comment: Option<String>,
@@ -384,9 +372,10 @@ mod tests {
     #[test]
     fn unresolvable_steps_fall_back_to_administrators() {
         let admins = [Uuid::from_u128(9)];
-        assert_eq!(step_assignees(vec![], &admins), admins);
+        let nobody = crate::duties::Duties::default();
+        assert_eq!(nobody.assign(&[], &admins).assignees, admins);
         let a = Uuid::from_u128(1);
-        assert_eq!(step_assignees(vec![a, a], &admins), vec![a]);
+        assert_eq!(nobody.assign(&[a, a], &admins).assignees, vec![a]);
         assert_eq!(resolve_policy(None, None, a), a);
         assert_eq!(resolve_policy(None, Some(admins[0]), a), admins[0]);
         assert_eq!(

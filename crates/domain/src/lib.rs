@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod custom_fields;
+pub mod duties;
 pub mod error;
 pub mod governance;
 pub mod groups;
@@ -26,6 +27,7 @@ pub use credential::{ApiCredential, UserToken};
 pub use custom_fields::{
     CustomField, CustomFieldPatch, CustomFieldType, CustomFieldValue, NewCustomField, SelectOption,
 };
+pub use duties::{Assignment, Duties, DutyConflict};
 pub use error::DomainError;
 pub use governance::{
     Approver, Decision, Policy, PolicyStep, Request, RequestStatus, RequestType, Task, TaskKind,
@@ -36,7 +38,10 @@ pub use ids::{
     new_id, CustomFieldId, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId,
     SubscriptionId, TaskId, TokenId, UserId, WorkAppId, WorkspaceId,
 };
-pub use org::{AccessLevel, OrgRole, Organization, OrganizationPatch};
+pub use org::{
+    AccessLevel, OrgRole, Organization, OrganizationPatch, OrganizationSettings,
+    OrganizationSettingsPatch,
+};
 pub use page::{Page, PageRequest};
 pub use user::{User, UserStatus};
 pub use webhook::{

@@ -26,6 +26,29 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An organization's governance settings (`GET/PATCH /api/v1/OrganizationSettings`); an
+/// organization that never set them has the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrganizationSettings {
+    /// May one person approve more than one review step of the same request? Default false: a
+    /// person who approved an earlier step is not an approver of a later one.
+    pub allow_same_approver_for_multiple_steps: bool,
+}
+
+/// A partial update of the governance settings: `None` leaves a setting alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrganizationSettingsPatch {
+    pub allow_same_approver_for_multiple_steps: Option<bool>,
+}
+
+impl OrganizationSettingsPatch {
+    pub fn apply(&self, settings: &mut OrganizationSettings) {
+        if let Some(allow) = self.allow_same_approver_for_multiple_steps {
+            settings.allow_same_approver_for_multiple_steps = allow;
+        }
+    }
+}
+
 /// A partial update of an organization's profile: `None` leaves a field alone; for the optional
 /// text fields `Some(None)` (JSON `null`) or an empty string clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

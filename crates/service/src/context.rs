@@ -70,16 +70,27 @@ impl Actor {
     }
 }
 
-/// The context of one call: the actor and the request id (recorded in the audit log).
+/// The context of one call: the actor, the request id and the user the actor named as acting
+/// for (all recorded in the audit log).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The user an operation is carried out for (`userId`, `createdByUserId`,
+    /// `triggeredByUserId`) when that is not the actor itself: audit rows keep the real actor and
+    /// record this user beside it.
+    pub on_behalf_of: Option<Uuid>,
 }
 
 impl Ctx {
     pub fn new(actor: Actor, request_id: Option<String>) -> Self {
-        Self { actor, request_id }
+        Self { actor, request_id, on_behalf_of: None }
+    }
+
+    /// The same call, carried out for `user` (nothing changes when `user` is the actor itself).
+    pub fn acting_for(&self, user: Option<Uuid>) -> Ctx {
+        let on_behalf_of = user.filter(|u| self.actor.user_id() != Some(*u));
+        Ctx { on_behalf_of, ..self.clone() }
     }
     pub fn org_id(&self) -> Uuid {
         self.actor.org_id

@@ -8,7 +8,7 @@ use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
 
-use crate::requests::Origin;
+use crate::requests::{active_named_user, Origin};
 use crate::work_apps::{grant_error, WorkAppDetails};
 use crate::{Change, Ctx, Service, ServiceError};
 
@@ -172,14 +172,32 @@ impl Service {
         let now = self.clock.now();
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
-        if let Some(actor) = triggered_by {
-            tx.get_user(org_id, actor)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("user", actor))?;
-        }
+        // Who the requests are made by: a person with their own token is that person; a
+        // credential may name an active user, recorded beside the credential.
+        let triggered_by = match (ctx.actor.user_id(), triggered_by) {
+            (Some(me), Some(named)) if named != me => {
+                return Err(ServiceError::Forbidden("triggeredByUserId must be yourself".into()))
+            }
+            (Some(me), _) => Some(me),
+            (None, Some(named)) => {
+                Some(active_named_user(&mut *tx, org_id, "triggeredByUserId", named).await?.id)
+            }
+            (None, None) => None,
+        };
+        let ctx = &ctx.acting_for(triggered_by);
         let found = tx.get_users(org_id, &user_ids).await?;
         if let Some(missing) = user_ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
             return Err(ServiceError::not_found("user", missing));
+        }
+        // Implicit approval is an approval: a person never gives it to their own access.
+        if let Some(me) =
+            ctx.actor.user_id().filter(|me| implicitly_approve && user_ids.contains(me))
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "Separation of duties: you may not approve your own access (user {me} is among \
+                 userIds); add yourself without implicitlyApproveRequests so that the requests \
+                 follow their approval policy, or have another administrator add you"
+            )));
         }
         let existing = tx.existing_members(org_id, GroupId(group_id), &user_ids).await?;
         let new_members: Vec<Uuid> =

@@ -123,6 +123,7 @@ impl Service {
             before: change.before.map(|v| v.to_string()),
             after: change.after.map(|v| v.to_string()),
             request_id: ctx.request_id.clone(),
+            on_behalf_of: ctx.on_behalf_of,
         };
         tx.insert_audit_event(&event).await?;
         Ok(())

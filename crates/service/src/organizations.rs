@@ -2,8 +2,8 @@
 use portcullis_domain::user::split_name;
 use portcullis_domain::AuditAction;
 use portcullis_domain::{
-    new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, OrganizationPatch, User,
-    UserToken,
+    new_id, validate, AccessLevel, ApiCredential, OrgRole, Organization, OrganizationPatch,
+    OrganizationSettings, OrganizationSettingsPatch, User, UserToken,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,10 @@ fn snapshot(org: &Organization) -> serde_json::Value {
         "isBusiness": org.is_business,
         "mfaEnforced": org.mfa_enforced,
     })
+}
+
+fn settings_snapshot(s: &OrganizationSettings) -> serde_json::Value {
+    serde_json::json!({ "allowSameApproverForMultipleSteps": s.allow_same_approver_for_multiple_steps })
 }
 
 impl Service {
@@ -173,5 +177,46 @@ impl Service {
         .await?;
         tx.commit().await?;
         Ok(org)
+    }
+
+    /// The organization's governance settings: for API credentials and administrators/owners.
+    pub async fn organization_settings(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<OrganizationSettings, ServiceError> {
+        ctx.actor.require_validated()?;
+        if let ActorKind::User { role, .. } = ctx.actor.kind {
+            if !role.is_org_admin() {
+                return Err(ServiceError::Forbidden(
+                    "Only organization administrators and owners may read the settings".into(),
+                ));
+            }
+        }
+        let mut tx = self.store.read().await?;
+        Ok(tx.get_organization_settings(ctx.org_id()).await?)
+    }
+
+    /// Changes the governance settings (a read-write credential or an ADMINISTRATOR/OWNER);
+    /// audited as `organization.settings_updated` when something changes.
+    pub async fn update_organization_settings(
+        &self,
+        ctx: &Ctx,
+        patch: OrganizationSettingsPatch,
+    ) -> Result<OrganizationSettings, ServiceError> {
+        ctx.actor.require_org_admin()?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
+        let before = tx.get_organization_settings(ctx.org_id()).await?;
+        let mut after = before;
+        patch.apply(&mut after);
+        if after != before {
+            tx.save_organization_settings(ctx.org_id(), &after, self.clock.now()).await?;
+            let change =
+                Change::new(AuditAction::OrganizationSettingsUpdated, "organization", ctx.org_id())
+                    .before(settings_snapshot(&before))
+                    .after(settings_snapshot(&after));
+            self.audit(&mut *tx, ctx, change).await?;
+            tx.commit().await?;
+        }
+        Ok(after)
     }
 }

@@ -106,6 +106,21 @@ fn require_user_management(ctx: &Ctx, roles_touched: &[OrgRole]) -> Result<(), S
     Ok(())
 }
 
+/// Governance data — a user's manager (approvals follow it) and e-mail (it identifies the
+/// person) — is changed only by administrators and owners and by read-write credentials (which
+/// stand for the directory sync); the WORKSPACES role manages everything else about users.
+fn require_governance_data_admin(ctx: &Ctx, what: &str) -> Result<(), ServiceError> {
+    match ctx.actor.kind {
+        ActorKind::User { role, .. } if !role.is_org_admin() => {
+            Err(ServiceError::Forbidden(format!(
+                "Only administrators and owners may set or change {what}: approvals are routed by \
+             the manager, and the e-mail identifies the person"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Service {
     pub async fn list_users(
         &self,
@@ -174,6 +189,9 @@ impl Service {
     pub async fn create_user(&self, ctx: &Ctx, new: NewUser) -> Result<User, ServiceError> {
         let role = new.role.unwrap_or(OrgRole::User);
         require_user_management(ctx, &[role])?;
+        if new.manager_id.is_some() {
+            require_governance_data_admin(ctx, "a user's manager")?;
+        }
         let first_name = validate::name("firstName", &new.first_name)?;
         let last_name = last_name(&new.last_name)?;
         let email = validate::email(&new.email)?;
@@ -322,6 +340,12 @@ impl Service {
             && patch.only_names();
         if !renames_oneself {
             require_user_management(ctx, &[existing.role, user.role])?;
+        }
+        if patch.manager_id.is_some_and(|m| m != existing.manager_id) {
+            require_governance_data_admin(ctx, "a user's manager")?;
+        }
+        if user.email != existing.email {
+            require_governance_data_admin(ctx, "a user's e-mail")?;
         }
         if action == AuditAction::UserRestored {
             if existing.deleted_at.is_none() {

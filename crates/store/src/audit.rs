@@ -29,7 +29,7 @@ impl<S: Session + ?Sized> AuditReads for S {
         let db = self.db();
         let rows = query(
             "SELECT id, org_id, occurred_at, actor_type, actor_id, action, target_type, target_id,
-                    before_json, after_json, request_id
+                    before_json, after_json, request_id, on_behalf_of_user_id
              FROM audit_events
              WHERE org_id = $1 AND id > $2
                AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4)
@@ -63,8 +63,9 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         let db = self.db();
         query(
             "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
-                                       target_type, target_id, before_json, after_json, request_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                       target_type, target_id, before_json, after_json, request_id,
+                                       on_behalf_of_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id(event.id))
         .bind(id(event.org_id))
@@ -77,6 +78,7 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         .bind(&event.before)
         .bind(&event.after)
         .bind(&event.request_id)
+        .bind(opt_id(event.on_behalf_of))
         .execute(db)
         .await?;
         Ok(())
@@ -102,5 +104,6 @@ pub(crate) fn decode_audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
         before: row.try_get("before_json")?,
         after: row.try_get("after_json")?,
         request_id: row.try_get("request_id")?,
+        on_behalf_of: get_opt_id(row, "on_behalf_of_user_id")?,
     })
 }

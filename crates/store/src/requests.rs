@@ -21,7 +21,7 @@ const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_use
     policy_version, step_count, cancelled_by_user_id, source_group_id, created_at, updated_at";
 
 const TASK_COLUMNS: &str = "t.id, t.org_id, t.request_id, t.kind, t.status, t.step,
-    t.decided_by_user_id, t.decided_at, t.comment, t.created_at, t.updated_at";
+    t.unassigned_reason, t.decided_by_user_id, t.decided_at, t.comment, t.created_at, t.updated_at";
 
 async fn attach_assignees(db: &mut Db, tasks: &mut [Task]) -> Result<(), StoreError> {
     let ids_1 = db.dialect().in_json_texts("$1");
@@ -189,6 +189,15 @@ pub trait RequestWrites: Send {
     async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError>;
     async fn update_request(&mut self, r: &Request) -> Result<(), StoreError>;
     async fn insert_task(&mut self, t: &Task) -> Result<(), StoreError>;
+    /// Replaces the assignees of a task that is still Open and clears its unassigned reason;
+    /// false if the task is not Open (decided or cancelled meanwhile).
+    async fn reassign_task(
+        &mut self,
+        org_id: Uuid,
+        task_id: TaskId,
+        assignees: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Records a decision only if the task is still Open; false if someone decided first.
     async fn decide_task(
         &mut self,
@@ -256,8 +265,8 @@ impl<S: Writable + ?Sized> RequestWrites for S {
         let db = self.db();
         query(
             "INSERT INTO tasks (id, org_id, request_id, kind, status, step, decided_by_user_id,
-                                decided_at, comment, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                decided_at, comment, created_at, updated_at, unassigned_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id(t.id))
         .bind(id(t.org_id))
@@ -270,19 +279,39 @@ impl<S: Writable + ?Sized> RequestWrites for S {
         .bind(&t.comment)
         .bind(ts(t.created_at))
         .bind(ts(t.updated_at))
+        .bind(&t.unassigned_reason)
         .execute(&mut *db)
         .await?;
-        query(format!(
-            "INSERT INTO task_assignees (task_id, user_id, org_id, position)
-             SELECT $1, value ->> 0, $2, CAST(value ->> 1 AS INTEGER) FROM {}",
-            db.dialect().json_rows("$3")
-        ))
-        .bind(id(t.id))
-        .bind(id(t.org_id))
-        .bind(decode::positioned_ids(&t.assignee_ids))
-        .execute(db)
+        insert_assignees(db, t.org_id, t.id, &t.assignee_ids).await
+    }
+
+    async fn reassign_task(
+        &mut self,
+        org_id: Uuid,
+        task_id: TaskId,
+        assignees: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE tasks SET unassigned_reason = NULL, updated_at = $1
+             WHERE org_id = $2 AND id = $3 AND status = 'Open'",
+        )
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(task_id)
+        .execute(&mut *db)
         .await?;
-        Ok(())
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        query("DELETE FROM task_assignees WHERE org_id = $1 AND task_id = $2")
+            .bind(id(org_id))
+            .bind(task_id)
+            .execute(&mut *db)
+            .await?;
+        insert_assignees(db, org_id, task_id.0, assignees).await?;
+        Ok(true)
     }
 
     async fn decide_task(
@@ -330,6 +359,26 @@ impl<S: Writable + ?Sized> RequestWrites for S {
     }
 }
 
+/// Writes a task's assignees in their order.
+async fn insert_assignees(
+    db: &mut Db,
+    org_id: Uuid,
+    task_id: Uuid,
+    assignees: &[Uuid],
+) -> Result<(), StoreError> {
+    query(format!(
+        "INSERT INTO task_assignees (task_id, user_id, org_id, position)
+         SELECT $1, value ->> 0, $2, CAST(value ->> 1 AS INTEGER) FROM {}",
+        db.dialect().json_rows("$3")
+    ))
+    .bind(id(task_id))
+    .bind(id(org_id))
+    .bind(decode::positioned_ids(assignees))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn decode_request(row: &Row) -> Result<Request, StoreError> {
     let request_type: String = row.try_get("request_type")?;
     let status: String = row.try_get("status")?;
@@ -365,6 +414,7 @@ pub(crate) fn decode_task(row: &Row) -> Result<Task, StoreError> {
         status: stored_name::<TaskStatus>("task status", &status)?,
         step: row.try_get("step")?,
         assignee_ids: Vec::new(),
+        unassigned_reason: row.try_get("unassigned_reason")?,
         decided_by_user_id: get_opt_id(row, "decided_by_user_id")?,
         decided_at: get_opt_ts(row, "decided_at")?,
         comment: row.try_get("comment")?,

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::validate::email_key;
-use portcullis_domain::{OrgRole, Organization, Page, PageRequest, User, UserStatus};
+use portcullis_domain::{
+    OrgRole, Organization, OrganizationSettings, Page, PageRequest, User, UserStatus,
+};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, ts};
@@ -20,6 +22,11 @@ const ORGANIZATION_COLUMNS: &str = "id, name, domain, address1, address2, city, 
 #[async_trait]
 pub trait UserReads: Send {
     async fn get_organization(&mut self, org_id: Uuid) -> Result<Option<Organization>, StoreError>;
+    /// The organization's governance settings (the defaults when it never changed them).
+    async fn get_organization_settings(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<OrganizationSettings, StoreError>;
     async fn get_user(&mut self, org_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError>;
     async fn list_users(
         &mut self,
@@ -58,6 +65,21 @@ impl<S: Session + ?Sized> UserReads for S {
             .as_ref()
             .map(decode_organization)
             .transpose()
+    }
+
+    async fn get_organization_settings(
+        &mut self,
+        org_id: Uuid,
+    ) -> Result<OrganizationSettings, StoreError> {
+        let db = self.db();
+        let allow: Option<bool> = query_scalar(
+            "SELECT allow_same_approver_for_multiple_steps FROM organization_settings
+             WHERE org_id = $1",
+        )
+        .bind(id(org_id))
+        .fetch_optional(db)
+        .await?;
+        Ok(OrganizationSettings { allow_same_approver_for_multiple_steps: allow.unwrap_or(false) })
     }
 
     async fn get_user(&mut self, org_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
@@ -180,6 +202,12 @@ impl<S: Session + ?Sized> UserReads for S {
 pub trait UserWrites: Send {
     async fn insert_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
     async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError>;
+    async fn save_organization_settings(
+        &mut self,
+        org_id: Uuid,
+        settings: &OrganizationSettings,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError>;
     /// Fails with [`StoreError::Conflict`] when the e-mail is taken in the organization.
@@ -200,6 +228,28 @@ impl<S: Writable + ?Sized> UserWrites for S {
 
     async fn update_organization(&mut self, org: &Organization) -> Result<(), StoreError> {
         save_organization(self.db(), org).await
+    }
+
+    async fn save_organization_settings(
+        &mut self,
+        org_id: Uuid,
+        settings: &OrganizationSettings,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query(
+            "INSERT INTO organization_settings
+                 (org_id, allow_same_approver_for_multiple_steps, updated_at)
+             VALUES ($1, $2, $3)
+             ON CONFLICT (org_id) DO UPDATE SET
+                 allow_same_approver_for_multiple_steps = $2, updated_at = $3",
+        )
+        .bind(id(org_id))
+        .bind(settings.allow_same_approver_for_multiple_steps)
+        .bind(ts(at))
+        .execute(db)
+        .await?;
+        Ok(())
     }
 
     async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {

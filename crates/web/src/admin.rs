@@ -275,7 +275,10 @@ pub async fn audit(
                 thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Actor" } th scope="col" { "Target" } } }
                 tbody { @for e in &events { tr {
                     td { (when(e.occurred_at)) } td { code { (e.action) } }
-                    td { (e.actor.kind()) " " (e.actor.id().map(|i| i.to_string()).unwrap_or_default()) }
+                    td {
+                        (e.actor.kind()) " " (e.actor.id().map(|i| i.to_string()).unwrap_or_default())
+                        @if let Some(user) = e.on_behalf_of { br; small { "on behalf of user " (user) } }
+                    }
                     td { (e.target_type) " " (e.target_id.map(|i| i.to_string()).unwrap_or_default()) }
                 } } }
             }

@@ -5,7 +5,7 @@ use axum::Form;
 use maud::{html, Markup};
 use portcullis_api::AppState;
 use portcullis_domain::{Decision, PageRequest, RequestType, TaskStatus};
-use portcullis_service::{NewRequest, RequestFilter, TaskFilter};
+use portcullis_service::{NewRequest, RequestFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -158,7 +158,12 @@ pub async fn my_requests(
                                 td { (d.request.request_type.name()) }
                                 td { strong { (d.request.status.name()) } }
                                 td {
-                                    @for t in &d.tasks { div { (t.kind.name()) " " (t.step + 1) ": " (t.status.name()) } }
+                                    @for t in &d.tasks {
+                                        div { (t.kind.name()) " " (t.step + 1) ": " (t.status.name()) }
+                                        @if let Some(why) = t.unassigned_reason.as_ref().filter(|_| t.status == TaskStatus::Open) {
+                                            p.hint { "Waiting for an administrator to assign an approver. " (why) }
+                                        }
+                                    }
                                 }
                                 td { (when(d.request.created_at)) }
                             }
@@ -174,12 +179,8 @@ pub async fn inbox(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Markup, ConsoleError> {
-    let filter = TaskFilter {
-        status: Some(TaskStatus::Open),
-        assignee_user_id: Some(session.user.id),
-        request_id: None,
-    };
-    let tasks = state.service.list_tasks(&session.ctx, filter, PageRequest::first()).await?.items;
+    // Only the tasks this person may decide: never one of their own requests.
+    let tasks = state.service.my_open_tasks(&session.ctx).await?;
     let mut people = std::collections::HashMap::new();
     for t in &tasks {
         for id in [t.request.target_user_id, t.request.created_by_user_id].into_iter().flatten() {

@@ -4,6 +4,7 @@
 mod credentials;
 mod custom_fields;
 mod groups;
+mod organization_settings;
 mod policies;
 mod requests;
 mod users;
@@ -30,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(policies::routes())
         .merge(requests::routes())
         .merge(groups::routes())
+        .merge(organization_settings::routes())
         .merge(webhooks::routes())
 }
 

@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_task))
         .routes(routes!(approve_task))
         .routes(routes!(decline_task))
+        .routes(routes!(reassign_task))
 }
 
 const REQUESTS: &str = "/api/v1/Requests";
@@ -52,6 +53,9 @@ pub struct RequestTaskView {
     pub status: &'static str,
     pub step: i32,
     pub assignee_ids: Vec<Uuid>,
+    /// Why the task has nobody assigned ("No eligible approver: …"), until an operator assigns
+    /// someone (`PUT /api/v1/Tasks/{taskId}/Assignees`).
+    pub unassigned_reason: Option<String>,
     pub decided_by_user_id: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub comment: Option<String>,
@@ -66,6 +70,7 @@ impl From<Task> for RequestTaskView {
             status: t.status.name(),
             step: t.step,
             assignee_ids: t.assignee_ids,
+            unassigned_reason: t.unassigned_reason,
             decided_by_user_id: t.decided_by_user_id,
             decided_at: t.decided_at,
             comment: t.comment,
@@ -136,6 +141,9 @@ pub struct RequestView {
     /// The policy and the version of it this request follows.
     pub policy_id: Uuid,
     pub policy_version: i32,
+    /// Why the request cannot move on by itself: its open task has no eligible approver
+    /// (separation of duties), until an operator assigns someone. Null otherwise.
+    pub blocked_reason: Option<String>,
     /// Review tasks in step order, then the action task.
     pub tasks: Vec<RequestTaskView>,
 }
@@ -152,6 +160,11 @@ impl From<RequestDetails> for RequestView {
             expires_at: r.expires_at,
             policy_id: r.policy_id,
             policy_version: r.policy_version,
+            blocked_reason: d
+                .tasks
+                .iter()
+                .filter(|t| t.status == TaskStatus::Open)
+                .find_map(|t| t.unassigned_reason.clone()),
             tasks: d.tasks.into_iter().map(Into::into).collect(),
         }
     }
@@ -199,6 +212,8 @@ pub struct TaskView {
     #[schema(value_type = Option<Object>)]
     pub offboarding_metadata: Option<serde_json::Value>,
     pub assignee_ids: Vec<Uuid>,
+    /// Why the task has nobody assigned ("No eligible approver: …"); null once it has.
+    pub unassigned_reason: Option<String>,
     pub step: i32,
     pub comment: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -223,6 +238,7 @@ impl From<TaskDetails> for TaskView {
             snoozed_till: None,
             offboarding_metadata: None,
             assignee_ids: t.assignee_ids,
+            unassigned_reason: t.unassigned_reason,
             step: t.step,
             comment: t.comment,
             decided_at: t.decided_at,
@@ -313,12 +329,23 @@ fn request_purpose(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecisionBody {
     pub comment: Option<String>,
-    /// The user on whose behalf the decision is made: with an API credential any user of the
-    /// organization (recorded as the decider); with a bearer token only yourself.
+    /// The user on whose behalf the decision is made. With an API credential: an active assignee
+    /// of the task whom separation of duties lets decide it (403 otherwise), recorded as the
+    /// decider (the audit log keeps the credential and this user). With a bearer token: only
+    /// yourself.
     pub user_id: Option<Uuid>,
     /// Another name for `userId` (the name Cakewalk's other write bodies use); with both, they
     /// must be the same user.
     pub triggered_by_user_id: Option<Uuid>,
+}
+
+/// Body of `PUT /Tasks/{taskId}/Assignees`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssigneesBody {
+    /// 1 to 100 active users of the organization whom separation of duties lets decide the
+    /// task (not the requester, not the target user, not the approver of an earlier step).
+    pub user_ids: Vec<Uuid>,
 }
 
 /// Optional body of Cancel.
@@ -788,4 +815,33 @@ pub async fn decline_task(
     OptionalJson(body): OptionalJson<DecisionBody>,
 ) -> Result<Json<Record<TaskView>>, ApiError> {
     decide(state, ctx, task_id, Decision::Decline, body).await
+}
+
+/// Gives an open task new assignees (extension): how an operator resolves a request whose task
+/// opened with "No eligible approver", or hands work to someone else. A read-write credential or
+/// an ADMINISTRATOR/OWNER who is neither the requester nor the target user of the request.
+#[utoipa::path(
+    put,
+    path = "/api/v1/Tasks/{taskId}/Assignees",
+    tag = "Tasks",
+    params(("taskId" = Uuid, Path, description = "The task's id")),
+    request_body = AssigneesBody,
+    security(("API Key" = [], "API Secret" = []), ("Bearer" = [])),
+    responses(
+        (status = 200, body = Record<TaskView>),
+        (status = 400, description = "No or too many users, a user who is not active, or one separation of duties keeps from the task", body = ProblemDetails),
+        (status = 401, body = ProblemDetails),
+        (status = 403, description = "Read-only key, not an administrator, or the requester/target of the request", body = ProblemDetails),
+        (status = 404, description = "Unknown task or user", body = ProblemDetails),
+        (status = 409, description = "The task is not Open", body = ProblemDetails),
+    )
+)]
+pub async fn reassign_task(
+    State(state): State<AppState>,
+    AnyCaller(ctx): AnyCaller,
+    ApiPath(task_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<AssigneesBody>,
+) -> Result<Json<Record<TaskView>>, ApiError> {
+    let details = state.service.reassign_task(&ctx, task_id, &body.user_ids).await?;
+    Ok(Json(Record::new(details.into(), format!("{TASKS}/{task_id}"))))
 }

@@ -139,6 +139,9 @@ pub struct AuditEventView {
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// The user the actor named as acting for (`userId`, `createdByUserId`,
+    /// `triggeredByUserId`) when that is not the actor itself; `actorId` stays the real actor.
+    pub on_behalf_of_user_id: Option<Uuid>,
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -155,6 +158,7 @@ impl From<AuditEvent> for AuditEventView {
             before: parse(e.before),
             after: parse(e.after),
             request_id: e.request_id,
+            on_behalf_of_user_id: e.on_behalf_of,
         }
     }
 }

@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod openapi;
 mod ops;
+mod separation_of_duties;
 mod users;
 mod webhooks;
 mod work_apps;

@@ -93,6 +93,14 @@ async fn every_event_type_is_delivered_signed_twice() {
     assert_eq!(test["data"], json!({ "message": "Hello, World!" }));
 
     // A manual app: request → two reviews → actionable action → completed, access granted.
+    // The owner is both Ann's manager and the app owner and takes both steps, which the
+    // organization must allow (by default one person approves at most one step of a request).
+    let (status, body) = send(
+        srv.api(&org, Method::PATCH, "/api/v1/OrganizationSettings")
+            .json(&json!({ "allowSameApproverForMultipleSteps": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let user = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
     send(
         srv.api(&org, Method::PATCH, &format!("/api/v1/users/{user}"))

@@ -33,15 +33,11 @@ impl Service {
                 Some(id)
             }
             _ => match cancelled_by {
-                Some(id) => {
-                    tx.get_user(org_id, id)
-                        .await?
-                        .ok_or_else(|| ServiceError::not_found("user", id))?;
-                    Some(id)
-                }
+                Some(id) => Some(active_named_user(&mut *tx, org_id, "userId", id).await?.id),
                 None => None,
             },
         };
+        let ctx = &ctx.acting_for(by);
         let transition = cancel_request(request.status)?;
         let app = tx
             .get_work_app(org_id, request.work_app_id)

@@ -2,7 +2,8 @@
 use portcullis_domain::governance::{decide_task, NextTask, Transition};
 use portcullis_domain::AuditAction;
 use portcullis_domain::{
-    validate, Decision, ProvisioningMode, Request, RequestStatus, TaskKind, TaskStatus, WorkApp,
+    validate, Decision, Duties, ProvisioningMode, Request, RequestStatus, TaskKind, TaskStatus,
+    WorkApp,
 };
 use portcullis_domain::{TaskId, UserId};
 use portcullis_store::prelude::*;
@@ -23,7 +24,7 @@ impl Service {
         app: &WorkApp,
         transition: Transition,
         decided_by: Option<Uuid>,
-        action_assignees: Option<&[Uuid]>,
+        action_candidates: Option<&ActionCandidates>,
     ) -> Result<Request, ServiceError> {
         let now = self.clock.now();
         if transition.cancel_open_tasks {
@@ -34,14 +35,16 @@ impl Service {
         }
         match transition.next {
             Some(NextTask::Review { step }) => {
-                let assignees = self.review_assignees(tx, &request, app, step).await?;
-                self.open_task(tx, ctx, &request, TaskKind::Review, step, assignees, None).await?;
+                let assignment = self.review_assignees(tx, &request, app, step).await?;
+                self.open_task(tx, ctx, &request, TaskKind::Review, step, assignment, None).await?;
             }
             Some(NextTask::Action { completed }) => {
-                let assignees = match action_assignees {
-                    Some(known) => known.to_vec(),
-                    None => self.action_assignees(tx, request.org_id, app).await?,
+                let candidates = match action_candidates {
+                    Some(known) => known.clone(),
+                    None => self.action_candidates(tx, request.org_id, app).await?,
                 };
+                let assignment =
+                    Duties::of_request(&request).assign(&candidates.owners, &candidates.admins);
                 let done = completed.then_some(decided_by);
                 self.open_task(
                     tx,
@@ -49,7 +52,7 @@ impl Service {
                     &request,
                     TaskKind::Action,
                     request.step_count,
-                    assignees,
+                    assignment,
                     done,
                 )
                 .await?;
@@ -79,6 +82,12 @@ impl Service {
     }
 
     /// Approves or declines a task. Exactly one of two racing decisions wins; the other gets 409.
+    ///
+    /// Who may: an assignee, or (bearer token) an administrator/owner — never a person whom
+    /// separation of duties keeps from the task (the requester, the target user, the approver of
+    /// an earlier step). A credential decides as itself, or for the user it names in
+    /// `on_behalf_of`, who must be an active assignee allowed to decide (403 otherwise); the
+    /// audit rows keep the credential and record that user beside it.
     pub async fn decide(
         &self,
         ctx: &Ctx,
@@ -99,32 +108,33 @@ impl Service {
             .get_task(org_id, task_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("task", task_id))?;
+        let request = tx
+            .get_request(org_id, task.request_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("request", task.request_id))?;
         let decided_by = match ctx.actor.kind {
             ActorKind::User { id, role, .. } => {
-                if !task.assignee_ids.contains(&id) && !role.is_org_admin() {
-                    return Err(ServiceError::Forbidden(
-                        "Only an assignee of the task or an administrator may decide it".into(),
-                    ));
-                }
                 if on_behalf_of.is_some_and(|other| other != id) {
                     return Err(ServiceError::Forbidden("userId must be yourself".into()));
                 }
+                let decider = Decider::Bearer { id, admin: role.is_org_admin() };
+                self.check_may_decide(&mut *tx, &request, &task, decider).await?;
                 Some(id)
             }
             _ => match on_behalf_of {
                 Some(user_id) => {
-                    tx.get_user(org_id, user_id)
+                    let user = tx
+                        .get_user(org_id, user_id)
                         .await?
                         .ok_or_else(|| ServiceError::not_found("user", user_id))?;
+                    let decider = Decider::Named { id: user_id, active: user.is_active() };
+                    self.check_may_decide(&mut *tx, &request, &task, decider).await?;
                     Some(user_id)
                 }
                 None => None,
             },
         };
-        let request = tx
-            .get_request(org_id, task.request_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("request", task.request_id))?;
+        let ctx = &ctx.acting_for(decided_by);
         let app = tx
             .get_work_app(org_id, request.work_app_id)
             .await?

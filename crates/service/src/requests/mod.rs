@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use crate::{ActorKind, Ctx, Service, ServiceError};
 
+pub(crate) use assign::{active_named_user, ActionCandidates, Decider};
+
+mod assign;
 mod cancel;
 mod carry_out;
 mod decide;
@@ -73,7 +76,7 @@ pub(crate) struct GrantPlan {
     pub app: WorkApp,
     pub level_id: Option<Uuid>,
     pub policy: portcullis_domain::Policy,
-    pub action_assignees: Vec<Uuid>,
+    pub action_candidates: ActionCandidates,
 }
 
 /// How a request came to be: directly, or implicitly approved through a group membership.

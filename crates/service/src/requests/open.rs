@@ -1,9 +1,9 @@
 //! Opening requests: checks, policy resolution, and the tasks each step opens.
 use chrono::{DateTime, Utc};
-use portcullis_domain::governance::{resolve_policy, start_request, step_assignees};
+use portcullis_domain::governance::{resolve_policy, start_request};
 use portcullis_domain::AuditAction;
 use portcullis_domain::{
-    new_id, validate, Approver, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
+    new_id, validate, Assignment, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
     TaskStatus, UserStatus, WorkApp, WorkAppStatus,
 };
 use portcullis_domain::{PermissionLevelId, UserId, WorkAppId};
@@ -51,23 +51,23 @@ impl Service {
             .get_work_app(org_id, new.work_app_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("work app", new.work_app_id))?;
-        let created_by = match (new.created_by_user_id, ctx.actor.kind) {
-            (Some(id), _) => {
-                tx.get_user(org_id, id)
-                    .await?
-                    .ok_or_else(|| ServiceError::not_found("user", id))?;
-                Some(id)
+        // The requester: a person with their own token is the requester, whatever their role; a
+        // credential may name one (an active user), recorded beside the credential.
+        let created_by = match (ctx.actor.kind, new.created_by_user_id) {
+            (ActorKind::User { id, .. }, Some(creator)) if creator != id => {
+                return Err(ServiceError::Forbidden(
+                    "createdByUserId must be yourself: a request made with a personal token is \
+                     recorded as made by its holder"
+                        .into(),
+                ))
             }
-            (None, ActorKind::User { id, .. }) => Some(id),
-            (None, _) => None,
+            (ActorKind::User { id, .. }, _) => Some(id),
+            (_, Some(creator)) => {
+                Some(active_named_user(&mut *tx, org_id, "createdByUserId", creator).await?.id)
+            }
+            (_, None) => None,
         };
-        if let (ActorKind::User { id, role, .. }, Some(creator)) =
-            (ctx.actor.kind, new.created_by_user_id)
-        {
-            if creator != id && !role.is_org_admin() {
-                return Err(ServiceError::Forbidden("createdByUserId must be yourself".into()));
-            }
-        }
+        let ctx = &ctx.acting_for(created_by);
         let target_user_id = if new.request_type.targets_user() {
             let target_id = new
                 .target_user_id
@@ -252,18 +252,6 @@ impl Service {
         }
     }
 
-    /// Who carries out an action: the app's active owners, else the administrators.
-    pub(super) async fn action_assignees(
-        &self,
-        tx: &mut dyn WriteTx,
-        org_id: Uuid,
-        app: &WorkApp,
-    ) -> Result<Vec<Uuid>, ServiceError> {
-        let owners = self.active(tx, org_id, &app.owner_ids).await?;
-        let admins = tx.active_admin_ids(org_id).await?;
-        Ok(step_assignees(owners, &admins))
-    }
-
     /// What every group-join grant of one default app shares, computed once per app: the app,
     /// the level, the resolved policy and the action's assignees. `None` when the app can no
     /// longer be granted (archived, or it gained levels and the default names none).
@@ -304,8 +292,8 @@ impl Service {
                 .await?
                 .ok_or_else(|| ServiceError::not_found("policy", policy_id))?
         };
-        let action_assignees = self.action_assignees(tx, org_id, &app).await?;
-        Ok(Some(GrantPlan { app, level_id, policy, action_assignees }))
+        let action_candidates = self.action_candidates(tx, org_id, &app).await?;
+        Ok(Some(GrantPlan { app, level_id, policy, action_candidates }))
     }
 
     /// Opens one group-join grant from a plan; the caller has checked the member and that the
@@ -358,7 +346,7 @@ impl Service {
             &plan.app,
             transition,
             None,
-            Some(&plan.action_assignees),
+            Some(&plan.action_candidates),
         )
         .await
     }
@@ -427,46 +415,6 @@ impl Service {
             .collect())
     }
 
-    /// The approvers of one review step of the request's policy version.
-    pub(super) async fn review_assignees(
-        &self,
-        tx: &mut dyn WriteTx,
-        request: &Request,
-        app: &WorkApp,
-        step: i32,
-    ) -> Result<Vec<Uuid>, ServiceError> {
-        let org_id = request.org_id;
-        let steps = tx
-            .get_policy_steps(org_id, request.policy_id, request.policy_version)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("policy", request.policy_id))?;
-        let step = steps
-            .get(step as usize)
-            .copied()
-            .ok_or_else(|| ServiceError::Conflict(format!("policy has no step {step}")))?;
-        let admins = tx.active_admin_ids(org_id).await?;
-        let resolved = match step.approver {
-            Approver::Manager => {
-                let subject = request.target_user_id.or(request.created_by_user_id);
-                let manager = match subject {
-                    Some(id) => tx.get_user(org_id, id).await?.and_then(|u| u.manager_id),
-                    None => None,
-                };
-                self.active(tx, org_id, &manager.into_iter().collect::<Vec<_>>()).await?
-            }
-            Approver::AppOwner => self.active(tx, org_id, &app.owner_ids).await?,
-            Approver::Administrators => admins.clone(),
-            Approver::User => {
-                self.active(tx, org_id, &step.user_id.into_iter().collect::<Vec<_>>()).await?
-            }
-            Approver::GroupMembers => match step.group_id {
-                Some(group) => tx.group_member_ids(org_id, group).await?,
-                None => Vec::new(),
-            },
-        };
-        Ok(step_assignees(resolved, &admins))
-    }
-
     /// Inserts a task; `done` = Some(by) inserts it already Completed (automatic provisioning).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn open_task(
@@ -476,10 +424,12 @@ impl Service {
         request: &Request,
         kind: TaskKind,
         step: i32,
-        assignees: Vec<Uuid>,
+        assignment: Assignment,
         done: Option<Option<Uuid>>,
     ) -> Result<Task, ServiceError> {
         let now = self.clock.now();
+        // A task carried out at once needs nobody: it has no reason to wait for someone.
+        let unassigned_reason = assignment.unassigned_reason.filter(|_| done.is_none());
         let task = Task {
             id: new_id(),
             org_id: request.org_id,
@@ -487,7 +437,8 @@ impl Service {
             kind,
             status: if done.is_some() { TaskStatus::Completed } else { TaskStatus::Open },
             step,
-            assignee_ids: assignees,
+            assignee_ids: assignment.assignees,
+            unassigned_reason,
             decided_by_user_id: done.flatten(),
             decided_at: done.map(|_| now),
             comment: None,
@@ -502,6 +453,7 @@ impl Service {
                 "status": task.status.name(),
                 "step": step,
                 "assigneeIds": task.assignee_ids,
+                "unassignedReason": task.unassigned_reason,
             }));
         self.audit(tx, ctx, change).await?;
         if kind == TaskKind::Action && done.is_none() {

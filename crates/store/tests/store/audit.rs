@@ -25,6 +25,7 @@ fn audit(
         before: None,
         after: None,
         request_id: None,
+        on_behalf_of: None,
     }
 }
 
@@ -52,6 +53,8 @@ async fn audit_events_round_trip_and_filter(db: &TestDb) {
     let created = AuditEvent {
         after: Some(r#"{"email":"alice@acme.example"}"#.into()),
         request_id: Some("req-0001".into()),
+        // A credential acting for a named user keeps both.
+        on_behalf_of: Some(owner),
         occurred_at: at_ms(10_010),
         ..audit(org, 10, ActorRef::Credential(cred), "user.created", Some(alice))
     };

@@ -252,6 +252,7 @@ pub fn task(request: &Request, step: i32, assignee_ids: Vec<Uuid>) -> Task {
         status: TaskStatus::Open,
         step,
         assignee_ids,
+        unassigned_reason: None,
         decided_by_user_id: None,
         decided_at: None,
         comment: None,

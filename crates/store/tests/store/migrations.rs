@@ -211,6 +211,7 @@ async fn audit_log_is_append_only(db: &TestDb) {
         before: None,
         after: None,
         request_id: None,
+        on_behalf_of: None,
     };
     let mut tx = db.store.write().await.expect("write");
     tx.insert_audit_event(&event).await.expect("insert");

@@ -12,6 +12,7 @@ on_every_backend!(
     one_open_request_per_app_and_user,
     requests_filter_and_page,
     tasks_round_trip_with_ordered_assignees,
+    an_open_task_is_reassigned_and_loses_its_unassigned_reason,
     a_task_is_decided_exactly_once,
     tasks_filter_and_page,
     concurrent_writers_decide_a_task_and_open_a_request_once,
@@ -311,6 +312,50 @@ async fn tasks_round_trip_with_ordered_assignees(db: &TestDb) {
     assert_eq!(read.request_tasks(org, r.id).await.expect("tasks"), vec![review0, review1, action]);
     assert!(read.request_tasks(seed.other_org.id, r.id).await.expect("tasks").is_empty());
     assert!(read.request_tasks(org, new_id()).await.expect("tasks").is_empty());
+}
+
+async fn an_open_task_is_reassigned_and_loses_its_unassigned_reason(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let r = request_fixture(db, &seed).await;
+    let unassigned = Task {
+        unassigned_reason: Some("No eligible approver: — ünïcödé".into()),
+        ..task(&r, 0, vec![])
+    };
+    let decided = Task { status: TaskStatus::Approved, ..task(&r, 1, vec![seed.bob.id]) };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_task(&unassigned).await.expect("insert");
+    tx.insert_task(&decided).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_task(org, unassigned.id).await.expect("get"), Some(unassigned.clone()));
+    drop(read);
+
+    let mut tx = db.store.write().await.expect("write");
+    let (id, other) = (TaskId(unassigned.id), seed.other_org.id);
+    let new = vec![seed.owner.id, seed.admin.id];
+    // Another organization cannot reassign it; a decided task cannot be reassigned.
+    assert!(!tx.reassign_task(other, id, &[seed.stranger.id], at(50)).await.expect("scoped"));
+    assert!(!tx.reassign_task(org, TaskId(decided.id), &new, at(50)).await.expect("decided"));
+    assert!(!tx.reassign_task(org, TaskId(new_id()), &new, at(50)).await.expect("unknown"));
+    assert!(tx.reassign_task(org, id, &new, at_ms(50_005)).await.expect("reassign"));
+    // Again, in another order: the assignees are replaced, not added to.
+    let again = vec![seed.admin.id, seed.bob.id, seed.owner.id];
+    assert!(tx.reassign_task(org, id, &again, at_ms(60_006)).await.expect("reassign again"));
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    let expected = Task {
+        assignee_ids: again.clone(),
+        unassigned_reason: None,
+        updated_at: at_ms(60_006),
+        ..unassigned
+    };
+    assert_eq!(read.get_task(org, id.0).await.expect("get"), Some(expected));
+    assert_eq!(read.get_task(org, decided.id).await.expect("get"), Some(decided));
+    let filter = TaskFilter { assignee_user_id: Some(seed.bob.id), ..TaskFilter::default() };
+    let listed = read.list_tasks(org, filter, PageRequest::first()).await.expect("list");
+    assert_eq!(listed.items.len(), 2, "the new assignee finds the task");
 }
 
 async fn a_task_is_decided_exactly_once(db: &TestDb) {

@@ -1,11 +1,12 @@
 //! Organizations and users: `UserReads`, `UserWrites`.
 use chrono::{Duration, SubsecRound};
-use portcullis_domain::{new_id, OrgRole, PageRequest, UserStatus};
+use portcullis_domain::{new_id, OrgRole, OrganizationSettings, PageRequest, UserStatus};
 
 use crate::common::*;
 
 on_every_backend!(
     organizations_round_trip_and_update,
+    organization_settings_default_then_saved_per_organization,
     users_round_trip_every_field,
     user_emails_are_unique_per_organization_case_insensitively,
     users_are_scoped_to_their_organization,
@@ -13,6 +14,31 @@ on_every_backend!(
     manager_chain_follows_managers_and_stops,
     role_counts_and_admins,
 );
+
+async fn organization_settings_default_then_saved_per_organization(db: &TestDb) {
+    let seed = seed(db).await;
+    let (org, other) = (seed.org.id, seed.other_org.id);
+    let strict = OrganizationSettings::default();
+    let relaxed = OrganizationSettings { allow_same_approver_for_multiple_steps: true };
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_settings(org).await.expect("get"), strict);
+    drop(read);
+    let mut tx = db.store.write().await.expect("write");
+    tx.save_organization_settings(org, &relaxed, at(1)).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_settings(org).await.expect("get"), relaxed);
+    assert_eq!(read.get_organization_settings(other).await.expect("get"), strict);
+    drop(read);
+    // Saving again updates the one row.
+    let mut tx = db.store.write().await.expect("write");
+    tx.save_organization_settings(org, &strict, at(2)).await.expect("update");
+    tx.save_organization_settings(other, &relaxed, at(2)).await.expect("insert other");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_settings(org).await.expect("get"), strict);
+    assert_eq!(read.get_organization_settings(other).await.expect("get"), relaxed);
+}
 
 async fn organizations_round_trip_and_update(db: &TestDb) {
     let org = organization("Acme");
