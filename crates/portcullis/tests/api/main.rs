@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod cakewalk_current;
+mod console;
 mod custom_fields;
 mod errors;
 mod flashback_org;
