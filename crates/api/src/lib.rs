@@ -9,6 +9,7 @@
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
 //! ([`error::ApiError`]) and given their API style's body once ([`error::error_envelope`]).
 
+mod bounded;
 mod cakewalk;
 pub mod error;
 mod extract;

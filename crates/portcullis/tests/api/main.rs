@@ -11,6 +11,7 @@ mod errors;
 mod flashback_org;
 mod governance;
 mod groups;
+mod input;
 mod isolation;
 mod limits;
 mod openapi;
