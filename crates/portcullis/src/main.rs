@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
 use portcullis_service::{SecretBox, Service, SessionConfig};
+use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -50,15 +51,18 @@ fn master_key(db: &DatabaseArgs) -> Result<SecretBox, String> {
     if db.database_url.starts_with("postgres") {
         return Err("PORTCULLIS_MASTER_KEY (or --master-key) is required with PostgreSQL: every server must share it".into());
     }
-    let path = portcullis_store::sqlite::database_path(&db.database_url)
-        .parent()
-        .map(|dir| dir.join("master.key"))
-        .unwrap_or_else(|| "master.key".into());
+    let database = portcullis_store::sqlite::database_path(&db.database_url);
+    let path =
+        database.parent().map(|dir| dir.join("master.key")).unwrap_or_else(|| "master.key".into());
     if let Ok(text) = std::fs::read_to_string(&path) {
+        if private::is_loose(&path, 0o600) {
+            private::tighten(&path, 0o600);
+        }
         return SecretBox::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        // The database's own folder, private (0700) as the store keeps it.
+        private::folder(dir, &database)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let key = SecretBox::generate_key_base64();
