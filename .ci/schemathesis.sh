@@ -22,6 +22,7 @@ creds=$(./target/debug/portcullis init --org-name Fuzz --owner-email fuzz@exampl
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$creds"; }
 port=18181
 ./target/debug/portcullis serve --listen "127.0.0.1:$port" --database-url "$db" --rate-limit-per-minute 0 \
+    --auth-failure-limit-per-minute 0 \
     >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

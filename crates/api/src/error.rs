@@ -20,6 +20,8 @@ pub struct ApiError {
     /// Keys the Flashback API documents beside `success` and `message` on some errors (e.g.
     /// `data: null`, or `data: []` and `total: 0` on a list).
     pub flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `Retry-After` seconds (a 429).
+    pub retry_after: Option<u64>,
 }
 
 /// Cakewalk's title for a read-only API key's write (its docs show it with the detail
@@ -28,7 +30,19 @@ pub const READ_ONLY_TITLE: &str = "Forbidden operation";
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), title: None, flashback_extra: None }
+        Self {
+            status,
+            message: message.into(),
+            title: None,
+            flashback_extra: None,
+            retry_after: None,
+        }
+    }
+
+    /// Answers with `Retry-After: seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Uses the operation's documented message for errors of `status` (the service's own
@@ -110,6 +124,9 @@ struct PendingError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
+        if let Some(seconds) = self.retry_after {
+            crate::limits::set_retry_after(&mut response, seconds);
+        }
         response.extensions_mut().insert(PendingError {
             message: self.message,
             title: self.title,

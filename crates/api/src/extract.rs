@@ -36,6 +36,10 @@ impl FromRequestParts<AppState> for ApiCaller {
             .into());
         };
         let actor = state.service.authenticate_api(key, secret).await?;
+        // Only now, with the secret verified, does the request count against the key's quota.
+        if let portcullis_service::ActorKind::Credential { id, .. } = actor.kind {
+            crate::limits::count_identity(state, &format!("key:{id}"))?;
+        }
         // A read-only key is refused on any write before its body is even read (as ASP.NET
         // authorizes before model binding), so a malformed body cannot turn the 403 into a 400.
         // The services check it again for every write they carry out.
@@ -60,6 +64,10 @@ impl FromRequestParts<AppState> for BearerCaller {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(|| ServiceError::Unauthenticated("Authentication required".into()))?;
         let actor = state.service.authenticate_bearer(token).await?;
+        // Per token, and only once the token is verified.
+        if let Some((token_id, _)) = portcullis_service::secrets::parse_bearer_token(token) {
+            crate::limits::count_identity(state, &format!("token:{token_id}"))?;
+        }
         Ok(BearerCaller(Ctx::new(actor, request_id(parts))))
     }
 }

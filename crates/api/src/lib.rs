@@ -9,10 +9,12 @@
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
 //! ([`error::ApiError`]) and given their API style's body once ([`error::error_envelope`]).
 
+mod bounded;
 mod cakewalk;
 pub mod error;
 mod extract;
 mod flashback;
+mod headers;
 mod limits;
 mod metrics;
 mod normalize;
@@ -31,8 +33,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use limits::{HttpConfig, RateLimiter};
+pub use limits::{set_retry_after, Bucket, ClientAddr, HttpConfig, RateLimiter};
 pub use metrics::Metrics;
+pub use ops::metrics_router;
 
 /// Largest accepted request body; larger ones answer 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -49,10 +52,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(service: Service, http: HttpConfig) -> Self {
         Self {
+            rate_limiter: Arc::new(RateLimiter::new(service.clock().clone())),
             service,
             metrics: Arc::new(Metrics::new()),
             http,
-            rate_limiter: Arc::new(RateLimiter::default()),
         }
     }
 }
@@ -72,7 +75,7 @@ pub fn router_and_openapi_with(
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
         .merge(cakewalk::routes())
         .merge(flashback::routes())
-        .merge(ops::routes())
+        .merge(ops::routes(state.http.metrics_on_main_listener))
         .split_for_parts();
     let api = openapi::finish(api);
     let request_id = HeaderName::from_static("x-request-id");
@@ -88,6 +91,7 @@ pub fn router_and_openapi_with(
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::enforce))
         .layer(axum::middleware::from_fn(error::error_envelope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
@@ -101,6 +105,7 @@ pub fn router_and_openapi_with(
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(headers::sanitize_request_id))
         .with_state(state);
     (router, api)
 }

@@ -18,12 +18,23 @@ pub struct Health {
     status: &'static str,
 }
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// The operational routes; `/metrics` only when it is served on the main listener (not when
+/// `--metrics-listen` gives it its own, see [`metrics_router`]).
+pub fn routes(with_metrics: bool) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .routes(routes!(metrics))
-        .routes(routes!(openapi_json))
+        .routes(routes!(openapi_json));
+    if with_metrics {
+        router.routes(routes!(metrics))
+    } else {
+        router
+    }
+}
+
+/// `/metrics` alone, for a separate (e.g. internal-only) listen address.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(metrics)).with_state(state)
 }
 
 /// Liveness: the process is up.

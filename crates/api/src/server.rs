@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -28,7 +28,7 @@ pub async fn serve(listener: TcpListener, app: NormalizedApp, shutdown: impl Fut
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(err) => {
@@ -43,11 +43,10 @@ pub async fn serve(listener: TcpListener, app: NormalizedApp, shutdown: impl Fut
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let app = app.clone();
-            async move {
-                Ok::<_, Infallible>(
-                    app.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {}),
-                )
-            }
+            let mut request = request.map(Body::new);
+            // The peer address: the client, for per-address rate limits.
+            request.extensions_mut().insert(ConnectInfo(peer));
+            async move { Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|e| match e {})) }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder

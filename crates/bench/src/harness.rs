@@ -50,7 +50,7 @@ pub fn report(name: &str, value: f64, unit: &str, baseline: Option<f64>) {
 
 /// Serves the full Portcullis app for `service` on a random port; returns its base URL.
 pub async fn serve(service: Service) -> String {
-    let http = HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() };
+    let http = HttpConfig::without_rate_limits();
     let app = portcullis_api::app(AppState::new(service, http));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));

@@ -23,7 +23,7 @@ pub mod workspace;
 
 pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use credential::{ApiCredential, UserToken};
+pub use credential::{ApiCredential, ConsoleSession, UserToken};
 pub use custom_fields::{
     CustomField, CustomFieldPatch, CustomFieldType, CustomFieldValue, NewCustomField, SelectOption,
 };

@@ -1,4 +1,13 @@
 //! Input limits and validation shared by every entry point.
+//!
+//! Names and e-mail addresses are identifiers people read and compare: they are stored in
+//! Unicode NFC (so `é` typed precomposed or as `e` + accent is one name), and may not contain
+//! invisible format characters (general category Cf: zero-width spaces and joiners, bidi
+//! controls, the soft hyphen, …) that would make two identical-looking values differ or reorder
+//! what an administrator sees.
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::DomainError;
 
 /// Longest accepted display name (users, organizations, and later apps, groups, workspaces).
@@ -45,24 +54,45 @@ fn non_empty<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, Dom
     Ok(trimmed)
 }
 
-/// Trims a display name and checks it is non-empty and not too long.
-pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
-    let trimmed = non_empty(field, value, MAX_NAME_LEN)?;
-    if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::invalid(format!("{field} must not contain control characters")));
-    }
-    Ok(trimmed.to_string())
+/// Is `c` an invisible format character (Unicode general category Cf)?
+fn is_format(c: char) -> bool {
+    c.general_category() == GeneralCategory::Format
 }
 
-/// Checks an e-mail address has the shape `local@domain.tld` (deliverability is not our business).
+/// Refuses control and invisible format characters in an identifier.
+fn visible(field: &str, value: &str) -> Result<(), DomainError> {
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(format!("{field} must not contain control characters")));
+    }
+    if value.chars().any(is_format) {
+        return Err(DomainError::invalid(format!(
+            "{field} must not contain invisible formatting characters (zero-width or \
+             bidirectional controls)"
+        )));
+    }
+    Ok(())
+}
+
+/// Trims a display name, checks it is non-empty, not too long and free of control and format
+/// characters; returns it in NFC.
+pub fn name(field: &str, value: &str) -> Result<String, DomainError> {
+    let trimmed = non_empty(field, value, MAX_NAME_LEN)?;
+    visible(field, trimmed)?;
+    Ok(trimmed.nfc().collect())
+}
+
+/// Checks an e-mail address has the shape `local@domain.tld` (deliverability is not our business)
+/// and holds no control or format characters; returns it trimmed, in NFC.
 pub fn email(value: &str) -> Result<String, DomainError> {
-    let trimmed = value.trim();
-    let bad = || DomainError::invalid(format!("'{trimmed}' is not a valid e-mail address"));
-    if trimmed.len() > MAX_EMAIL_LEN {
+    if value.trim().len() > MAX_EMAIL_LEN {
         return Err(DomainError::invalid(format!(
             "email must be at most {MAX_EMAIL_LEN} characters"
         )));
     }
+    visible("email", value.trim())?;
+    let trimmed: String = value.trim().nfc().collect();
+    let trimmed = trimmed.as_str();
+    let bad = || DomainError::invalid(format!("'{trimmed}' is not a valid e-mail address"));
     let (local, domain) = trimmed.split_once('@').ok_or_else(bad)?;
     let domain_ok = domain.contains('.')
         && !domain.starts_with('.')
@@ -97,9 +127,14 @@ pub fn http_url(field: &str, url: &str) -> Result<String, DomainError> {
     Ok(url.to_string())
 }
 
-/// The key under which e-mail uniqueness is enforced (case-insensitive).
+/// The key under which e-mail uniqueness is enforced: NFC and full case folding, so addresses
+/// that differ only in case (`ß`/`SS`, `Σ`/`σ`/`ς`) or in how an accent is encoded are one.
+/// For ASCII addresses it is the lower-case address, as it always was.
 pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    let nfc: String = email.trim().nfc().collect();
+    // Upper- then lower-casing folds the characters whose lower case alone does not (ß → ss,
+    // final sigma, ligatures); NFC again, as case mapping can decompose.
+    nfc.to_uppercase().to_lowercase().nfc().collect()
 }
 
 #[cfg(test)]
@@ -135,6 +170,49 @@ mod tests {
         assert_eq!(too_long.to_string(), "p must be at most 1024 characters");
         assert_eq!(purpose("p", " \n ").unwrap_err().to_string(), "p must not be empty");
         assert!(purpose("p", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn invisible_format_characters_are_refused_in_names_and_emails() {
+        for sneaky in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}'] {
+            assert!(name("name", &format!("Ad{sneaky}a")).is_err(), "{sneaky:?}");
+            assert!(email(&format!("ad{sneaky}a@example.com")).is_err(), "{sneaky:?}");
+            assert!(email(&format!("ada@exa{sneaky}mple.com")).is_err(), "{sneaky:?}");
+        }
+        // Bidi controls that would show "moc.elpmaxe@ada" as something else.
+        for bidi in ['\u{202E}', '\u{202A}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{061C}'] {
+            assert!(name("name", &format!("Ada {bidi}Lovelace")).is_err(), "{bidi:?}");
+            assert!(email(&format!("{bidi}ada@example.com")).is_err(), "{bidi:?}");
+        }
+        let err = name("firstName", "A\u{200B}da").unwrap_err().to_string();
+        assert!(err.contains("firstName") && err.contains("invisible"), "{err}");
+        // Ordinary letters of every script are fine.
+        for ok in ["Zoë", "Łukasz", "Ἀριστοτέλης", "王小明", "Ибрагим", "محمد"]
+        {
+            assert!(name("name", ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn names_and_emails_are_stored_in_nfc() {
+        let decomposed = "Zoe\u{0301}";
+        assert_eq!(name("name", decomposed).as_deref(), Ok("Zo\u{e9}"));
+        assert_eq!(email("zoe\u{0301}@example.com").as_deref(), Ok("zo\u{e9}@example.com"));
+    }
+
+    #[test]
+    fn email_keys_fold_case_and_normalization() {
+        let same = |a: &str, b: &str| assert_eq!(email_key(a), email_key(b), "{a} / {b}");
+        same("Ada@Example.COM", "ada@example.com");
+        same("zo\u{e9}@example.com", "ZOE\u{0301}@EXAMPLE.COM");
+        same("stra\u{df}e@example.de", "STRASSE@example.de");
+        same(
+            "\u{3a3}\u{3bf}\u{3c6}\u{3af}\u{3b1}@example.gr",
+            "\u{3c3}\u{3bf}\u{3c6}\u{3af}\u{3b1}@example.gr",
+        );
+        same("\u{fb03}@example.com", "FFI@example.com");
+        assert_eq!(email_key(" Ada@Example.com "), "ada@example.com", "ASCII keys are unchanged");
+        assert_ne!(email_key("ada@example.com"), email_key("ad\u{430}@example.com"), "Cyrillic а");
     }
 
     proptest! {

@@ -8,6 +8,8 @@ use crate::validate;
 
 /// Most entries accepted by one bulk grant.
 pub const MAX_BULK_GRANT: usize = 10_000;
+/// Most owners a work app may have.
+pub const MAX_APP_OWNERS: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkApp {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
-use portcullis_service::{SecretBox, Service};
+use portcullis_service::{SecretBox, Service, SessionConfig};
+use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -50,15 +51,18 @@ fn master_key(db: &DatabaseArgs) -> Result<SecretBox, String> {
     if db.database_url.starts_with("postgres") {
         return Err("PORTCULLIS_MASTER_KEY (or --master-key) is required with PostgreSQL: every server must share it".into());
     }
-    let path = portcullis_store::sqlite::database_path(&db.database_url)
-        .parent()
-        .map(|dir| dir.join("master.key"))
-        .unwrap_or_else(|| "master.key".into());
+    let database = portcullis_store::sqlite::database_path(&db.database_url);
+    let path =
+        database.parent().map(|dir| dir.join("master.key")).unwrap_or_else(|| "master.key".into());
     if let Ok(text) = std::fs::read_to_string(&path) {
+        if private::is_loose(&path, 0o600) {
+            private::tighten(&path, 0o600);
+        }
         return SecretBox::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
+        // The database's own folder, private (0700) as the store keeps it.
+        private::folder(dir, &database)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let key = SecretBox::generate_key_base64();
@@ -87,9 +91,35 @@ enum Command {
         /// Delays between webhook delivery attempts after the first, e.g. `5s,5m,30m,2h,5h,10h,10h`.
         #[arg(long, env = "PORTCULLIS_WEBHOOK_RETRY_SCHEDULE", value_parser = parse_schedule)]
         webhook_retry_schedule: Option<Schedule>,
-        /// Requests per minute per API key or bearer token, per server process (0: unlimited).
+        /// Requests per minute per API key or bearer token, counted once it is verified, per
+        /// server process (0: unlimited).
         #[arg(long, env = "PORTCULLIS_RATE_LIMIT_PER_MINUTE", default_value_t = 1000)]
         rate_limit_per_minute: u32,
+        /// Failed authentications per minute per client address; beyond it the address gets 429
+        /// until the minute is over (0: unlimited).
+        #[arg(long, env = "PORTCULLIS_AUTH_FAILURE_LIMIT_PER_MINUTE", default_value_t = 30)]
+        auth_failure_limit_per_minute: u32,
+        /// Web console requests per minute per client address (0: unlimited).
+        #[arg(long, env = "PORTCULLIS_CONSOLE_RATE_LIMIT_PER_MINUTE", default_value_t = 300)]
+        console_rate_limit_per_minute: u32,
+        /// Console sign-in attempts per minute per client address (0: unlimited).
+        #[arg(long, env = "PORTCULLIS_SIGN_IN_LIMIT_PER_MINUTE", default_value_t = 10)]
+        sign_in_limit_per_minute: u32,
+        /// Take the client address for rate limits from this header (e.g. `X-Forwarded-For`, last
+        /// entry, or `X-Real-IP`). Set it only when every request comes through a reverse proxy
+        /// that sets the header; otherwise clients could choose their own address.
+        #[arg(long, env = "PORTCULLIS_CLIENT_IP_HEADER")]
+        client_ip_header: Option<axum::http::HeaderName>,
+        /// Serve `/metrics` on this address instead of the main listener (e.g. an internal
+        /// interface); the main listener then answers 404 for it.
+        #[arg(long, env = "PORTCULLIS_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
+        /// Minutes a web console session may stay unused before it ends.
+        #[arg(long, env = "PORTCULLIS_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+        session_idle_minutes: u32,
+        /// Hours after sign-in at which a web console session ends, however active.
+        #[arg(long, env = "PORTCULLIS_SESSION_LIFETIME_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+        session_lifetime_hours: u32,
         /// Seconds a request (body included) may take before it is answered 408.
         #[arg(long, env = "PORTCULLIS_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
         request_timeout_seconds: u64,
@@ -219,12 +249,28 @@ async fn main() -> ExitCode {
             webhook_retry_schedule,
             no_webhook_worker,
             rate_limit_per_minute,
+            auth_failure_limit_per_minute,
+            console_rate_limit_per_minute,
+            sign_in_limit_per_minute,
+            client_ip_header,
+            metrics_listen,
+            session_idle_minutes,
+            session_lifetime_hours,
             request_timeout_seconds,
         } => {
             let http = HttpConfig {
                 rate_limit_per_minute,
+                auth_failures_per_minute: auth_failure_limit_per_minute,
+                console_per_minute: console_rate_limit_per_minute,
+                sign_ins_per_minute: sign_in_limit_per_minute,
+                client_ip_header,
+                metrics_on_main_listener: metrics_listen.is_none(),
                 request_timeout: std::time::Duration::from_secs(request_timeout_seconds.max(1)),
                 ..HttpConfig::default()
+            };
+            let sessions = SessionConfig {
+                idle: chrono::Duration::minutes(session_idle_minutes.into()),
+                absolute: chrono::Duration::hours(session_lifetime_hours.into()),
             };
             let worker = (!no_webhook_worker).then(|| {
                 let mut config = WorkerConfig::default();
@@ -233,7 +279,8 @@ async fn main() -> ExitCode {
                 }
                 config
             });
-            serve(listen, expiry_sweep_seconds, worker, http, &db).await
+            let listeners = Listeners { main: listen, metrics: metrics_listen };
+            serve(listeners, expiry_sweep_seconds, worker, http, sessions, &db).await
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -255,18 +302,33 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Where the server listens: the application, and optionally `/metrics` on its own.
+struct Listeners {
+    main: SocketAddr,
+    metrics: Option<SocketAddr>,
+}
+
+async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))
+}
+
 async fn serve(
-    listen: SocketAddr,
+    listeners: Listeners,
     sweep_seconds: u64,
     worker: Option<WorkerConfig>,
     http: HttpConfig,
+    sessions: SessionConfig,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
-    let service = open_service(db).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let service = open_service(db).await?.with_session_config(sessions);
+    let listener = bind(listeners.main).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let metrics_listener = match listeners.metrics {
+        Some(address) => Some(bind(address).await?),
+        None => None,
+    };
 
     // One stop signal for the HTTP server and both background jobs: SIGINT/SIGTERM raises it,
     // the server stops accepting and drains, each job finishes the round it is in and returns.
@@ -286,7 +348,19 @@ async fn serve(
         background.spawn(worker.run(stop_requested(stopping.clone())));
     }
 
-    let app = portcullis_api::app_with(AppState::new(service, http), portcullis_web::routes());
+    let state = AppState::new(service, http);
+    if let Some(listener) = metrics_listener {
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let metrics = portcullis_api::metrics_router(state.clone());
+        let stop = stop_requested(stopping.clone());
+        background.spawn(async move {
+            if let Err(err) = axum::serve(listener, metrics).with_graceful_shutdown(stop).await {
+                tracing::warn!(error = %err, "the metrics listener failed");
+            }
+        });
+        tracing::info!(address = %address, "metrics listening");
+    }
+    let app = portcullis_api::app_with(state.clone(), portcullis_web::routes(&state));
     tracing::info!(address = %local, "portcullis listening");
     portcullis_api::server::serve(listener, app, stop_requested(stopping)).await;
     // Returning from main would drop the jobs wherever they are; wait for them so that a sweep

@@ -293,3 +293,31 @@ async fn sigterm_waits_for_the_delivery_round_in_progress() {
     assert_eq!(d["data"][0]["status"], "Delivered", "{d}");
     assert_eq!(d["data"][0]["attempts"], 1, "{d}");
 }
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_on_its_own_address_and_not_on_the_main_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let org = db.init("Acme", "ada@acme.example", "Owner");
+    let metrics = format!("127.0.0.1:{}", support::free_port());
+    let server = db.serve(&["--metrics-listen", &metrics]);
+    let http = reqwest::Client::new();
+    let users = org.sign(http.get(server.url("/api/v1/users"))).send().await.unwrap();
+    assert_eq!(users.status(), 200);
+    assert_eq!(http.get(server.url("/metrics")).send().await.unwrap().status(), 404);
+    let doc: serde_json::Value =
+        http.get(server.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"].get("/metrics").is_none(), "not documented where it is not served");
+
+    let own = http.get(format!("http://{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let text = own.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/api/v1/users",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404""#), "the main /metrics is a 404");
+    // The metrics address serves nothing else.
+    let other = http.get(format!("http://{metrics}/api/v1/users")).send().await.unwrap();
+    assert_eq!(other.status(), 404);
+}

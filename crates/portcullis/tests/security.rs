@@ -129,3 +129,60 @@ async fn secrets_and_tokens_never_appear_in_logs_errors_or_the_audit_log() {
         }
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_folder_and_files_are_private_and_loose_ones_are_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let set = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // A new data folder: 0700, and the database with its WAL files 0600, like master.key.
+    let data = dir.path().join("data");
+    let portcullis = Portcullis::new(format!("sqlite://{}/p.db", data.display()));
+    let org = portcullis.init("Acme", "a@acme.example", "A");
+    let server = portcullis.serve(&[]);
+    let created = org
+        .sign(reqwest::Client::new().post(server.url("/api/v1/users")))
+        .json(&json!({ "name": "Bo", "email": "bo@acme.example" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(mode(&data), 0o700);
+    for file in ["p.db", "p.db-wal", "p.db-shm", "master.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    drop(server);
+
+    // A folder and files other users can read are tightened at start.
+    let loose = dir.path().join("loose");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::write(loose.join("p.db"), b"").unwrap();
+    let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    std::fs::write(loose.join("master.key"), key).unwrap();
+    for (path, m) in
+        [(loose.clone(), 0o755), (loose.join("p.db"), 0o644), (loose.join("master.key"), 0o644)]
+    {
+        set(&path, m);
+    }
+    let org = Portcullis::new(format!("{}/p.db", loose.display())).init("B", "b@b.example", "B");
+    assert!(org.stderr.contains("tightened permissions"), "{}", org.stderr);
+    assert_eq!(mode(&loose), 0o700);
+    assert_eq!(mode(&loose.join("p.db")), 0o600);
+    assert_eq!(mode(&loose.join("master.key")), 0o600);
+
+    // A shared folder (other files in it) is not ours to change: a warning, the files still 0600.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), b"mine").unwrap();
+    set(&shared, 0o755);
+    let org = Portcullis::new(format!("{}/p.db", shared.display())).init("C", "c@c.example", "C");
+    assert!(org.stderr.contains("give the database a folder of its own"), "{}", org.stderr);
+    assert_eq!(mode(&shared), 0o755);
+    assert_eq!(mode(&shared.join("p.db")), 0o600);
+    assert_eq!(mode(&shared.join("master.key")), 0o600);
+}

@@ -1,6 +1,6 @@
 //! Turning presented credentials into an [`Actor`].
 use chrono::Duration;
-use portcullis_domain::UserStatus;
+use portcullis_domain::{UserStatus, UserToken};
 
 use crate::secrets::{parse_api_key, parse_bearer_token, verify_secret};
 use crate::{Actor, ActorKind, Service, ServiceError};
@@ -41,13 +41,25 @@ impl Service {
     /// Checks an `Authorization: Bearer` token. Deactivated users' tokens stop working.
     pub async fn authenticate_bearer(&self, token: &str) -> Result<Actor, ServiceError> {
         let (id, secret) = parse_bearer_token(token).ok_or_else(invalid_token)?;
+        let token = {
+            let mut tx = self.store.read().await?;
+            tx.get_user_token(id).await?.ok_or_else(invalid_token)?
+        };
+        if !verify_secret(secret, &token.secret_hash) {
+            return Err(invalid_token());
+        }
+        self.token_holder(&token).await
+    }
+
+    /// The actor of a verified token: refused when the token is revoked or expired, or its user
+    /// is deactivated. Refreshes the user's `lastLogin`.
+    pub(crate) async fn token_holder(&self, token: &UserToken) -> Result<Actor, ServiceError> {
         let now = self.clock.now();
+        if !token.is_usable_at(now) {
+            return Err(invalid_token());
+        }
         let user = {
             let mut tx = self.store.read().await?;
-            let token = tx.get_user_token(id).await?.ok_or_else(invalid_token)?;
-            if !verify_secret(secret, &token.secret_hash) || !token.is_usable_at(now) {
-                return Err(invalid_token());
-            }
             tx.get_user(token.org_id, token.user_id).await?.ok_or_else(invalid_token)?
         };
         if user.status() == UserStatus::Deactivated {

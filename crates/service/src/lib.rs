@@ -14,6 +14,7 @@ mod organizations;
 mod policies;
 mod requests;
 pub mod secrets;
+mod sessions;
 mod users;
 mod webhooks;
 mod work_apps;
@@ -36,6 +37,7 @@ pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY}
 pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
+pub use sessions::SessionConfig;
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{AttemptOutcome, CreatedSubscription, SendJob};
 pub use work_apps::{GrantOutcome, NewPermissionLevel, WorkAppDetails};
@@ -47,29 +49,18 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     secrets: SecretBox,
     credentials: cache::CredentialCache,
+    sessions: SessionConfig,
 }
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: SecretBox) -> Self {
-        Self { store, clock, secrets, credentials: cache::CredentialCache::default() }
-    }
-
-    /// Seals a bearer token into an opaque session-cookie value (encrypted with the master key).
-    pub fn seal_session(&self, token: &str) -> Result<String, ServiceError> {
-        use base64::Engine;
-        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(self.secrets.seal(token.as_bytes())?))
-    }
-
-    /// Opens a session-cookie value back into its bearer token.
-    pub fn open_session(&self, cookie: &str) -> Result<String, ServiceError> {
-        use base64::Engine;
-        let invalid = || ServiceError::Unauthenticated("Invalid session".into());
-        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(cookie)
-            .map_err(|_| invalid())?;
-        let token = self.secrets.open(&sealed).map_err(|_| invalid())?;
-        String::from_utf8(token).map_err(|_| invalid())
+        Self {
+            store,
+            clock,
+            secrets,
+            credentials: cache::CredentialCache::default(),
+            sessions: SessionConfig::default(),
+        }
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

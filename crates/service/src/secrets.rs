@@ -52,6 +52,12 @@ pub fn new_bearer_token(token_id: Uuid) -> (String, String) {
     (format!("{TOKEN_PREFIX}{}_{secret}", token_id.simple()), secret)
 }
 
+/// A fresh web console session id (or any other one-off random value a cookie carries): 256
+/// random bits, URL-safe base64. Only its [`hash_secret`] is stored.
+pub fn new_session_id() -> String {
+    random_secret()
+}
+
 /// Splits a bearer token into its row id and secret part.
 pub fn parse_bearer_token(token: &str) -> Option<(Uuid, &str)> {
     let rest = token.trim().strip_prefix(TOKEN_PREFIX)?;

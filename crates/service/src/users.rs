@@ -1,10 +1,10 @@
 //! The user directory.
 use portcullis_domain::org::may_assign_role;
 use portcullis_domain::user::check_manager_assignment;
-use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, OrgRole, Organization, Page, PageRequest, User, UserStatus,
 };
+use portcullis_domain::{AuditAction, UserId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
@@ -252,8 +252,9 @@ impl Service {
         Ok(user)
     }
 
-    /// Soft-deletes a user: `deletedAt` is set and their tokens stop working at once; their
-    /// history, accesses and memberships stay. Nobody deletes themselves or the last owner.
+    /// Soft-deletes a user: `deletedAt` is set, their tokens are revoked and their console
+    /// sessions closed (restoring them revives neither); their history, accesses and memberships
+    /// stay. Nobody deletes themselves or the last owner.
     pub async fn delete_user(&self, ctx: &Ctx, user_id: Uuid) -> Result<User, ServiceError> {
         require_user_management(ctx, &[])?;
         if ctx.actor.user_id() == Some(user_id) {
@@ -263,7 +264,8 @@ impl Service {
         self.change_user(ctx, user_id, patch, AuditAction::UserDeleted).await
     }
 
-    /// Undoes a soft delete (the user's validation is kept as it was).
+    /// Undoes a soft delete (the user's validation is kept as it was). Tokens revoked by the
+    /// deletion stay revoked.
     pub async fn restore_user(&self, ctx: &Ctx, user_id: Uuid) -> Result<User, ServiceError> {
         self.change_user(ctx, user_id, UserPatch::default(), AuditAction::UserRestored).await
     }
@@ -378,6 +380,13 @@ impl Service {
         match tx.update_user(&user).await {
             Err(StoreError::Conflict(_)) => return Err(email_taken(&user.email)),
             other => other?,
+        }
+        if existing.deleted_at.is_none() && user.deleted_at.is_some() {
+            // Deleting a user ends their access for good: every token is revoked and every
+            // console session closed, so restoring the user later revives neither (they get new
+            // tokens).
+            tx.revoke_all_user_tokens(ctx.org_id(), UserId(user.id), now).await?;
+            tx.delete_user_console_sessions(ctx.org_id(), user.id).await?;
         }
         self.audit(
             &mut *tx,

@@ -94,6 +94,13 @@ pub trait CredentialWrites: Send {
         token_id: TokenId,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Marks every token of the user that is not revoked yet revoked at `at`; returns how many.
+    async fn revoke_all_user_tokens(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
@@ -172,6 +179,25 @@ impl<S: Writable + ?Sized> CredentialWrites for S {
         .execute(db)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_all_user_tokens(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE user_tokens SET revoked_at = $1
+             WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(user_id)
+        .execute(db)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod accesses;
 mod audit;
+mod console_sessions;
 mod credentials;
 mod custom_fields;
 mod decode;
@@ -24,6 +25,7 @@ mod workspaces;
 
 pub use accesses::{AccessReads, AccessWrites};
 pub use audit::{AuditReads, AuditWrites};
+pub use console_sessions::{ConsoleSessionReads, ConsoleSessionWrites};
 pub use credentials::{CredentialReads, CredentialWrites};
 pub use custom_fields::{CustomFieldReads, CustomFieldWrites};
 pub use groups::{GroupReads, GroupWrites};
@@ -37,10 +39,11 @@ pub use workspaces::{WorkspaceReads, WorkspaceWrites};
 /// Every repository trait, for `use portcullis_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AccessReads, AccessWrites, AuditReads, AuditWrites, CredentialReads, CredentialWrites,
-        CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
-        ReadTx, RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads,
-        WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
+        AccessReads, AccessWrites, AuditReads, AuditWrites, ConsoleSessionReads,
+        ConsoleSessionWrites, CredentialReads, CredentialWrites, CustomFieldReads,
+        CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites, ReadTx,
+        RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads, WebhookWrites,
+        WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
     };
 }
 
@@ -144,6 +147,7 @@ pub trait ReadTx:
     + WebhookReads
     + AuditReads
     + CustomFieldReads
+    + ConsoleSessionReads
     + Send
 {
 }
@@ -163,6 +167,7 @@ pub trait WriteTx:
     + WebhookWrites
     + AuditWrites
     + CustomFieldWrites
+    + ConsoleSessionWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

@@ -100,6 +100,8 @@ fn nav_link(href: &str, label: &str, current: &str) -> Markup {
 pub struct ConsoleError {
     status: StatusCode,
     message: String,
+    /// `Retry-After` seconds (a 429).
+    retry_after: Option<u64>,
 }
 
 impl ConsoleError {
@@ -107,6 +109,18 @@ impl ConsoleError {
         Self {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429: too many requests from this address; try again in `retry_after` seconds.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                429,
+                format!("Too many requests from your address. Try again in {retry_after} seconds."),
+            )
         }
     }
 }
@@ -138,8 +152,13 @@ impl IntoResponse for ConsoleError {
                 p { a href="/" { "Back to My apps" } }
             },
         );
-        (self.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.into_string())
-            .into_response()
+        let mut response =
+            (self.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.into_string())
+                .into_response();
+        if let Some(seconds) = self.retry_after {
+            portcullis_api::set_retry_after(&mut response, seconds);
+        }
+        response
     }
 }
 

@@ -6,23 +6,46 @@
 //! - approvers: an inbox of their open tasks, approve/decline with a comment;
 //! - administrators: users, groups, apps, workspaces, webhooks with deliveries, the audit log.
 //!
-//! Sessions: the sign-in page exchanges the token for a cookie holding the token sealed with the
-//! master key (Secure, HttpOnly, SameSite=Strict); every request re-authenticates it, so revoking
-//! the token or deactivating the user ends the session at once.
+//! Sessions: the sign-in page exchanges a personal token for a server-side session (the cookie
+//! holds a random id; Secure, HttpOnly, SameSite=Strict) with idle and absolute lifetimes; every
+//! request checks the session, its token and its user, so signing out, revoking the token or
+//! deleting the user ends it at once. Console traffic is rate-limited per client address,
+//! sign-in attempts more strictly.
 
 mod admin;
 mod employee;
 mod layout;
 mod session;
 
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use portcullis_api::AppState;
+use portcullis_api::{AppState, Bucket, ClientAddr};
 
-pub use session::SESSION_COOKIE;
+pub use session::{LOGIN_COOKIE, SESSION_COOKIE};
 
-/// The console's routes, to be merged into the application router.
-pub fn routes() -> Router<AppState> {
+/// Middleware: the console's rate limits per client address (sign-in attempts have their own,
+/// stricter one); over it, a 429 page with `Retry-After`.
+async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (bucket, limit) = if request.method() == Method::POST && request.uri().path() == "/login" {
+        (Bucket::SignIn, state.http.sign_ins_per_minute)
+    } else {
+        (Bucket::Console, state.http.console_per_minute)
+    };
+    if limit > 0 {
+        let who = request.extensions().get::<ClientAddr>().map(ClientAddr::key).unwrap_or_default();
+        if let Err(retry_after) = state.rate_limiter.hit(bucket, &who, limit) {
+            return layout::ConsoleError::too_many_requests(retry_after).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// The console's routes, to be merged into the application router built on `state`.
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(employee::my_apps))
         .route("/login", get(session::login_page).post(session::login))
@@ -42,4 +65,5 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/webhooks/{webhook_id}", get(admin::webhook))
         .route("/admin/audit", get(admin::audit))
         .route("/assets/console.css", get(layout::stylesheet))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit))
 }

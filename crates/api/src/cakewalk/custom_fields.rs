@@ -17,9 +17,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{CursorQuery, List, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
+use portcullis_domain::custom_fields::{MAX_CUSTOM_FIELDS, MAX_SELECT_OPTIONS};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -151,7 +153,8 @@ pub struct CreateCustomFieldBody {
     pub required: bool,
     /// Option labels, in order: required (1–100, unique case-insensitively) for `Select`, not
     /// allowed for the other types.
-    pub options: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>, max_items = 100)]
+    pub options: Option<BoundedVec<String, MAX_SELECT_OPTIONS>>,
 }
 
 /// An entry of a `Select` field's new option list: a label (keeps the option with that label, or
@@ -183,7 +186,8 @@ pub struct UpdateCustomFieldBody {
     pub required: Option<bool>,
     /// `Select` only: the complete new option list, in order. An option left out is removed
     /// (409 while a work app has chosen it).
-    pub options: Option<Vec<OptionEditBody>>,
+    #[schema(value_type = Option<Vec<OptionEditBody>>, max_items = 100)]
+    pub options: Option<BoundedVec<OptionEditBody, MAX_SELECT_OPTIONS>>,
 }
 
 /// `UpdateCustomFieldForWorkAppRequestModelV1`.
@@ -203,7 +207,8 @@ pub struct UpdateCustomFieldForWorkAppBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCustomFieldsForWorkAppBody {
     /// List of custom field new values.
-    pub custom_fields: Vec<UpdateCustomFieldForWorkAppBody>,
+    #[schema(value_type = Vec<UpdateCustomFieldForWorkAppBody>, max_items = 100)]
+    pub custom_fields: BoundedVec<UpdateCustomFieldForWorkAppBody, MAX_CUSTOM_FIELDS>,
 }
 
 fn parse_type(text: &str) -> Result<CustomFieldType, ApiError> {
@@ -256,7 +261,7 @@ pub async fn create_custom_field(
         name: body.name,
         field_type: parse_type(&body.field_type)?,
         required: body.required,
-        options: body.options,
+        options: body.options.map(BoundedVec::into_inner),
     };
     let field = state.service.create_custom_field(&ctx, new).await?;
     let link = format!("{CUSTOM_FIELDS}/{}", field.id);

@@ -15,9 +15,12 @@ use uuid::Uuid;
 use super::users::UserView;
 use super::work_apps::WorkAppView;
 use super::{CursorQuery, Links, List, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
+use portcullis_domain::groups::MAX_GROUP_ADD;
+use portcullis_domain::workapp::MAX_BULK_GRANT;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -90,7 +93,8 @@ pub struct UpdateGroupBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddUsersBody {
     /// 1 to 1,000 users of the organization.
-    pub user_ids: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>, max_items = 1000)]
+    pub user_ids: BoundedVec<Uuid, MAX_GROUP_ADD>,
     /// The user on whose behalf the change is made: the recorded actor and requests' creator.
     pub triggered_by_user_id: Option<Uuid>,
     /// true: the default-app access requests are approved at once, without review tasks.
@@ -109,7 +113,8 @@ pub struct DefaultWorkAppEntry {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultWorkAppsBody {
-    pub data: Vec<DefaultWorkAppEntry>,
+    #[schema(value_type = Vec<DefaultWorkAppEntry>, max_items = 10000)]
+    pub data: BoundedVec<DefaultWorkAppEntry, MAX_BULK_GRANT>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -121,7 +126,8 @@ pub struct HiddenWorkAppEntry {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HiddenWorkAppsBody {
-    pub data: Vec<HiddenWorkAppEntry>,
+    #[schema(value_type = Vec<HiddenWorkAppEntry>, max_items = 10000)]
+    pub data: BoundedVec<HiddenWorkAppEntry, MAX_BULK_GRANT>,
 }
 
 fn whole_list<T>(data: Vec<T>, path: String) -> List<T> {

@@ -12,9 +12,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{CursorQuery, List, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
+use portcullis_domain::governance::MAX_POLICY_STEPS;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,14 +118,16 @@ pub struct CreatePolicyBody {
     pub request_type: String,
     /// Review steps in order; empty (or absent) = auto-approve.
     #[serde(default)]
-    pub steps: Vec<PolicyStepDto>,
+    #[schema(value_type = Vec<PolicyStepDto>, max_items = 10)]
+    pub steps: BoundedVec<PolicyStepDto, MAX_POLICY_STEPS>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdatePolicyBody {
     pub name: Option<String>,
-    pub steps: Option<Vec<PolicyStepDto>>,
+    #[schema(value_type = Option<Vec<PolicyStepDto>>, max_items = 10)]
+    pub steps: Option<BoundedVec<PolicyStepDto, MAX_POLICY_STEPS>>,
 }
 
 /// `UpdateWorkAppPolicyRequestModelV1`.

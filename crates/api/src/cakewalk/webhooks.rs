@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{path_with_filters, CursorQuery, Links, List, NoQuery, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
@@ -61,13 +62,17 @@ impl From<WebhookSubscription> for WebhookView {
     }
 }
 
+/// Most event types one subscription may list.
+const MAX_EVENTS: usize = 100;
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhookBody {
     /// http:// or https:// URL that receives POSTs.
     pub target_url: String,
     /// Event types to receive (see the README for the list).
-    pub events: Vec<String>,
+    #[schema(value_type = Vec<String>, max_items = 100)]
+    pub events: BoundedVec<String, MAX_EVENTS>,
     pub description: Option<String>,
 }
 

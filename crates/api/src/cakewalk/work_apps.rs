@@ -14,9 +14,11 @@ use uuid::Uuid;
 
 use super::users::UserView;
 use super::{CursorQuery, List, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{ApiCaller, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
+use portcullis_domain::workapp::{MAX_APP_OWNERS, MAX_BULK_GRANT};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -168,7 +170,8 @@ pub struct CreateWorkAppBody {
     pub description: Option<String>,
     /// Users of the organization who own the app (approve as `AppOwner`).
     #[serde(default)]
-    pub owner_ids: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>, max_items = 1000)]
+    pub owner_ids: BoundedVec<Uuid, MAX_APP_OWNERS>,
     /// `Manual` (default) or `Automatic`.
     pub provisioning_mode: Option<String>,
     /// `Managed` (default) or `Unmanaged`.
@@ -185,7 +188,8 @@ pub struct CreateWorkAppBody {
 pub struct UpdateWorkAppBody {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub owner_ids: Option<Vec<Uuid>>,
+    #[schema(value_type = Option<Vec<Uuid>>, max_items = 1000)]
+    pub owner_ids: Option<BoundedVec<Uuid, MAX_APP_OWNERS>>,
     pub provisioning_mode: Option<String>,
     pub status_name: Option<String>,
     pub category_name: Option<String>,
@@ -225,7 +229,8 @@ pub struct CreateWorkAppAccessEntry {
 #[serde(deny_unknown_fields)]
 pub struct BulkAccessBody {
     /// 1 to 10,000 entries.
-    pub data: Vec<CreateWorkAppAccessEntry>,
+    #[schema(value_type = Vec<CreateWorkAppAccessEntry>, max_items = 10000)]
+    pub data: BoundedVec<CreateWorkAppAccessEntry, MAX_BULK_GRANT>,
 }
 
 fn parse_mode(mode: Option<&str>) -> Result<Option<ProvisioningMode>, ApiError> {
@@ -309,7 +314,7 @@ pub async fn create_work_app(
     let new = NewWorkApp {
         name: body.name,
         description: body.description,
-        owner_ids: body.owner_ids,
+        owner_ids: body.owner_ids.into_inner(),
         provisioning_mode: parse_mode(body.provisioning_mode.as_deref())?,
         status,
         category: body.category_name,
@@ -348,7 +353,7 @@ pub async fn update_work_app(
     let patch = WorkAppPatch {
         name: body.name,
         description: body.description,
-        owner_ids: body.owner_ids,
+        owner_ids: body.owner_ids.map(BoundedVec::into_inner),
         provisioning_mode: parse_mode(body.provisioning_mode.as_deref())?,
         status: parse_status(body.status_name.as_deref())?,
         category: body.category_name,

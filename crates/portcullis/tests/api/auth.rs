@@ -53,16 +53,7 @@ async fn missing_or_wrong_api_credentials_answer_401_problem_details() {
 async fn read_only_credential_reads_but_gets_403_on_every_write() {
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
-    let (status, body) = send(
-        srv.api(&org, Method::POST, "/api/v1/ApiCredentials")
-            .json(&json!({ "name": "reporting", "accessLevel": "ReadOnly" })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["data"]["accessLevel"], "ReadOnly");
-    let mut ro = org.clone();
-    ro.key = body["data"]["apiKey"].as_str().unwrap().to_string();
-    ro.secret = body["data"]["apiSecret"].as_str().unwrap().to_string();
+    let ro = srv.read_only(&org).await;
 
     let (status, body) = send(srv.api(&ro, Method::GET, "/api/v1/users")).await;
     assert_eq!(status, StatusCode::OK, "{body}");

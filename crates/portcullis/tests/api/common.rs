@@ -93,7 +93,7 @@ pub struct Org {
 impl TestServer {
     pub async fn start() -> Self {
         // Rate limiting off except where a test turns it on: the suite is one heavy caller.
-        Self::start_with(HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() }).await
+        Self::start_with(HttpConfig::without_rate_limits()).await
     }
 
     pub async fn start_with(http: HttpConfig) -> Self {
@@ -122,7 +122,9 @@ impl TestServer {
             clock.clone(),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
         );
-        let app = portcullis_api::app(AppState::new(service.clone(), http));
+        // The whole application, web console included, as `portcullis serve` runs it.
+        let state = AppState::new(service.clone(), http);
+        let app = portcullis_api::app_with(state.clone(), portcullis_web::routes(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));
@@ -197,6 +199,23 @@ impl TestServer {
         body["data"]["token"].as_str().expect("token").to_string()
     }
 
+    /// A read-only API credential of the organization (the same organization, its key and secret
+    /// replaced).
+    pub async fn read_only(&self, org: &Org) -> Org {
+        let (status, body) = send(
+            self.api(org, Method::POST, "/api/v1/ApiCredentials")
+                .json(&serde_json::json!({ "name": "reporting", "accessLevel": "ReadOnly" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["data"]["accessLevel"], "ReadOnly");
+        Org {
+            key: body["data"]["apiKey"].as_str().expect("key").to_string(),
+            secret: body["data"]["apiSecret"].as_str().expect("secret").to_string(),
+            ..org.clone()
+        }
+    }
+
     /// A user with a role and a token, in one go.
     pub async fn user_with_token(&self, org: &Org, name: &str, role: &str) -> (String, String) {
         let email = format!("{}@{}.example", name.to_lowercase(), org.id);
@@ -204,6 +223,12 @@ impl TestServer {
         let token = self.token_for(org, &id).await;
         (id, token)
     }
+}
+
+/// A client whose requests come from another loopback address (`127.0.0.x`): the server sees
+/// another peer, for per-address limits.
+pub fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().expect("client")
 }
 
 /// Sends a request; returns the status and the JSON body (`Null` when empty).

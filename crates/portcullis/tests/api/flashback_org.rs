@@ -275,7 +275,12 @@ async fn delete_organization_user_soft_deletes_and_activate_restores() {
         (stored["deletedAt"].clone(), stored["validated"].clone()),
         (Value::Null, json!(true))
     );
-    let (status, _) = send(srv.bearer(&victim_token, Method::GET, "/user/profile")).await;
+    // The deletion revoked the user's tokens for good: restoring the user revives none of them;
+    // a new token works.
+    let (status, body) = send(srv.bearer(&victim_token, Method::GET, "/user/profile")).await;
+    assert_flashback_error(status, &body, 401);
+    let fresh = srv.token_for(&org, &victim_id).await;
+    let (status, _) = send(srv.bearer(&fresh, Method::GET, "/user/profile")).await;
     assert_eq!(status, StatusCode::OK);
 
     let (status, body) = send(srv.bearer(&ws_token, Method::POST, &activate)).await;

@@ -5,11 +5,13 @@ mod common;
 
 mod auth;
 mod cakewalk_current;
+mod console;
 mod custom_fields;
 mod errors;
 mod flashback_org;
 mod governance;
 mod groups;
+mod input;
 mod isolation;
 mod limits;
 mod openapi;

@@ -4,7 +4,11 @@ use portcullis_domain::{TokenId, UserId};
 
 use crate::common::*;
 
-on_every_backend!(api_credentials_round_trip_and_revoke, user_tokens_round_trip_and_revoke);
+on_every_backend!(
+    api_credentials_round_trip_and_revoke,
+    user_tokens_round_trip_and_revoke,
+    revoking_all_of_a_users_tokens_keeps_earlier_revocations_and_other_users
+);
 
 fn credential(org_id: uuid::Uuid, name: &str, access_level: AccessLevel) -> ApiCredential {
     ApiCredential {
@@ -137,4 +141,51 @@ async fn user_tokens_round_trip_and_revoke(db: &TestDb) {
     assert_eq!(read.get_user_token(revoked.id).await.expect("get"), Some(revoked));
     assert_eq!(read.get_user_token(expiring.id).await.expect("get"), Some(expiring));
     assert_eq!(read.get_user_token(foreign.id).await.expect("get"), Some(foreign));
+}
+
+async fn revoking_all_of_a_users_tokens_keeps_earlier_revocations_and_other_users(db: &TestDb) {
+    let seed = seed(db).await;
+    let token = |user: &portcullis_domain::User, revoked_at| UserToken {
+        id: new_id(),
+        org_id: user.org_id,
+        user_id: user.id,
+        name: "t".into(),
+        secret_hash: format!("{:064x}", new_id().as_u128()),
+        created_at: at(1),
+        expires_at: None,
+        revoked_at,
+    };
+    let (live, also_live, old) =
+        (token(&seed.alice, None), token(&seed.alice, None), token(&seed.alice, Some(at(2))));
+    let (bobs, strangers) = (token(&seed.bob, None), token(&seed.stranger, None));
+    let mut tx = db.store.write().await.expect("write");
+    for t in [&live, &also_live, &old, &bobs, &strangers] {
+        tx.insert_user_token(t).await.expect("insert");
+    }
+    let alice = UserId(seed.alice.id);
+    assert_eq!(tx.revoke_all_user_tokens(seed.org.id, alice, at(10)).await.expect("revoke"), 2);
+    assert_eq!(tx.revoke_all_user_tokens(seed.org.id, alice, at(20)).await.expect("revoke"), 0);
+    // Another organization's id for the user: nothing.
+    assert_eq!(
+        tx.revoke_all_user_tokens(seed.other_org.id, UserId(seed.stranger.id), at(10))
+            .await
+            .expect("revoke"),
+        1
+    );
+    assert_eq!(
+        tx.revoke_all_user_tokens(seed.other_org.id, UserId(seed.bob.id), at(10))
+            .await
+            .expect("revoke"),
+        0
+    );
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    for t in [&live, &also_live] {
+        let got = read.get_user_token(t.id).await.expect("get").expect("token");
+        assert_eq!(got.revoked_at, Some(at(10)));
+    }
+    assert_eq!(read.get_user_token(old.id).await.expect("get"), Some(old));
+    assert_eq!(read.get_user_token(bobs.id).await.expect("get"), Some(bobs));
+    let got = read.get_user_token(strangers.id).await.expect("get").expect("token");
+    assert_eq!(got.revoked_at, Some(at(10)));
 }

@@ -12,6 +12,7 @@ mod common;
 mod accesses;
 mod audit;
 mod basics;
+mod console_sessions;
 mod coverage;
 mod credentials;
 mod custom_fields;
