@@ -395,17 +395,9 @@ async fn an_app_owner_approves_at_most_one_step_of_a_request_for_his_report() {
     assert_eq!(sorted(assignees), sorted(vec![w.org.owner_id.clone(), owen.clone()]));
 }
 
-/// The router with the console, over the test server's service, on its own port.
+/// The test server serves the console too.
 async fn console(srv: &TestServer) -> String {
-    let state = portcullis_api::AppState::new(
-        srv.service.clone(),
-        portcullis_api::HttpConfig { rate_limit_per_minute: 0, ..Default::default() },
-    );
-    let app = portcullis_api::app_with(state, portcullis_web::routes());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));
-    base
+    srv.base.clone()
 }
 
 /// A signed-in console session: the cookie and the page's CSRF token.
@@ -430,26 +422,38 @@ fn form(fields: &[(&str, &str)]) -> String {
 }
 
 impl Browser {
+    /// Signs in as the sign-in page does: its pre-session cookie and form token, same-site.
     async fn sign_in(base: &str, token: &str) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
+        let cookie_of = |response: &reqwest::Response| {
+            response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .expect("cookie")
+                .to_string()
+        };
+        let page = http.get(format!("{base}/login")).send().await.expect("login page");
+        let pre_session = cookie_of(&page);
+        let html = page.text().await.expect("login html");
+        let marker = "name=\"csrf\" value=\"";
+        let at = html.find(marker).expect("the form's token") + marker.len();
+        let csrf = html[at..].split('"').next().expect("token").to_string();
         let response = http
             .post(format!("{base}/login"))
+            .header("cookie", &pre_session)
+            .header("sec-fetch-site", "same-origin")
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("token", token)]))
+            .body(form(&[("token", token), ("csrf", &csrf)]))
             .send()
             .await
             .expect("login");
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("session cookie")
-            .to_string();
-        Self { http, base: base.to_string(), cookie }
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in");
+        Self { http, base: base.to_string(), cookie: cookie_of(&response) }
     }
 
     async fn page(&self, path: &str) -> (StatusCode, String) {
@@ -468,6 +472,7 @@ impl Browser {
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", &self.cookie)
+            .header("sec-fetch-site", "same-origin")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(fields))
             .send()
