@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::policies::parse_request_type;
 use super::work_apps::UserSimplifiedView;
 use super::{path_with_filters, CursorQuery, List, Record};
+use crate::bounded::BoundedVec;
 use crate::error::{ApiError, ProblemDetails};
 use crate::extract::{AnyCaller, ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::AppState;
@@ -345,7 +346,8 @@ pub struct DecisionBody {
 pub struct AssigneesBody {
     /// 1 to 100 active users of the organization whom separation of duties lets decide the
     /// task (not the requester, not the target user, not the approver of an earlier step).
-    pub user_ids: Vec<Uuid>,
+    #[schema(value_type = Vec<Uuid>, max_items = 100)]
+    pub user_ids: BoundedVec<Uuid, 100>,
 }
 
 /// Optional body of Cancel.
