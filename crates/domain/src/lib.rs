@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod custom_fields;
+pub mod egress;
 pub mod error;
 pub mod governance;
 pub mod groups;
