@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::SystemClock;
-use portcullis_service::{InitOutput, SecretBox, Service};
+use portcullis_domain::egress::EgressPolicy;
+use portcullis_service::{InitOutput, SecretBox, Service, WebhookSettings};
 use portcullis_store::sqlite::SqliteStore;
 
 pub struct Server {
@@ -24,11 +25,21 @@ impl Server {
             store.clone(),
             Arc::new(SystemClock),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
-        );
+        )
+        .with_webhook_settings(local_receivers());
         let base = serve(service.clone()).await;
         let org =
             service.init_organization("Bench", "owner@bench.example", "Owner").await.expect("init");
         Server { base, service, store, org, _dir: dir }
+    }
+}
+
+/// Webhook settings for receivers on this machine (the default egress policy refuses loopback),
+/// with room for the subscriptions a benchmark needs.
+pub fn local_receivers() -> WebhookSettings {
+    WebhookSettings {
+        egress: EgressPolicy::allowing(["127.0.0.0/8".parse().expect("network")]),
+        max_per_org: 1_000,
     }
 }
 

@@ -37,7 +37,9 @@ pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};
-pub use webhooks::{AttemptOutcome, CreatedSubscription, SendJob};
+pub use webhooks::{
+    AttemptOutcome, CreatedSubscription, SendJob, WebhookSettings, DEFAULT_MAX_WEBHOOKS_PER_ORG,
+};
 pub use work_apps::{GrantOutcome, NewPermissionLevel, WorkAppDetails};
 
 /// The application: every operation Portcullis offers, over one store.
@@ -47,11 +49,28 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     secrets: SecretBox,
     credentials: cache::CredentialCache,
+    webhooks: Arc<WebhookSettings>,
 }
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secrets: SecretBox) -> Self {
-        Self { store, clock, secrets, credentials: cache::CredentialCache::default() }
+        Self {
+            store,
+            clock,
+            secrets,
+            credentials: cache::CredentialCache::default(),
+            webhooks: Arc::new(WebhookSettings::default()),
+        }
+    }
+
+    /// The same service with other webhook settings (egress policy, limits).
+    pub fn with_webhook_settings(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
+        self
+    }
+
+    pub fn webhook_settings(&self) -> &WebhookSettings {
+        &self.webhooks
     }
 
     /// Seals a bearer token into an opaque session-cookie value (encrypted with the master key).

@@ -34,12 +34,17 @@ const WEBHOOKS: &str = "/api/v1/Webhooks";
 #[serde(rename_all = "camelCase")]
 pub struct WebhookView {
     pub id: Uuid,
+    /// The receiving URL; credentials in it (user info, secret-looking query values) are
+    /// shown as `***`.
     pub target_url: String,
     pub events: Vec<String>,
     pub description: String,
     /// False once disabled after failing for 5 days.
     pub enabled: bool,
     pub failing_since: Option<DateTime<Utc>>,
+    /// Set while the subscription's deliveries pause after failing again and again (circuit
+    /// breaker): none is sent before this time, then one probe. `…/Test` and `…/Retry` end it.
+    pub paused_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// Standard Webhooks signing secret (`whsec_…`): only in the creation response.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,6 +60,7 @@ impl From<WebhookSubscription> for WebhookView {
             description: s.description,
             enabled: s.enabled,
             failing_since: s.failing_since,
+            paused_until: s.paused_until,
             created_at: s.created_at,
             secret: None,
         }
@@ -64,7 +70,8 @@ impl From<WebhookSubscription> for WebhookView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhookBody {
-    /// http:// or https:// URL that receives POSTs.
+    /// http:// or https:// URL that receives POSTs, on a public address (unless the server allows
+    /// others). Credentials in it are stored encrypted and shown masked.
     pub target_url: String,
     /// Event types to receive (see the README for the list).
     pub events: Vec<String>,

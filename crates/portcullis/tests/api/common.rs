@@ -5,13 +5,18 @@
 //! No background job runs on its own either: a test sweeps expired accesses
 //! (`srv.service.sweep_expired_accesses()`) and delivers webhooks (`srv.worker(..)` then
 //! `run_until_idle()`) at the point it wants them to happen.
+//!
+//! Webhook receivers run on this machine, so the server's egress policy allows `127.0.0.0/8`
+//! explicitly ([`TestServer::start_with_webhooks`] starts one with other settings; the default
+//! policy refuses loopback).
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::clock::{Clock, ManualClock};
-use portcullis_service::{SecretBox, Service};
+use portcullis_domain::egress::{parse_network, EgressPolicy};
+use portcullis_service::{SecretBox, Service, WebhookSettings};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -97,6 +102,16 @@ impl TestServer {
     }
 
     pub async fn start_with(http: HttpConfig) -> Self {
+        Self::start_with_settings(http, loopback_receivers()).await
+    }
+
+    /// A server with these webhook settings (egress policy, limits).
+    pub async fn start_with_webhooks(webhooks: WebhookSettings) -> Self {
+        let http = HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() };
+        Self::start_with_settings(http, webhooks).await
+    }
+
+    async fn start_with_settings(http: HttpConfig, webhooks: WebhookSettings) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
             match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
@@ -121,7 +136,8 @@ impl TestServer {
             store,
             clock.clone(),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
-        );
+        )
+        .with_webhook_settings(webhooks);
         let app = portcullis_api::app(AppState::new(service.clone(), http));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -203,6 +219,14 @@ impl TestServer {
         let id = self.create_user(org, name, &email, role).await;
         let token = self.token_for(org, &id).await;
         (id, token)
+    }
+}
+
+/// The test servers' webhook settings: the defaults, and receivers on this machine allowed.
+pub fn loopback_receivers() -> WebhookSettings {
+    WebhookSettings {
+        egress: EgressPolicy::allowing([parse_network("127.0.0.0/8").expect("network")]),
+        ..WebhookSettings::default()
     }
 }
 
@@ -298,6 +322,8 @@ impl TestServer {
 /// One request a [`Receiver`] got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// Path and query, as requested.
+    pub uri: String,
     pub headers: axum::http::HeaderMap,
     pub body: Vec<u8>,
     pub status: u16,
@@ -319,18 +345,23 @@ impl Receiver {
         let (rec, ans) = (received.clone(), answers.clone());
         let app = axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let (rec, ans) = (rec.clone(), ans.clone());
-                async move {
-                    let status = ans.lock().expect("lock").pop_front().unwrap_or(200);
-                    rec.lock().expect("lock").push(Received {
-                        headers,
-                        body: body.to_vec(),
-                        status,
-                    });
-                    axum::http::StatusCode::from_u16(status).expect("status")
-                }
-            }),
+            axum::routing::post(
+                move |uri: axum::http::Uri,
+                      headers: axum::http::HeaderMap,
+                      body: axum::body::Bytes| {
+                    let (rec, ans) = (rec.clone(), ans.clone());
+                    async move {
+                        let status = ans.lock().expect("lock").pop_front().unwrap_or(200);
+                        rec.lock().expect("lock").push(Received {
+                            uri: uri.to_string(),
+                            headers,
+                            body: body.to_vec(),
+                            status,
+                        });
+                        axum::http::StatusCode::from_u16(status).expect("status")
+                    }
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
