@@ -336,6 +336,8 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<std::sync::Mutex<Vec<Received>>>,
     pub answers: Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+    /// TCP connections accepted (whether or not a request came).
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
@@ -365,8 +367,23 @@ impl Receiver {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
-        Self { url, received, answers }
+        Self { url, received, answers, connections }
+    }
+
+    /// How many TCP connections the receiver has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// `scheme://host:port` of the receiver, to build other URLs to it.
+    pub fn authority(&self) -> &str {
+        self.url.trim_end_matches("/hook")
     }
 
     pub fn answer_next(&self, statuses: &[u16]) {

@@ -16,5 +16,6 @@ mod openapi;
 mod ops;
 mod users;
 mod webhooks;
+mod webhooks_security;
 mod work_apps;
 mod workspaces;
