@@ -38,7 +38,8 @@ pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{
-    AttemptOutcome, CreatedSubscription, SendJob, WebhookSettings, DEFAULT_MAX_WEBHOOKS_PER_ORG,
+    AttemptOutcome, CreatedSubscription, SendJob, WebhookSettings, WorkerStep,
+    DEFAULT_MAX_WEBHOOKS_PER_ORG,
 };
 pub use work_apps::{GrantOutcome, NewPermissionLevel, WorkAppDetails};
 

@@ -15,7 +15,7 @@ use portcullis_domain::{
     WebhookEvent, WebhookSubscription,
 };
 use portcullis_domain::{DeliveryId, SubscriptionId};
-use portcullis_store::{AuditFilter, DeliveryJob};
+use portcullis_store::{AuditFilter, DeliveryJob, WriteTx};
 use rand::RngCore;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
@@ -56,6 +56,19 @@ pub struct SendJob {
     pub hmac_key: Vec<u8>,
     /// The organization's RSA key for `X-SIGNATURE`.
     pub signing_key: RsaPrivateKey,
+}
+
+/// One step of the delivery worker (see [`Service::worker_step`]).
+pub struct WorkerStep<'a> {
+    /// Attempts that finished since the last step: the job, the outcome, when it started.
+    pub finished: &'a [(DeliveryJob, AttemptOutcome, DateTime<Utc>)],
+    /// Delays between attempts after the first.
+    pub schedule: &'a [Duration],
+    pub circuit: CircuitBreaker,
+    /// Most outbox events to fan out.
+    pub dispatch: u32,
+    /// What to lease and for how long; `None` when the worker has no free slot.
+    pub lease: Option<(LeaseLimits, Duration)>,
 }
 
 /// What one attempt to send produced.
@@ -317,14 +330,6 @@ impl Service {
         Ok(tx.list_audit_events(ctx.org_id(), &filter, page).await?)
     }
 
-    /// Worker: fans new outbox events out into deliveries. Returns how many events.
-    pub async fn dispatch_events_for_worker(&self, limit: u32) -> Result<u64, ServiceError> {
-        let mut tx = self.store.write().await?;
-        let n = tx.dispatch_events(self.clock.now(), limit).await?;
-        tx.commit().await?;
-        Ok(n)
-    }
-
     /// Encrypts the target URLs with credentials that were stored in plain text (before URLs
     /// were sealed at creation), leaving their masked form; run when a server starts. Returns
     /// how many it sealed.
@@ -351,20 +356,27 @@ impl Service {
         Ok(sealed)
     }
 
-    /// Worker: leases due deliveries for `lease` within `limits`, and opens their keys and
-    /// sealed URLs.
-    pub async fn lease_deliveries_for_worker(
+    /// Worker: one step, in one transaction: records the attempts that finished, fans new
+    /// outbox events out into deliveries, and leases due deliveries (when there is room).
+    /// Returns how many events it fanned out, and the leased deliveries ready to send.
+    pub async fn worker_step(
         &self,
-        limits: LeaseLimits,
-        lease: Duration,
-    ) -> Result<Vec<SendJob>, ServiceError> {
+        step: WorkerStep<'_>,
+    ) -> Result<(u64, Vec<SendJob>), ServiceError> {
         let now = self.clock.now();
-        let jobs = {
-            let mut tx = self.store.write().await?;
-            let jobs = tx.lease_deliveries(now, now + lease, limits).await?;
-            tx.commit().await?;
-            jobs
+        let mut tx = self.store.write().await?;
+        self.record_attempts(&mut *tx, step.finished, step.schedule, &step.circuit, now).await?;
+        let dispatched = tx.dispatch_events(now, step.dispatch).await?;
+        let jobs = match step.lease {
+            Some((limits, lease)) => tx.lease_deliveries(now, now + lease, limits).await?,
+            None => Vec::new(),
         };
+        tx.commit().await?;
+        Ok((dispatched, self.ready_to_send(jobs).await?))
+    }
+
+    /// Opens the leased deliveries' keys and sealed URLs.
+    async fn ready_to_send(&self, jobs: Vec<DeliveryJob>) -> Result<Vec<SendJob>, ServiceError> {
         let mut keys: std::collections::HashMap<Uuid, RsaPrivateKey> =
             std::collections::HashMap::new();
         let mut out = Vec::with_capacity(jobs.len());
@@ -392,21 +404,17 @@ impl Service {
         Ok(out)
     }
 
-    /// Worker: records finished attempts in one transaction: each attempt, the delivery's next
-    /// attempt (or giving up), each subscription's circuit breaker (failures in a row, in the
-    /// order given; a pause once they reach the threshold) and its health from its latest
-    /// outcome.
-    pub async fn record_attempts_for_worker(
+    /// Records finished attempts: each attempt, the delivery's next attempt (or giving up), each
+    /// subscription's circuit breaker (failures in a row, in the order given; a pause once they
+    /// reach the threshold) and its health from its latest outcome.
+    async fn record_attempts(
         &self,
+        tx: &mut dyn WriteTx,
         results: &[(DeliveryJob, AttemptOutcome, DateTime<Utc>)],
         schedule: &[Duration],
         circuit: &CircuitBreaker,
+        now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        if results.is_empty() {
-            return Ok(());
-        }
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
         // Ordered by id: two workers update subscriptions in the same order (no deadlock).
         let mut health: std::collections::BTreeMap<Uuid, SubscriptionOutcome> =
             std::collections::BTreeMap::new();
@@ -453,7 +461,8 @@ impl Service {
                     "webhook subscription keeps failing; its deliveries pause"
                 );
             }
-            if pause.is_some() || restart {
+            // (A round of successes only has ended any pause already.)
+            if pause.is_some() || (restart && failures > 0) {
                 tx.pause_subscription(sub_id, pause).await?;
             }
         }
@@ -471,13 +480,12 @@ impl Service {
                 let change = Change::new(AuditAction::WebhookDisabled, "webhook", sub_id).after(
                     serde_json::json!({ "failingSince": since, "reason": "failing for 5 days" }),
                 );
-                self.audit(&mut *tx, &ctx, change).await?;
+                self.audit(tx, &ctx, change).await?;
                 tracing::warn!(subscription_id = %sub_id, "webhook disabled after failing for 5 days");
             } else if failing_since.is_none() {
                 tx.set_subscription_health(sub_id, true, Some(since)).await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 }

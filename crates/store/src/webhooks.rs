@@ -182,6 +182,8 @@ pub trait WebhookWrites: Send {
     ) -> Result<(), StoreError>;
     /// The circuit breaker's count after a round of attempts: `failures` more failed attempts
     /// in a row, counted from zero when `restart` (a success came first). Returns the new count.
+    /// A round of successes only (`restart`, no failure) also ends a pause, and writes nothing
+    /// when there is nothing to reset.
     async fn count_subscription_failures(
         &mut self,
         sub_id: Uuid,
@@ -354,6 +356,16 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         failures: u32,
     ) -> Result<u32, StoreError> {
         let db = self.db();
+        if restart && failures == 0 {
+            query(
+                "UPDATE webhook_subscriptions SET consecutive_failures = 0, paused_until = NULL
+                 WHERE id = $1 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)",
+            )
+            .bind(id(sub_id))
+            .execute(db)
+            .await?;
+            return Ok(0);
+        }
         let count: i32 = query_scalar(
             "UPDATE webhook_subscriptions
              SET consecutive_failures = CASE WHEN $1 THEN 0 ELSE consecutive_failures END + $2

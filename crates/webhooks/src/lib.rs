@@ -33,7 +33,7 @@ use hmac::{Hmac, Mac};
 use portcullis_domain::egress::{EgressPolicy, TargetHost};
 use portcullis_domain::webhook::{CircuitBreaker, LeaseLimits, DEFAULT_RETRY_SCHEDULE};
 use portcullis_domain::WebhookEvent;
-use portcullis_service::{AttemptOutcome, DeliveryJob, SendJob, Service, ServiceError};
+use portcullis_service::{AttemptOutcome, DeliveryJob, SendJob, Service, ServiceError, WorkerStep};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
@@ -73,7 +73,9 @@ impl Default for WorkerConfig {
         Self {
             poll_interval: Duration::from_millis(250),
             max_in_flight: 128,
-            per_subscription: 4,
+            // 4 measured at 0.7-0.95x the old batch worker's throughput to one subscription
+            // (each refill waits for the recording transaction); 16 at 0.93-1.47x.
+            per_subscription: 16,
             per_organization: 32,
             circuit: CircuitBreaker::default(),
             lease: chrono::Duration::seconds(60),
@@ -219,25 +221,29 @@ impl Worker {
     }
 
     /// Records what finished, fans out new events, and fills the free slots with due
-    /// deliveries, each sent by its own task.
+    /// deliveries (one transaction), each then sent by its own task.
     async fn step(
         &self,
         sends: &mut JoinSet<Finished>,
         finished: Vec<Finished>,
     ) -> Result<Step, ServiceError> {
-        self.record(&finished).await?;
-        let dispatched = self.service.dispatch_events_for_worker(DISPATCH_BATCH).await?;
         let free = self.free(sends);
-        if free == 0 {
-            return Ok(Step { dispatched, started: 0 });
-        }
         let limits = LeaseLimits {
             total: free,
             per_subscription: self.config.per_subscription,
             per_organization: self.config.per_organization,
             probe_after_failures: self.config.circuit.threshold,
         };
-        let jobs = self.service.lease_deliveries_for_worker(limits, self.config.lease).await?;
+        let (dispatched, jobs) = self
+            .service
+            .worker_step(WorkerStep {
+                finished: &finished,
+                schedule: &self.config.retry_schedule,
+                circuit: self.config.circuit,
+                dispatch: DISPATCH_BATCH,
+                lease: (free > 0).then_some((limits, self.config.lease)),
+            })
+            .await?;
         let started = jobs.len();
         for job in jobs {
             let worker = self.clone();
@@ -246,10 +252,21 @@ impl Worker {
         Ok(Step { dispatched, started })
     }
 
+    /// Records the last attempts (at shutdown), leasing nothing more.
     async fn record(&self, finished: &[Finished]) -> Result<(), ServiceError> {
+        if finished.is_empty() {
+            return Ok(());
+        }
         self.service
-            .record_attempts_for_worker(finished, &self.config.retry_schedule, &self.config.circuit)
+            .worker_step(WorkerStep {
+                finished,
+                schedule: &self.config.retry_schedule,
+                circuit: self.config.circuit,
+                dispatch: 0,
+                lease: None,
+            })
             .await
+            .map(|_| ())
     }
 
     async fn send(&self, send: SendJob) -> Finished {

@@ -638,11 +638,18 @@ async fn the_circuit_breaker_counts_failures_and_pauses(db: &TestDb) {
     assert_eq!(tx.count_subscription_failures(sub.id, true, 1).await.expect("count"), 1);
     assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("count"), 0);
     assert_eq!(tx.count_subscription_failures(new_id(), false, 1).await.expect("unknown"), 0);
+    // Successes only: the count restarts and a pause ends.
+    tx.count_subscription_failures(sub.id, false, 6).await.expect("count");
+    tx.pause_subscription(sub.id, Some(at(50))).await.expect("pause");
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("count"), 0);
+    let mut stored = tx.get_subscription(org, sub.id).await.expect("get").expect("sub");
+    assert_eq!((stored.consecutive_failures, stored.paused_until), (0, None));
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("again"), 0);
     assert_eq!(tx.count_subscription_failures(sub.id, false, 7).await.expect("count"), 7);
     tx.pause_subscription(sub.id, Some(at(50))).await.expect("pause");
     tx.commit().await.expect("commit");
     let mut read = db.store.read().await.expect("read");
-    let stored = read.get_subscription(org, sub.id).await.expect("get").expect("sub");
+    stored = read.get_subscription(org, sub.id).await.expect("get").expect("sub");
     assert_eq!((stored.consecutive_failures, stored.paused_until), (7, Some(at(50))));
     drop(read);
     // Paused: its due delivery waits without being leased, and is leased when the pause ends.
