@@ -468,9 +468,8 @@ impl Service {
         }
         for (sub_id, (org_id, failing_since, succeeded, attempted_at)) in health {
             if succeeded {
-                if failing_since.is_some() {
-                    tx.set_subscription_health(sub_id, true, None).await?;
-                }
+                // Always: the job's view may predate a failure another step recorded since.
+                tx.set_subscription_health(sub_id, true, None).await?;
                 continue;
             }
             let since = failing_since.unwrap_or(attempted_at);

@@ -73,8 +73,9 @@ impl Default for WorkerConfig {
         Self {
             poll_interval: Duration::from_millis(250),
             max_in_flight: 128,
-            // 4 measured at 0.7-0.95x the old batch worker's throughput to one subscription
-            // (each refill waits for the recording transaction); 16 at 0.93-1.47x.
+            // Measured (webhook-fanout, one subscription): 4 at 0.67-0.95x the old batch
+            // worker's throughput (each refill waits for the recording transaction), 16 at
+            // 0.85-1.47x. The per-organization cap is what isolates tenants.
             per_subscription: 16,
             per_organization: 32,
             circuit: CircuitBreaker::default(),

@@ -495,3 +495,42 @@ async fn plain_credentials_of_earlier_versions_are_sealed_at_start() {
     let basic = format!("Basic {}", STANDARD.encode(format!("old:{PASSWORD}")));
     assert_eq!(got[0].headers["authorization"], basic.as_str());
 }
+
+/// Sends run side by side, so a delivery may finish after another one's failure was recorded:
+/// its success still makes the subscription healthy (and a failure is counted once).
+#[tokio::test]
+async fn a_success_recorded_after_a_failure_makes_the_subscription_healthy() {
+    use portcullis_domain::webhook::{CircuitBreaker, LeaseLimits};
+    use portcullis_service::{AttemptOutcome, WorkerStep};
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let (sub, _) = srv.subscribe(&org, "https://hooks.example.com/in", &["test"]).await;
+    queue_test(&srv, &org, &sub).await;
+    queue_test(&srv, &org, &sub).await;
+    let limits = LeaseLimits {
+        total: 10,
+        per_subscription: 10,
+        per_organization: 10,
+        probe_after_failures: 5,
+    };
+    let step = |finished| WorkerStep {
+        finished,
+        schedule: &[],
+        circuit: CircuitBreaker::default(),
+        dispatch: 10,
+        lease: Some((limits, seconds(60))),
+    };
+    let (_, jobs) = srv.service.worker_step(step(&[])).await.unwrap();
+    assert_eq!(jobs.len(), 2, "both leased while the subscription was healthy");
+    let outcome =
+        |status: u16| AttemptOutcome { status_code: Some(status), error: None, duration_ms: 1 };
+    let failed = [(jobs[0].job.clone(), outcome(500), srv.now())];
+    srv.service.worker_step(step(&failed)).await.unwrap();
+    let listed = subscription(&srv, &org, &sub).await;
+    assert_eq!(timestamp(&listed["failingSince"]), Some(srv.now()), "{listed}");
+    let succeeded = [(jobs[1].job.clone(), outcome(204), srv.now())];
+    srv.service.worker_step(step(&succeeded)).await.unwrap();
+    let listed = subscription(&srv, &org, &sub).await;
+    assert_eq!(listed["failingSince"], Value::Null, "{listed}");
+    assert_eq!(listed["enabled"], true);
+}
