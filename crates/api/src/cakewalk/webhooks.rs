@@ -205,8 +205,9 @@ pub async fn list_webhooks(
     security(("API Key" = [], "API Secret" = [])),
     responses(
         (status = 201, body = Record<WebhookView>),
-        (status = 400, description = "Not an http(s) URL, unknown or no event types", body = ProblemDetails),
+        (status = 400, description = "Not an http(s) URL, an address the egress policy refuses (loopback, private, link-local…), unknown or no event types", body = ProblemDetails),
         (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
+        (status = 409, description = "The organization has as many webhooks as allowed (`--max-webhooks-per-org`, default 25)", body = ProblemDetails),
     )
 )]
 pub async fn create_webhook(
