@@ -3,8 +3,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis_api::{AppState, HttpConfig};
+use portcullis_domain::egress::EgressPolicy;
 use portcullis_domain::SystemClock;
-use portcullis_service::{InitOutput, SecretBox, Service};
+use portcullis_service::{InitOutput, SecretBox, Service, WebhookSettings};
 use portcullis_store::sqlite::SqliteStore;
 
 pub struct Server {
@@ -24,11 +25,21 @@ impl Server {
             store.clone(),
             Arc::new(SystemClock),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
-        );
+        )
+        .with_webhook_settings(local_receivers());
         let base = serve(service.clone()).await;
         let org =
             service.init_organization("Bench", "owner@bench.example", "Owner").await.expect("init");
         Server { base, service, store, org, _dir: dir }
+    }
+}
+
+/// Webhook settings for receivers on this machine (the default egress policy refuses loopback),
+/// with room for the subscriptions a benchmark needs.
+pub fn local_receivers() -> WebhookSettings {
+    WebhookSettings {
+        egress: EgressPolicy::allowing(["127.0.0.0/8".parse().expect("network")]),
+        max_per_org: 1_000,
     }
 }
 
@@ -91,4 +102,26 @@ pub fn rss_mb() -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+/// A local webhook receiver (`POST /hook`, answers 204) that hands every event of every body to
+/// `on_event`; returns its URL.
+pub async fn webhook_receiver(
+    on_event: impl Fn(&serde_json::Value) + Clone + Send + Sync + 'static,
+) -> String {
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let on_event = on_event.clone();
+            async move {
+                let events: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                events.as_array().into_iter().flatten().for_each(on_event);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
+    url
 }

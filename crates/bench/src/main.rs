@@ -8,6 +8,7 @@ mod group_join;
 mod harness;
 mod read_throughput;
 mod webhook_fanout;
+mod webhook_isolation;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,8 @@ enum Command {
     GroupJoin,
     /// 10,000 webhook events to a local receiver: events/s and p99 lag.
     WebhookFanout,
+    /// A healthy organization's webhook latency while another floods 50 dead receivers, vs. none.
+    WebhookIsolation,
     /// Reads at 64 connections vs. a bare in-memory handler; auth overhead; RSS.
     ReadThroughput,
 }
@@ -46,6 +49,8 @@ async fn main() {
     let rounds = if cli.quick { 1 } else { 5 };
     let flows = if cli.quick { 100 } else { 1000 };
     let fanout_side = if cli.quick { 20 } else { 100 };
+    // Healthy events, one every 50 ms: 20 s (beyond the 15 s timeout of the first dead wave).
+    let isolation_events = if cli.quick { 40 } else { 400 };
     match cli.command {
         Command::All => {
             read_all(rounds, cli.postgres_url.as_deref()).await;
@@ -53,11 +58,13 @@ async fn main() {
             approval_flow::run(flows).await;
             group_join::run(rounds, flows).await;
             webhook_fanout::run(fanout_side).await;
+            webhook_isolation::run(isolation_events).await;
         }
         Command::BulkGrant => bulk_grant::run(rounds).await,
         Command::ApprovalFlow => approval_flow::run(flows).await,
         Command::GroupJoin => group_join::run(rounds, flows).await,
         Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
+        Command::WebhookIsolation => webhook_isolation::run(isolation_events).await,
         Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref()).await,
     }
 }

@@ -10,34 +10,20 @@ use portcullis_service::{Actor, ActorKind, Ctx, NewUser, NewWorkApp};
 use portcullis_webhooks::{Worker, WorkerConfig};
 use serde_json::{json, Value};
 
-use crate::harness::{report, Server};
+use crate::harness::{report, webhook_receiver, Server};
 
 type Arrivals = Arc<Mutex<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>>;
 
+/// Records each event's id, its time and when it arrived.
 async fn receiver(arrivals: Arrivals) -> String {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let arrivals = arrivals.clone();
-            async move {
-                let now = Utc::now();
-                let events: Value = serde_json::from_slice(&body).unwrap_or_default();
-                let mut log = arrivals.lock().expect("lock");
-                for e in events.as_array().into_iter().flatten() {
-                    let at =
-                        e["occurredAt"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-                    if let (Some(id), Some(at)) = (e["id"].as_str(), at) {
-                        log.push((id.to_string(), at.with_timezone(&Utc), now));
-                    }
-                }
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
-    url
+    webhook_receiver(move |e| {
+        let now = Utc::now();
+        let at = e["occurredAt"].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        if let (Some(id), Some(at)) = (e["id"].as_str(), at) {
+            arrivals.lock().expect("lock").push((id.to_string(), at.with_timezone(&Utc), now));
+        }
+    })
+    .await
 }
 
 pub async fn run(side: usize) {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod credential;
 pub mod custom_fields;
 pub mod duties;
+pub mod egress;
 pub mod error;
 pub mod governance;
 pub mod groups;

@@ -66,6 +66,108 @@ pub fn validate_target_url(url: &str) -> Result<String, DomainError> {
     crate::validate::http_url("targetUrl", url)
 }
 
+/// A valid target URL parsed as the HTTP client parses it (WHATWG URL rules), with the host
+/// that the egress policy judges.
+pub fn parse_target_url(url: &str) -> Result<(url::Url, crate::egress::TargetHost), DomainError> {
+    let invalid = || DomainError::invalid("targetUrl must be an absolute URL with a host");
+    let parsed = url::Url::parse(url).map_err(|_| invalid())?;
+    let host = crate::egress::TargetHost::of(&parsed).ok_or_else(invalid)?;
+    Ok((parsed, host))
+}
+
+/// What replaces a credential in a shown URL.
+pub const MASK: &str = "***";
+
+/// A target URL as it is shown (API answers, the console, audit snapshots) when it carries
+/// credentials: the userinfo's password (or, without a password, the user name) and the values
+/// of secret-looking query parameters are replaced by `***`; scheme, host, port and path stay
+/// visible. `None` when there is nothing to hide; the URL is then stored and shown as given.
+pub fn masked_target_url(url: &str) -> Option<String> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    let mut masked = false;
+    if parsed.password().is_some() {
+        masked = parsed.set_password(Some(MASK)).is_ok();
+    } else if !parsed.username().is_empty() {
+        masked = parsed.set_username(MASK).is_ok();
+    }
+    if let Some(query) = parsed.query() {
+        let mut hidden = false;
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some((name, value)) if !value.is_empty() && secret_looking(name) => {
+                    hidden = true;
+                    format!("{name}={MASK}")
+                }
+                _ => part.to_string(),
+            })
+            .collect();
+        if hidden {
+            parsed.set_query(Some(&parts.join("&")));
+            masked = true;
+        }
+    }
+    masked.then(|| parsed.to_string())
+}
+
+/// Does a query parameter of this name carry a secret (`token`, `api_key`, `sig`, …)?
+fn secret_looking(name: &str) -> bool {
+    const CONTAINED: &[&str] = &[
+        "token",
+        "secret",
+        "passw",
+        "pwd",
+        "auth",
+        "credential",
+        "signature",
+        "session",
+        "apikey",
+        "api_key",
+        "api-key",
+        "jwt",
+        "bearer",
+        "private",
+    ];
+    const WHOLE: &[&str] = &["pass", "sig", "code", "hmac"];
+    let name: String = url::form_urlencoded::parse(format!("{name}=").as_bytes())
+        .next()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .unwrap_or_default();
+    CONTAINED.iter().any(|c| name.contains(c))
+        || WHOLE.contains(&name.as_str())
+        || name.ends_with("key")
+}
+
+/// The per-subscription circuit breaker: after `threshold` consecutive failed attempts the
+/// subscription's deliveries pause (none is leased, none holds a slot), for `base_pause`, doubling
+/// with each further failure up to `max_pause`. After a pause a single delivery probes the
+/// receiver; a success closes the circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircuitBreaker {
+    pub threshold: u32,
+    pub base_pause: Duration,
+    pub max_pause: Duration,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> Self {
+        Self { threshold: 5, base_pause: Duration::seconds(30), max_pause: Duration::minutes(15) }
+    }
+}
+
+impl CircuitBreaker {
+    /// How long to pause after `failures` consecutive failures, or `None` below the threshold.
+    pub fn pause_after(&self, failures: u32) -> Option<Duration> {
+        let beyond = failures.checked_sub(self.threshold.max(1))?;
+        let factor = 1i32.checked_shl(beyond.min(30)).unwrap_or(i32::MAX);
+        Some(
+            self.base_pause
+                .checked_mul(factor)
+                .map_or(self.max_pause, |pause| pause.min(self.max_pause)),
+        )
+    }
+}
+
 /// Events must be known types; duplicates collapse; at least one.
 pub fn validate_events(events: &[String]) -> Result<Vec<String>, DomainError> {
     if events.is_empty() {
@@ -87,6 +189,137 @@ pub fn validate_events(events: &[String]) -> Result<Vec<String>, DomainError> {
     Ok(out)
 }
 
+/// How much one lease of due deliveries may take, and the fairness caps it keeps. The caps count
+/// every delivery leased at the time (by any worker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseLimits {
+    /// At most this many deliveries in all.
+    pub total: u32,
+    /// Leased at once per subscription.
+    pub per_subscription: u32,
+    /// Leased at once per organization.
+    pub per_organization: u32,
+    /// A subscription with at least this many failed attempts in a row gets one delivery at a
+    /// time (the probe of a half-open circuit).
+    pub probe_after_failures: u32,
+}
+
+/// Shares one lease among the organizations and subscriptions that have due deliveries: the
+/// organizations take turns, one delivery per turn, the least busy first; within an
+/// organization its subscriptions take turns the same way. Nobody goes beyond its cap, so one
+/// organization's backlog (or its slow receivers, which keep their deliveries leased) cannot
+/// take the slots another organization needs.
+#[derive(Debug, Clone)]
+pub struct LeasePlan {
+    limits: LeaseLimits,
+    busy_org: std::collections::HashMap<Uuid, i64>,
+    busy_sub: std::collections::HashMap<Uuid, i64>,
+    /// (organization, subscription, failures in a row), in the order given.
+    candidates: Vec<(Uuid, Uuid, i32)>,
+}
+
+impl LeasePlan {
+    pub fn new(limits: LeaseLimits) -> Self {
+        Self {
+            limits,
+            busy_org: Default::default(),
+            busy_sub: Default::default(),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// `n` deliveries of this subscription are leased right now.
+    pub fn busy(&mut self, org_id: Uuid, sub_id: Uuid, n: i64) {
+        *self.busy_org.entry(org_id).or_default() += n;
+        *self.busy_sub.entry(sub_id).or_default() += n;
+    }
+
+    /// This subscription has due deliveries.
+    pub fn candidate(&mut self, org_id: Uuid, sub_id: Uuid, failures_in_a_row: i32) {
+        self.candidates.push((org_id, sub_id, failures_in_a_row));
+    }
+
+    /// How many deliveries to lease from each subscription: `(subscription, n)`, `n > 0`.
+    pub fn allocate(&self) -> Vec<(Uuid, u32)> {
+        let limits = self.limits;
+        let room = |cap: u32, busy: i64| (i64::from(cap) - busy).max(0);
+        let mut orgs: Vec<Turns> = Vec::new();
+        for &(org_id, sub_id, failures) in &self.candidates {
+            let cap = if u32::try_from(failures).unwrap_or(0) >= limits.probe_after_failures {
+                1
+            } else {
+                limits.per_subscription
+            };
+            let sub_room = room(cap, self.busy_sub.get(&sub_id).copied().unwrap_or(0));
+            if sub_room == 0 {
+                continue;
+            }
+            let index = match orgs.iter().position(|o| o.org_id == org_id) {
+                Some(index) => index,
+                None => {
+                    let busy = self.busy_org.get(&org_id).copied().unwrap_or(0);
+                    let room = room(limits.per_organization, busy);
+                    orgs.push(Turns { busy, org_id, room, subs: Vec::new(), next: 0 });
+                    orgs.len() - 1
+                }
+            };
+            orgs[index].subs.push((sub_room, sub_id));
+        }
+        // The least busy organization first; within one, the subscription with most room.
+        orgs.sort_by_key(|o| (o.busy, o.org_id));
+        for org in &mut orgs {
+            org.subs.sort_by_key(|&(sub_room, sub_id)| (std::cmp::Reverse(sub_room), sub_id));
+        }
+        let mut given: Vec<(Uuid, u32)> = Vec::new();
+        let mut left = limits.total;
+        let mut progress = true;
+        while left > 0 && progress {
+            progress = false;
+            for org in &mut orgs {
+                if left == 0 {
+                    break;
+                }
+                if let Some(sub_id) = org.take_turn() {
+                    left -= 1;
+                    progress = true;
+                    match given.iter_mut().find(|(id, _)| *id == sub_id) {
+                        Some((_, n)) => *n += 1,
+                        None => given.push((sub_id, 1)),
+                    }
+                }
+            }
+        }
+        given
+    }
+}
+
+/// One organization in a [`LeasePlan`]: what it holds, its room, its subscriptions' rooms and
+/// whose turn is next.
+#[derive(Debug)]
+struct Turns {
+    busy: i64,
+    org_id: Uuid,
+    room: i64,
+    subs: Vec<(i64, Uuid)>,
+    next: usize,
+}
+
+impl Turns {
+    /// One delivery for the next subscription (in turn) that still has room, if the
+    /// organization has room.
+    fn take_turn(&mut self) -> Option<Uuid> {
+        if self.room == 0 {
+            return None;
+        }
+        let n = self.subs.len();
+        let slot = (0..n).map(|k| (self.next + k) % n).find(|&i| self.subs[i].0 > 0)?;
+        self.subs[slot].0 -= 1;
+        self.room -= 1;
+        self.next = slot + 1;
+        Some(self.subs[slot].1)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSubscription {
     pub id: Uuid,
@@ -100,6 +333,13 @@ pub struct WebhookSubscription {
     pub failing_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// When `target_url` is the masked form of a URL with credentials: the real URL, encrypted
+    /// at rest (deliveries use it; nothing shows it).
+    pub target_url_ciphertext: Option<Vec<u8>>,
+    /// Failed attempts in a row (0 after a success): the circuit breaker's count.
+    pub consecutive_failures: i32,
+    /// While the circuit is open: no delivery of the subscription is leased before this time.
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
 /// One event in the outbox, written in the transaction of the change it describes.
@@ -178,6 +418,151 @@ mod tests {
             "http:// x",
         ] {
             assert!(validate_target_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_target_urls_are_masked_keeping_the_host() {
+        for (url, shown) in [
+            ("https://user:pass@hooks.example.com/in", "https://user:***@hooks.example.com/in"),
+            (
+                "https://user:p%40ss@hooks.example.com:8443/",
+                "https://user:***@hooks.example.com:8443/",
+            ),
+            ("https://tok3n@hooks.example.com/x", "https://***@hooks.example.com/x"),
+            ("https://:pw@hooks.example.com/", "https://:***@hooks.example.com/"),
+            (
+                "https://h.example/in?token=abc&x=1&api_key=k&sig=s",
+                "https://h.example/in?token=***&x=1&api_key=***&sig=***",
+            ),
+            ("https://h.example/in?Access%5FToken=abc", "https://h.example/in?Access%5FToken=***"),
+            ("https://h.example/?X-Api-Key=abc&page=2", "https://h.example/?X-Api-Key=***&page=2"),
+            (
+                "https://h.example/?code=1&client_secret=2",
+                "https://h.example/?code=***&client_secret=***",
+            ),
+            ("https://u:p@h.example/?password=x", "https://u:***@h.example/?password=***"),
+        ] {
+            assert_eq!(masked_target_url(url).as_deref(), Some(shown), "{url}");
+            assert!(!masked_target_url(url).unwrap().contains("abc"));
+        }
+        for plain in [
+            "https://hooks.example.com/in",
+            "https://h.example/in?page=2&sort=name",
+            "https://h.example/in?token=",
+            "https://h.example/in?token",
+        ] {
+            assert_eq!(masked_target_url(plain), None, "{plain}");
+        }
+    }
+
+    #[test]
+    fn the_circuit_opens_at_the_threshold_and_backs_off_exponentially_to_a_cap() {
+        let c = CircuitBreaker::default();
+        assert_eq!(c.pause_after(0), None);
+        assert_eq!(c.pause_after(4), None);
+        assert_eq!(c.pause_after(5), Some(Duration::seconds(30)));
+        assert_eq!(c.pause_after(6), Some(Duration::seconds(60)));
+        assert_eq!(c.pause_after(7), Some(Duration::seconds(120)));
+        assert_eq!(c.pause_after(10), Some(Duration::minutes(15)));
+        assert_eq!(c.pause_after(u32::MAX), Some(Duration::minutes(15)));
+    }
+
+    fn ids(n: usize) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = (0..n).map(|_| crate::new_id()).collect();
+        ids.sort();
+        ids
+    }
+
+    const LIMITS: LeaseLimits = LeaseLimits {
+        total: 10,
+        per_subscription: 4,
+        per_organization: 6,
+        probe_after_failures: 5,
+    };
+
+    fn total(given: &[(Uuid, u32)], subs: &[Uuid]) -> u32 {
+        given.iter().filter(|(id, _)| subs.contains(id)).map(|(_, n)| n).sum()
+    }
+
+    #[test]
+    fn a_lease_is_shared_by_turns_within_every_cap() {
+        let (flood, calm) = (crate::new_id(), crate::new_id());
+        let flood_subs = ids(50);
+        let calm_sub = crate::new_id();
+        let mut plan = LeasePlan::new(LIMITS);
+        for sub in &flood_subs {
+            plan.candidate(flood, *sub, 0);
+        }
+        plan.candidate(calm, calm_sub, 0);
+        let given = plan.allocate();
+        // Both organizations get turns: the calm one up to its subscription's cap, the flood up
+        // to its organization's cap, spread over its subscriptions one at a time.
+        assert_eq!(total(&given, &[calm_sub]), 4);
+        assert_eq!(total(&given, &flood_subs), 6);
+        assert!(given.iter().all(|(_, n)| *n <= 4));
+        assert!(given.iter().filter(|(id, _)| flood_subs.contains(id)).all(|(_, n)| *n == 1));
+    }
+
+    #[test]
+    fn what_is_already_leased_counts_against_the_caps() {
+        let (flood, calm) = (crate::new_id(), crate::new_id());
+        let flood_subs = ids(3);
+        let calm_sub = crate::new_id();
+        let mut plan = LeasePlan::new(LIMITS);
+        // The flooding organization already holds its six (three receivers hanging).
+        for sub in &flood_subs {
+            plan.busy(flood, *sub, 2);
+            plan.candidate(flood, *sub, 0);
+        }
+        plan.busy(calm, calm_sub, 3);
+        plan.candidate(calm, calm_sub, 0);
+        assert_eq!(plan.allocate(), vec![(calm_sub, 1)]);
+        // The least busy organization takes the first turn when the lease is short.
+        let other = crate::new_id();
+        let mut plan = LeasePlan::new(LeaseLimits { total: 1, ..LIMITS });
+        plan.busy(flood, flood_subs[0], 1);
+        plan.candidate(flood, flood_subs[0], 0);
+        plan.candidate(other, calm_sub, 0);
+        assert_eq!(plan.allocate(), vec![(calm_sub, 1)]);
+    }
+
+    #[test]
+    fn a_failing_subscription_gets_one_probe_at_a_time() {
+        let org = crate::new_id();
+        let [failing, healthy] = ids(2)[..] else { unreachable!() };
+        let mut plan = LeasePlan::new(LIMITS);
+        plan.candidate(org, failing, 5);
+        plan.candidate(org, healthy, 4);
+        let given = plan.allocate();
+        assert_eq!(total(&given, &[failing]), 1);
+        assert_eq!(total(&given, &[healthy]), 4);
+        let mut plan = LeasePlan::new(LIMITS);
+        plan.busy(org, failing, 1);
+        plan.candidate(org, failing, 9);
+        assert_eq!(plan.allocate(), vec![]);
+    }
+
+    #[test]
+    fn the_total_is_never_exceeded_and_nothing_is_given_twice() {
+        let orgs = ids(7);
+        let mut plan = LeasePlan::new(LeaseLimits { total: 25, ..LIMITS });
+        let mut subs = Vec::new();
+        for org in &orgs {
+            for sub in ids(3) {
+                plan.candidate(*org, sub, 0);
+                subs.push(sub);
+            }
+        }
+        let given = plan.allocate();
+        assert_eq!(total(&given, &subs), 25);
+        let mut seen: Vec<Uuid> = given.iter().map(|(id, _)| *id).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), given.len());
+        // 25 turns over 7 organizations: each gets 3 or 4.
+        for org_subs in subs.chunks(3) {
+            assert!((3..=4).contains(&total(&given, org_subs)), "{given:?}");
         }
     }
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, HttpConfig};
+use portcullis_domain::egress::{parse_network, EgressPolicy, IpNet};
 use portcullis_domain::SystemClock;
-use portcullis_service::{SecretBox, Service, SessionConfig};
+use portcullis_service::{SecretBox, Service, SessionConfig, WebhookSettings};
 use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
@@ -126,6 +127,8 @@ enum Command {
         /// Do not run the webhook delivery worker in this process.
         #[arg(long, env = "PORTCULLIS_NO_WEBHOOK_WORKER")]
         no_webhook_worker: bool,
+        #[command(flatten)]
+        webhooks: WebhookArgs,
         /// Seconds between sweeps that remove expired accesses.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -191,6 +194,40 @@ enum TokenCommand {
     },
 }
 
+/// Where webhooks may go, and how many an organization may have.
+#[derive(clap::Args)]
+struct WebhookArgs {
+    /// Let webhooks go to any address: loopback, private, link-local… (turns the egress policy
+    /// off; by default only public internet addresses are allowed).
+    #[arg(long, env = "PORTCULLIS_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// A network webhooks may go to although it is not public, e.g. `10.20.0.0/16` or one
+    /// address (repeatable; the environment variable takes a comma-separated list).
+    #[arg(
+        long = "webhook-allow-network",
+        env = "PORTCULLIS_WEBHOOK_ALLOW_NETWORK",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = parse_network
+    )]
+    webhook_allow_networks: Vec<IpNet>,
+    /// Webhook subscriptions an organization may have at once.
+    #[arg(long, env = "PORTCULLIS_MAX_WEBHOOKS_PER_ORG", default_value_t = portcullis_service::DEFAULT_MAX_WEBHOOKS_PER_ORG)]
+    max_webhooks_per_org: u32,
+}
+
+impl WebhookArgs {
+    fn settings(self) -> WebhookSettings {
+        WebhookSettings {
+            egress: EgressPolicy {
+                allow_private: self.webhook_allow_private,
+                allowed_networks: self.webhook_allow_networks,
+            },
+            max_per_org: self.max_webhooks_per_org,
+        }
+    }
+}
+
 /// A retry schedule given on the command line.
 #[derive(Clone, Debug)]
 struct Schedule(Vec<chrono::Duration>);
@@ -248,6 +285,7 @@ async fn main() -> ExitCode {
             db,
             webhook_retry_schedule,
             no_webhook_worker,
+            webhooks,
             rate_limit_per_minute,
             auth_failure_limit_per_minute,
             console_rate_limit_per_minute,
@@ -280,7 +318,8 @@ async fn main() -> ExitCode {
                 config
             });
             let listeners = Listeners { main: listen, metrics: metrics_listen };
-            serve(listeners, expiry_sweep_seconds, worker, http, sessions, &db).await
+            serve(listeners, expiry_sweep_seconds, worker, webhooks.settings(), http, sessions, &db)
+                .await
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -318,11 +357,19 @@ async fn serve(
     listeners: Listeners,
     sweep_seconds: u64,
     worker: Option<WorkerConfig>,
+    webhooks: WebhookSettings,
     http: HttpConfig,
     sessions: SessionConfig,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
-    let service = open_service(db).await?.with_session_config(sessions);
+    let service =
+        open_service(db).await?.with_session_config(sessions).with_webhook_settings(webhooks);
+    // Target URLs with credentials stored in plain text by an earlier version are encrypted.
+    match service.seal_plain_target_urls().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sealed = n, "webhook target URLs with credentials encrypted"),
+        Err(err) => return Err(format!("cannot encrypt webhook target URLs: {err}")),
+    }
     let listener = bind(listeners.main).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let metrics_listener = match listeners.metrics {

@@ -321,3 +321,61 @@ async fn metrics_listen_serves_metrics_on_its_own_address_and_not_on_the_main_on
     let other = http.get(format!("http://{metrics}/api/v1/users")).send().await.unwrap();
     assert_eq!(other.status(), 404);
 }
+
+/// The webhook flags of `serve`: by default targets on loopback are refused; the allow-list
+/// (flags, or a comma-separated environment variable) and `--webhook-allow-private` open the
+/// policy; `--max-webhooks-per-org` limits subscriptions; a bad network stops the server.
+#[tokio::test]
+async fn serve_flags_set_the_webhook_egress_policy_and_limit() {
+    let (hook, received) = receiver(|_| 200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let strict = Portcullis::new(format!("{}/p.db", dir.path().display()))
+        .unset("PORTCULLIS_WEBHOOK_ALLOW_NETWORK");
+    let org = strict.init("Acme", "ada@acme.example", "Owner");
+    let client = reqwest::Client::new();
+    let create = |base: String, url: String| {
+        let request = org
+            .sign(client.post(format!("{base}/api/v1/Webhooks")))
+            .json(&serde_json::json!({ "targetUrl": url, "events": ["test"] }));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+
+    let server = strict.serve(&[]);
+    let (status, body) = create(server.base.clone(), hook.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("blocked by egress policy: 127.0.0.1 is loopback"), "{detail}");
+    drop(server);
+
+    let args = ["--webhook-allow-network", "10.0.0.0/8", "--webhook-allow-network", "127.0.0.1"];
+    let server = strict.serve(&[&args[..], &["--max-webhooks-per-org", "1"]].concat());
+    let deliveries = queue_test_event(&client, &server.base, &org, &hook).await;
+    let d = wait_for_delivery(&client, &server.url(&deliveries), &org, "delivery", |d| {
+        d["status"] == "Delivered"
+    })
+    .await;
+    assert_eq!(d["attempts"], 1);
+    assert_eq!(received.lock().unwrap().len(), 1);
+    let (status, body) = create(server.base.clone(), "https://hooks.example.com/x".into()).await;
+    assert_eq!(status, 409, "{body}");
+    drop(server);
+
+    let listed = strict.clone().env("PORTCULLIS_WEBHOOK_ALLOW_NETWORK", "10.0.0.0/8,127.0.0.0/8");
+    let server = listed.serve(&[]);
+    assert_eq!(create(server.base.clone(), hook.replace("/hook", "/two")).await.0, 201);
+    let (status, _) = create(server.base.clone(), "http://[::1]:9/x".into()).await;
+    assert_eq!(status, 400, "::1 is not in the list");
+    drop(server);
+    let server = strict.serve(&["--webhook-allow-private"]);
+    assert_eq!(create(server.base.clone(), "http://[::1]:9/x".into()).await.0, 201);
+    drop(server);
+
+    let bad =
+        strict.command(&["serve", "--webhook-allow-network", "10.0.0.0/33"]).output().unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("'10.0.0.0/33' is not a network like 10.0.0.0/8"), "{stderr}");
+}

@@ -39,7 +39,10 @@ pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use sessions::SessionConfig;
 pub use users::{NewUser, UserPatch};
-pub use webhooks::{AttemptOutcome, CreatedSubscription, SendJob};
+pub use webhooks::{
+    AttemptOutcome, CreatedSubscription, SendJob, WebhookSettings, WorkerStep,
+    DEFAULT_MAX_WEBHOOKS_PER_ORG,
+};
 pub use work_apps::{GrantOutcome, NewPermissionLevel, WorkAppDetails};
 
 /// The application: every operation Portcullis offers, over one store.
@@ -50,6 +53,7 @@ pub struct Service {
     secrets: SecretBox,
     credentials: cache::CredentialCache,
     sessions: SessionConfig,
+    webhooks: Arc<WebhookSettings>,
 }
 
 impl Service {
@@ -60,7 +64,18 @@ impl Service {
             secrets,
             credentials: cache::CredentialCache::default(),
             sessions: SessionConfig::default(),
+            webhooks: Arc::new(WebhookSettings::default()),
         }
+    }
+
+    /// The same service with other webhook settings (egress policy, limits).
+    pub fn with_webhook_settings(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
+        self
+    }
+
+    pub fn webhook_settings(&self) -> &WebhookSettings {
+        &self.webhooks
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

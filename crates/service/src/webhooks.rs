@@ -3,8 +3,10 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use portcullis_domain::egress::EgressPolicy;
 use portcullis_domain::webhook::{
-    next_attempt_at, should_disable, validate_events, validate_target_url,
+    masked_target_url, next_attempt_at, parse_target_url, should_disable, validate_events,
+    validate_target_url, CircuitBreaker, LeaseLimits,
 };
 use portcullis_domain::AuditAction;
 use portcullis_domain::EventType;
@@ -13,13 +15,31 @@ use portcullis_domain::{
     WebhookEvent, WebhookSubscription,
 };
 use portcullis_domain::{DeliveryId, SubscriptionId};
-use portcullis_store::{AuditFilter, DeliveryJob};
+use portcullis_store::{AuditFilter, DeliveryJob, WriteTx};
 use rand::RngCore;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
 use uuid::Uuid;
 
 use crate::{Actor, ActorKind, Change, Ctx, Service, ServiceError};
+
+/// How this server treats webhook targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Which addresses deliveries may go to (checked at creation and before every connection).
+    pub egress: EgressPolicy,
+    /// Live subscriptions an organization may have (`--max-webhooks-per-org`).
+    pub max_per_org: u32,
+}
+
+/// The default of `--max-webhooks-per-org`.
+pub const DEFAULT_MAX_WEBHOOKS_PER_ORG: u32 = 25;
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { egress: EgressPolicy::public_only(), max_per_org: DEFAULT_MAX_WEBHOOKS_PER_ORG }
+    }
+}
 
 /// A subscription just created: the only time its secret is shown.
 #[derive(Debug, Clone)]
@@ -36,6 +56,19 @@ pub struct SendJob {
     pub hmac_key: Vec<u8>,
     /// The organization's RSA key for `X-SIGNATURE`.
     pub signing_key: RsaPrivateKey,
+}
+
+/// One step of the delivery worker (see [`Service::worker_step`]).
+pub struct WorkerStep<'a> {
+    /// Attempts that finished since the last step: the job, the outcome, when it started.
+    pub finished: &'a [(DeliveryJob, AttemptOutcome, DateTime<Utc>)],
+    /// Delays between attempts after the first.
+    pub schedule: &'a [Duration],
+    pub circuit: CircuitBreaker,
+    /// Most outbox events to fan out.
+    pub dispatch: u32,
+    /// What to lease and for how long; `None` when the worker has no free slot.
+    pub lease: Option<(LeaseLimits, Duration)>,
 }
 
 /// What one attempt to send produced.
@@ -113,6 +146,18 @@ impl Service {
     ) -> Result<CreatedSubscription, ServiceError> {
         ctx.actor.require_org_admin()?;
         let target_url = validate_target_url(target_url)?;
+        let (_, host) = parse_target_url(&target_url)?;
+        self.webhooks.egress.check_target(&host).map_err(|blocked| {
+            ServiceError::Invalid(format!(
+                "targetUrl {blocked}: webhooks are delivered to public internet addresses only \
+                 (the server's operator can allow networks with --webhook-allow-network)"
+            ))
+        })?;
+        // A URL with credentials is kept encrypted; only its masked form is ever shown.
+        let (target_url, target_url_ciphertext) = match masked_target_url(&target_url) {
+            Some(masked) => (masked, Some(self.secrets.seal(target_url.as_bytes())?)),
+            None => (target_url, None),
+        };
         let events = validate_events(events)?;
         let description = validate::text("description", description)?;
         let mut key = [0u8; 32];
@@ -129,8 +174,20 @@ impl Service {
             failing_since: None,
             created_at: self.clock.now(),
             deleted_at: None,
+            target_url_ciphertext,
+            consecutive_failures: 0,
+            paused_until: None,
         };
         let mut tx = self.write_tx(ctx.org_id()).await?;
+        // Counted under the organization's lock: concurrent creations cannot pass the limit.
+        let existing = tx.list_subscriptions(ctx.org_id()).await?.len();
+        let max = self.webhooks.max_per_org;
+        if existing >= max as usize {
+            return Err(ServiceError::Conflict(format!(
+                "This organization already has {existing} webhook subscriptions, the most allowed \
+                 ({max}); delete one before adding another"
+            )));
+        }
         tx.insert_subscription(&subscription).await?;
         let change = Change::new(AuditAction::WebhookCreated, "webhook", subscription.id)
             .after(subscription_snapshot(&subscription));
@@ -169,6 +226,11 @@ impl Service {
             .get_subscription(ctx.org_id(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("webhook", id))?;
+        // An administrator testing a paused subscription wants the answer now: the test goes
+        // out as the circuit's probe.
+        if sub.paused_until.is_some() {
+            tx.pause_subscription(sub.id, None).await?;
+        }
         let event = WebhookEvent {
             id: new_id(),
             org_id: ctx.org_id(),
@@ -220,9 +282,14 @@ impl Service {
     ) -> Result<(), ServiceError> {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
-        tx.get_subscription(ctx.org_id(), subscription_id)
+        let sub = tx
+            .get_subscription(ctx.org_id(), subscription_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("webhook", subscription_id))?;
+        // Likewise a manual retry is sent now, as the probe of a paused subscription.
+        if sub.paused_until.is_some() {
+            tx.pause_subscription(sub.id, None).await?;
+        }
         if !tx
             .retry_delivery(
                 ctx.org_id(),
@@ -263,31 +330,61 @@ impl Service {
         Ok(tx.list_audit_events(ctx.org_id(), &filter, page).await?)
     }
 
-    /// Worker: fans new outbox events out into deliveries. Returns how many events.
-    pub async fn dispatch_events_for_worker(&self, limit: u32) -> Result<u64, ServiceError> {
+    /// Encrypts the target URLs with credentials that were stored in plain text (before URLs
+    /// were sealed at creation), leaving their masked form; run when a server starts. Returns
+    /// how many it sealed.
+    pub async fn seal_plain_target_urls(&self) -> Result<usize, ServiceError> {
+        let plain = {
+            let mut tx = self.store.read().await?;
+            tx.list_plain_target_urls().await?
+        };
+        let with_credentials: Vec<(Uuid, String, String)> = plain
+            .into_iter()
+            .filter_map(|(id, url)| masked_target_url(&url).map(|masked| (id, url, masked)))
+            .collect();
+        if with_credentials.is_empty() {
+            return Ok(0);
+        }
+        let mut sealed = 0;
         let mut tx = self.store.write().await?;
-        let n = tx.dispatch_events(self.clock.now(), limit).await?;
+        for (id, url, masked) in with_credentials {
+            if tx.seal_target_url(id, &masked, &self.secrets.seal(url.as_bytes())?).await? {
+                sealed += 1;
+            }
+        }
         tx.commit().await?;
-        Ok(n)
+        Ok(sealed)
     }
 
-    /// Worker: leases due deliveries for `lease` and opens their keys.
-    pub async fn lease_deliveries_for_worker(
+    /// Worker: one step, in one transaction: records the attempts that finished, fans new
+    /// outbox events out into deliveries, and leases due deliveries (when there is room).
+    /// Returns how many events it fanned out, and the leased deliveries ready to send.
+    pub async fn worker_step(
         &self,
-        limit: u32,
-        lease: Duration,
-    ) -> Result<Vec<SendJob>, ServiceError> {
+        step: WorkerStep<'_>,
+    ) -> Result<(u64, Vec<SendJob>), ServiceError> {
         let now = self.clock.now();
-        let jobs = {
-            let mut tx = self.store.write().await?;
-            let jobs = tx.lease_deliveries(now, now + lease, limit).await?;
-            tx.commit().await?;
-            jobs
+        let mut tx = self.store.write().await?;
+        self.record_attempts(&mut *tx, step.finished, step.schedule, &step.circuit, now).await?;
+        let dispatched = tx.dispatch_events(now, step.dispatch).await?;
+        let jobs = match step.lease {
+            Some((limits, lease)) => tx.lease_deliveries(now, now + lease, limits).await?,
+            None => Vec::new(),
         };
+        tx.commit().await?;
+        Ok((dispatched, self.ready_to_send(jobs).await?))
+    }
+
+    /// Opens the leased deliveries' keys and sealed URLs.
+    async fn ready_to_send(&self, jobs: Vec<DeliveryJob>) -> Result<Vec<SendJob>, ServiceError> {
         let mut keys: std::collections::HashMap<Uuid, RsaPrivateKey> =
             std::collections::HashMap::new();
         let mut out = Vec::with_capacity(jobs.len());
-        for job in jobs {
+        for mut job in jobs {
+            if let Some(sealed) = &job.target_url_ciphertext {
+                job.target_url = String::from_utf8(self.secrets.open(sealed)?)
+                    .map_err(|_| ServiceError::Crypto("webhook target URL is not text".into()))?;
+            }
             let secret = String::from_utf8(self.secrets.open(&job.secret_ciphertext)?)
                 .map_err(|_| ServiceError::Crypto("webhook secret is not text".into()))?;
             let hmac_key = STANDARD
@@ -307,20 +404,23 @@ impl Service {
         Ok(out)
     }
 
-    /// Worker: records a round of attempts in one transaction: each attempt, the delivery's next
-    /// attempt (or giving up), and each subscription's health from its latest outcome.
-    pub async fn record_attempts_for_worker(
+    /// Records finished attempts: each attempt, the delivery's next attempt (or giving up), each
+    /// subscription's circuit breaker (failures in a row, in the order given; a pause once they
+    /// reach the threshold) and its health from its latest outcome.
+    async fn record_attempts(
         &self,
+        tx: &mut dyn WriteTx,
         results: &[(DeliveryJob, AttemptOutcome, DateTime<Utc>)],
         schedule: &[Duration],
+        circuit: &CircuitBreaker,
+        now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        if results.is_empty() {
-            return Ok(());
-        }
-        let now = self.clock.now();
-        let mut tx = self.store.write().await?;
-        let mut health: std::collections::HashMap<Uuid, SubscriptionOutcome> =
-            std::collections::HashMap::new();
+        // Ordered by id: two workers update subscriptions in the same order (no deadlock).
+        let mut health: std::collections::BTreeMap<Uuid, SubscriptionOutcome> =
+            std::collections::BTreeMap::new();
+        // Per subscription: (a success came, failures after the last success).
+        let mut streaks: std::collections::BTreeMap<Uuid, (bool, u32)> =
+            std::collections::BTreeMap::new();
         for (job, outcome, attempted_at) in results {
             let attempt_no = job.delivery.attempts + 1;
             let attempt = DeliveryAttempt {
@@ -340,6 +440,8 @@ impl Service {
                 }
             };
             tx.finish_attempt(&attempt, status, next).await?;
+            let streak = streaks.entry(job.delivery.subscription_id).or_default();
+            *streak = if outcome.succeeded() { (true, 0) } else { (streak.0, streak.1 + 1) };
             health.insert(
                 job.delivery.subscription_id,
                 (
@@ -350,11 +452,24 @@ impl Service {
                 ),
             );
         }
+        for (sub_id, (restart, failures)) in streaks {
+            let in_a_row = tx.count_subscription_failures(sub_id, restart, failures).await?;
+            let pause = circuit.pause_after(in_a_row).map(|pause| now + pause);
+            if let Some(until) = pause {
+                tracing::warn!(
+                    subscription_id = %sub_id, failures_in_a_row = in_a_row, paused_until = %until,
+                    "webhook subscription keeps failing; its deliveries pause"
+                );
+            }
+            // (A round of successes only has ended any pause already.)
+            if pause.is_some() || (restart && failures > 0) {
+                tx.pause_subscription(sub_id, pause).await?;
+            }
+        }
         for (sub_id, (org_id, failing_since, succeeded, attempted_at)) in health {
             if succeeded {
-                if failing_since.is_some() {
-                    tx.set_subscription_health(sub_id, true, None).await?;
-                }
+                // Always: the job's view may predate a failure another step recorded since.
+                tx.set_subscription_health(sub_id, true, None).await?;
                 continue;
             }
             let since = failing_since.unwrap_or(attempted_at);
@@ -364,13 +479,12 @@ impl Service {
                 let change = Change::new(AuditAction::WebhookDisabled, "webhook", sub_id).after(
                     serde_json::json!({ "failingSince": since, "reason": "failing for 5 days" }),
                 );
-                self.audit(&mut *tx, &ctx, change).await?;
+                self.audit(tx, &ctx, change).await?;
                 tracing::warn!(subscription_id = %sub_id, "webhook disabled after failing for 5 days");
             } else if failing_since.is_none() {
                 tx.set_subscription_health(sub_id, true, Some(since)).await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -77,7 +77,9 @@ pub struct AuditFilter {
 pub struct DeliveryJob {
     pub delivery: Delivery,
     pub event: WebhookEvent,
+    /// The URL as stored: masked when `target_url_ciphertext` holds the real one.
     pub target_url: String,
+    pub target_url_ciphertext: Option<Vec<u8>>,
     pub secret_ciphertext: Vec<u8>,
     pub subscription_failing_since: Option<DateTime<Utc>>,
 }

@@ -163,6 +163,7 @@ into_arg! {
     Option<i64> => |v| Arg::BigInt(v);
     bool => |v| Arg::Bool(Some(v));
     &'q [u8] => |v| Arg::Bytes(Some(Cow::Borrowed(v)));
+    Option<&'q [u8]> => |v| Arg::Bytes(v.map(Cow::Borrowed));
     &'q Vec<u8> => |v| Arg::Bytes(Some(Cow::Borrowed(v.as_slice())));
     Vec<u8> => |v| Arg::Bytes(Some(Cow::Owned(v)));
 }
@@ -355,7 +356,18 @@ macro_rules! column {
         }
     )*};
 }
-column!(String, Option<String>, i32, Option<i32>, i64, Option<i64>, bool, Option<bool>, Vec<u8>);
+column!(
+    String,
+    Option<String>,
+    i32,
+    Option<i32>,
+    i64,
+    Option<i64>,
+    bool,
+    Option<bool>,
+    Vec<u8>,
+    Option<Vec<u8>>
+);
 
 /// Ids are stored as text in both databases.
 impl Column for Uuid {

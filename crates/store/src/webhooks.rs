@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portcullis_domain::webhook::{LeaseLimits, LeasePlan};
 use portcullis_domain::{
     Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest, WebhookEvent, WebhookSubscription,
 };
@@ -17,7 +18,7 @@ use crate::{DeliveryJob, StoreError};
 
 const SUB_COLUMNS: &str =
     "id, org_id, target_url, events_json, description, secret_ciphertext, enabled,
-    failing_since, created_at, deleted_at";
+    failing_since, created_at, deleted_at, target_url_ciphertext, consecutive_failures, paused_until";
 
 const DELIVERY_COLUMNS: &str =
     "d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.status,
@@ -46,6 +47,9 @@ pub trait WebhookReads: Send {
         &mut self,
         org_id: Uuid,
     ) -> Result<Option<(Vec<u8>, String)>, StoreError>;
+    /// Every live subscription whose target URL is stored in plain text: (id, URL). Those
+    /// stored before URLs with credentials were encrypted are sealed from this list.
+    async fn list_plain_target_urls(&mut self) -> Result<Vec<(Uuid, String)>, StoreError>;
 }
 
 #[async_trait]
@@ -136,6 +140,19 @@ impl<S: Session + ?Sized> WebhookReads for S {
         row.map(|r| Ok((r.try_get("private_key_ciphertext")?, r.try_get("public_key_pem")?)))
             .transpose()
     }
+
+    async fn list_plain_target_urls(&mut self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        let db = self.db();
+        query(
+            "SELECT id, target_url FROM webhook_subscriptions
+             WHERE target_url_ciphertext IS NULL AND deleted_at IS NULL ORDER BY id",
+        )
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| Ok((get_id(row, "id")?, row.try_get("target_url")?)))
+        .collect()
+    }
 }
 
 /// Changing webhooks.
@@ -163,15 +180,44 @@ pub trait WebhookWrites: Send {
         enabled: bool,
         failing_since: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
+    /// The circuit breaker's count after a round of attempts: `failures` more failed attempts
+    /// in a row, counted from zero when `restart` (a success came first). Returns the new count.
+    /// A round of successes only (`restart`, no failure) also ends a pause, and writes nothing
+    /// when there is nothing to reset.
+    async fn count_subscription_failures(
+        &mut self,
+        sub_id: Uuid,
+        restart: bool,
+        failures: u32,
+    ) -> Result<u32, StoreError>;
+    /// Pauses a subscription's deliveries until `until` (the circuit is open), or ends a pause.
+    async fn pause_subscription(
+        &mut self,
+        sub_id: Uuid,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Replaces a plain target URL by its masked form and the sealed original, unless it was
+    /// sealed meanwhile. Returns whether it replaced it.
+    async fn seal_target_url(
+        &mut self,
+        sub_id: Uuid,
+        shown: &str,
+        ciphertext: &[u8],
+    ) -> Result<bool, StoreError>;
     /// Fans up to `limit` undispatched events out into deliveries; returns how many events.
     async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
     async fn insert_delivery(&mut self, d: &Delivery) -> Result<(), StoreError>;
-    /// Leases due deliveries of enabled subscriptions (one worker at a time per delivery).
+    /// Leases due deliveries of enabled, unpaused subscriptions (one worker at a time per
+    /// delivery), sharing `limits.total` fairly: organizations take turns (the least busy
+    /// first), and so do the subscriptions of an organization, within the per-subscription and
+    /// per-organization caps on deliveries leased at once. On PostgreSQL the subscriptions being
+    /// leased from are locked (`SKIP LOCKED`), so two workers never lease from one subscription
+    /// at the same time and its cap holds across server processes.
     async fn lease_deliveries(
         &mut self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-        limit: u32,
+        limits: LeaseLimits,
     ) -> Result<Vec<DeliveryJob>, StoreError>;
     /// Records an attempt and the delivery's new state; releases the lease.
     async fn finish_attempt(
@@ -247,7 +293,8 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
     async fn insert_subscription(&mut self, s: &WebhookSubscription) -> Result<(), StoreError> {
         let db = self.db();
         query(format!(
-            "INSERT INTO webhook_subscriptions ({SUB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO webhook_subscriptions ({SUB_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(id(s.id))
         .bind(id(s.org_id))
@@ -259,6 +306,9 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .bind(opt_ts(s.failing_since))
         .bind(ts(s.created_at))
         .bind(opt_ts(s.deleted_at))
+        .bind(s.target_url_ciphertext.as_deref())
+        .bind(s.consecutive_failures)
+        .bind(opt_ts(s.paused_until))
         .execute(db)
         .await?;
         Ok(())
@@ -297,6 +347,70 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
             .execute(db)
             .await?;
         Ok(())
+    }
+
+    async fn count_subscription_failures(
+        &mut self,
+        sub_id: Uuid,
+        restart: bool,
+        failures: u32,
+    ) -> Result<u32, StoreError> {
+        let db = self.db();
+        if restart && failures == 0 {
+            query(
+                "UPDATE webhook_subscriptions SET consecutive_failures = 0, paused_until = NULL
+                 WHERE id = $1 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)",
+            )
+            .bind(id(sub_id))
+            .execute(db)
+            .await?;
+            return Ok(0);
+        }
+        let count: i32 = query_scalar(
+            "UPDATE webhook_subscriptions
+             SET consecutive_failures = CASE WHEN $1 THEN 0 ELSE consecutive_failures END + $2
+             WHERE id = $3 RETURNING consecutive_failures",
+        )
+        .bind(restart)
+        .bind(i32::try_from(failures).unwrap_or(i32::MAX))
+        .bind(id(sub_id))
+        .fetch_optional(db)
+        .await?
+        .unwrap_or_default();
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    async fn pause_subscription(
+        &mut self,
+        sub_id: Uuid,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        query("UPDATE webhook_subscriptions SET paused_until = $1 WHERE id = $2")
+            .bind(opt_ts(until))
+            .bind(id(sub_id))
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+
+    async fn seal_target_url(
+        &mut self,
+        sub_id: Uuid,
+        shown: &str,
+        ciphertext: &[u8],
+    ) -> Result<bool, StoreError> {
+        let db = self.db();
+        let done = query(
+            "UPDATE webhook_subscriptions SET target_url = $1, target_url_ciphertext = $2
+             WHERE id = $3 AND target_url_ciphertext IS NULL",
+        )
+        .bind(shown)
+        .bind(ciphertext)
+        .bind(id(sub_id))
+        .execute(db)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
@@ -389,38 +503,82 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         &mut self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
-        limit: u32,
+        limits: LeaseLimits,
     ) -> Result<Vec<DeliveryJob>, StoreError> {
         let db = self.db();
+        let lock_subscriptions = db.dialect().skip_locked(Some("s"));
+        let lock_deliveries = db.dialect().skip_locked(Some("d"));
         let ids_1 = db.dialect().in_json_texts("$1");
-        let lock = db.dialect().skip_locked(Some("d"));
-        let leased: Vec<String> = query_scalar(format!(
-            "UPDATE webhook_deliveries SET lease_until = $1
-             WHERE id IN (
-                 SELECT d.id FROM webhook_deliveries d
-                 JOIN webhook_subscriptions s ON s.id = d.subscription_id
-                 WHERE d.status = 'Pending' AND d.next_attempt_at <= $2
-                   AND (d.lease_until IS NULL OR d.lease_until <= $2)
-                   AND s.enabled AND s.deleted_at IS NULL
-                 ORDER BY d.next_attempt_at LIMIT $3
-                 {lock})
-             RETURNING id"
+        // 1. The subscriptions with a due delivery that nobody holds, locked for this
+        //    transaction (PostgreSQL; SQLite has one writer at a time anyway).
+        let candidates = query(format!(
+            "SELECT s.id, s.org_id, s.consecutive_failures FROM webhook_subscriptions s
+             WHERE s.enabled AND s.deleted_at IS NULL
+               AND (s.paused_until IS NULL OR s.paused_until <= $1)
+               AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                           WHERE d.subscription_id = s.id AND d.status = 'Pending'
+                             AND d.next_attempt_at <= $1
+                             AND (d.lease_until IS NULL OR d.lease_until <= $1))
+             ORDER BY s.id
+             {lock_subscriptions}"
         ))
-        .bind(ts(lease_until))
         .bind(ts(now))
-        .bind(i64::from(limit))
         .fetch_all(&mut *db)
         .await?;
+        if candidates.is_empty() || limits.total == 0 {
+            return Ok(Vec::new());
+        }
+        // 2. What is leased right now, per subscription and organization (after the locks, so
+        //    another worker's leases of these subscriptions are committed and counted).
+        let busy = query(
+            "SELECT subscription_id, org_id, COUNT(*) AS n FROM webhook_deliveries
+             WHERE status = 'Pending' AND lease_until > $1 GROUP BY subscription_id, org_id",
+        )
+        .bind(ts(now))
+        .fetch_all(&mut *db)
+        .await?;
+        let mut plan = LeasePlan::new(limits);
+        for row in &busy {
+            let n: i64 = row.try_get("n")?;
+            plan.busy(get_id(row, "org_id")?, get_id(row, "subscription_id")?, n);
+        }
+        for row in &candidates {
+            let failures: i32 = row.try_get("consecutive_failures")?;
+            plan.candidate(get_id(row, "org_id")?, get_id(row, "id")?, failures);
+        }
+        // 3. Each chosen subscription's oldest due deliveries, as many as its turns gave it.
+        let mut leased: Vec<String> = Vec::new();
+        for (sub_id, n) in plan.allocate() {
+            let ids: Vec<String> = query_scalar(format!(
+                "UPDATE webhook_deliveries SET lease_until = $1
+                 WHERE id IN (
+                     SELECT d.id FROM webhook_deliveries d
+                     WHERE d.subscription_id = $2 AND d.status = 'Pending' AND d.next_attempt_at <= $3
+                       AND (d.lease_until IS NULL OR d.lease_until <= $3)
+                     ORDER BY d.next_attempt_at, d.id LIMIT $4
+                     {lock_deliveries})
+                 RETURNING id"
+            ))
+            .bind(ts(lease_until))
+            .bind(id(sub_id))
+            .bind(ts(now))
+            .bind(i64::from(n))
+            .fetch_all(&mut *db)
+            .await?;
+            leased.extend(ids);
+        }
         if leased.is_empty() {
             return Ok(Vec::new());
         }
         let rows = query(format!(
             "SELECT {DELIVERY_COLUMNS}, e.occurred_at AS e_occurred_at, e.data_json AS e_data,
-                    s.target_url AS s_target_url, s.secret_ciphertext AS s_secret, s.failing_since AS s_failing_since
+                    s.target_url AS s_target_url, s.target_url_ciphertext AS s_target_url_ciphertext,
+                    s.secret_ciphertext AS s_secret, s.failing_since AS s_failing_since
              FROM webhook_deliveries d
              JOIN webhook_events e ON e.id = d.event_id
              JOIN webhook_subscriptions s ON s.id = d.subscription_id
-             WHERE d.id IN {ids_1}"
+             WHERE d.id IN {ids_1}
+             ORDER BY d.next_attempt_at, d.id"
         ))
         .bind(serde_json::to_string(&leased).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .fetch_all(db)
@@ -437,6 +595,7 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
                         data: row.try_get("e_data")?,
                     },
                     target_url: row.try_get("s_target_url")?,
+                    target_url_ciphertext: row.try_get("s_target_url_ciphertext")?,
                     secret_ciphertext: row.try_get("s_secret")?,
                     subscription_failing_since: get_opt_ts(row, "s_failing_since")?,
                     delivery,
@@ -539,6 +698,9 @@ pub(crate) fn decode_subscription(row: &Row) -> Result<WebhookSubscription, Stor
         failing_since: get_opt_ts(row, "failing_since")?,
         created_at: get_ts(row, "created_at")?,
         deleted_at: get_opt_ts(row, "deleted_at")?,
+        target_url_ciphertext: row.try_get("target_url_ciphertext")?,
+        consecutive_failures: row.try_get("consecutive_failures")?,
+        paused_until: get_opt_ts(row, "paused_until")?,
     })
 }
 

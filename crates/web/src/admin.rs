@@ -188,7 +188,7 @@ pub async fn webhooks(
                 tbody { @for s in &subs { tr {
                     td { a href=(format!("/admin/webhooks/{}", s.id)) { (s.target_url) } }
                     td { (s.events.join(", ")) }
-                    td { @if s.enabled { "enabled" } @else { span.error { "disabled" } } @if let Some(f) = s.failing_since { " — failing since " (when(f)) } }
+                    td { @if s.enabled { "enabled" } @else { span.error { "disabled" } } @if let Some(f) = s.failing_since { " — failing since " (when(f)) } @if let Some(p) = s.paused_until { " — paused until " (when(p)) } }
                 } } }
             }
         },

@@ -35,12 +35,17 @@ const WEBHOOKS: &str = "/api/v1/Webhooks";
 #[serde(rename_all = "camelCase")]
 pub struct WebhookView {
     pub id: Uuid,
+    /// The receiving URL; credentials in it (user info, secret-looking query values) are
+    /// shown as `***`.
     pub target_url: String,
     pub events: Vec<String>,
     pub description: String,
     /// False once disabled after failing for 5 days.
     pub enabled: bool,
     pub failing_since: Option<DateTime<Utc>>,
+    /// Set while the subscription's deliveries pause after failing again and again (circuit
+    /// breaker): none is sent before this time, then one probe. `…/Test` and `…/Retry` end it.
+    pub paused_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// Standard Webhooks signing secret (`whsec_…`): only in the creation response.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +61,7 @@ impl From<WebhookSubscription> for WebhookView {
             description: s.description,
             enabled: s.enabled,
             failing_since: s.failing_since,
+            paused_until: s.paused_until,
             created_at: s.created_at,
             secret: None,
         }
@@ -68,7 +74,8 @@ const MAX_EVENTS: usize = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhookBody {
-    /// http:// or https:// URL that receives POSTs.
+    /// http:// or https:// URL that receives POSTs, on a public address (unless the server allows
+    /// others). Credentials in it are stored encrypted and shown masked.
     pub target_url: String,
     /// Event types to receive (see the README for the list).
     #[schema(value_type = Vec<String>, max_items = 100)]
@@ -207,8 +214,9 @@ pub async fn list_webhooks(
     security(("API Key" = [], "API Secret" = [])),
     responses(
         (status = 201, body = Record<WebhookView>),
-        (status = 400, description = "Not an http(s) URL, unknown or no event types", body = ProblemDetails),
+        (status = 400, description = "Not an http(s) URL, an address the egress policy refuses (loopback, private, link-local…), unknown or no event types", body = ProblemDetails),
         (status = 401, body = ProblemDetails), (status = 403, body = ProblemDetails),
+        (status = 409, description = "The organization has as many webhooks as allowed (`--max-webhooks-per-org`, default 25)", body = ProblemDetails),
     )
 )]
 pub async fn create_webhook(

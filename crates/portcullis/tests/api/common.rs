@@ -5,13 +5,18 @@
 //! No background job runs on its own either: a test sweeps expired accesses
 //! (`srv.service.sweep_expired_accesses()`) and delivers webhooks (`srv.worker(..)` then
 //! `run_until_idle()`) at the point it wants them to happen.
+//!
+//! Webhook receivers run on this machine, so the server's egress policy allows `127.0.0.0/8`
+//! explicitly ([`TestServer::start_with_webhooks`] starts one with other settings; the default
+//! policy refuses loopback).
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::clock::{Clock, ManualClock};
-use portcullis_service::{SecretBox, Service};
+use portcullis_domain::egress::{parse_network, EgressPolicy};
+use portcullis_service::{SecretBox, Service, WebhookSettings};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -97,6 +102,16 @@ impl TestServer {
     }
 
     pub async fn start_with(http: HttpConfig) -> Self {
+        Self::start_with_settings(http, loopback_receivers()).await
+    }
+
+    /// A server with these webhook settings (egress policy, limits).
+    pub async fn start_with_webhooks(webhooks: WebhookSettings) -> Self {
+        let http = HttpConfig { rate_limit_per_minute: 0, ..HttpConfig::default() };
+        Self::start_with_settings(http, webhooks).await
+    }
+
+    async fn start_with_settings(http: HttpConfig, webhooks: WebhookSettings) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
             match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
@@ -121,7 +136,8 @@ impl TestServer {
             store,
             clock.clone(),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
-        );
+        )
+        .with_webhook_settings(webhooks);
         // The whole application, web console included, as `portcullis serve` runs it.
         let state = AppState::new(service.clone(), http);
         let app = portcullis_api::app_with(state.clone(), portcullis_web::routes(&state));
@@ -231,6 +247,14 @@ pub fn client_from(ip: [u8; 4]) -> reqwest::Client {
     reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().expect("client")
 }
 
+/// The test servers' webhook settings: the defaults, and receivers on this machine allowed.
+pub fn loopback_receivers() -> WebhookSettings {
+    WebhookSettings {
+        egress: EgressPolicy::allowing([parse_network("127.0.0.0/8").expect("network")]),
+        ..WebhookSettings::default()
+    }
+}
+
 /// Sends a request; returns the status and the JSON body (`Null` when empty).
 pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("request sent");
@@ -323,6 +347,8 @@ impl TestServer {
 /// One request a [`Receiver`] got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// Path and query, as requested.
+    pub uri: String,
     pub headers: axum::http::HeaderMap,
     pub body: Vec<u8>,
     pub status: u16,
@@ -335,6 +361,8 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<std::sync::Mutex<Vec<Received>>>,
     pub answers: Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+    /// TCP connections accepted (whether or not a request came).
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
@@ -344,23 +372,43 @@ impl Receiver {
         let (rec, ans) = (received.clone(), answers.clone());
         let app = axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let (rec, ans) = (rec.clone(), ans.clone());
-                async move {
-                    let status = ans.lock().expect("lock").pop_front().unwrap_or(200);
-                    rec.lock().expect("lock").push(Received {
-                        headers,
-                        body: body.to_vec(),
-                        status,
-                    });
-                    axum::http::StatusCode::from_u16(status).expect("status")
-                }
-            }),
+            axum::routing::post(
+                move |uri: axum::http::Uri,
+                      headers: axum::http::HeaderMap,
+                      body: axum::body::Bytes| {
+                    let (rec, ans) = (rec.clone(), ans.clone());
+                    async move {
+                        let status = ans.lock().expect("lock").pop_front().unwrap_or(200);
+                        rec.lock().expect("lock").push(Received {
+                            uri: uri.to_string(),
+                            headers,
+                            body: body.to_vec(),
+                            status,
+                        });
+                        axum::http::StatusCode::from_u16(status).expect("status")
+                    }
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = connections.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
-        Self { url, received, answers }
+        Self { url, received, answers, connections }
+    }
+
+    /// How many TCP connections the receiver has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// `scheme://host:port` of the receiver, to build other URLs to it.
+    pub fn authority(&self) -> &str {
+        self.url.trim_end_matches("/hook")
     }
 
     pub fn answer_next(&self, statuses: &[u16]) {

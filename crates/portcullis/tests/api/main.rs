@@ -19,5 +19,6 @@ mod ops;
 mod separation_of_duties;
 mod users;
 mod webhooks;
+mod webhooks_security;
 mod work_apps;
 mod workspaces;

@@ -26,9 +26,23 @@ pub struct Portcullis {
 }
 
 impl Portcullis {
-    /// Commands on `database_url` (a SQLite path or URL, or `postgres://…`), logging at `info`.
+    /// Commands on `database_url` (a SQLite path or URL, or `postgres://…`), logging at `info`,
+    /// with webhooks allowed to go to `127.0.0.0/8` (the tests' receivers run on this machine;
+    /// the default egress policy refuses loopback — remove it with `.unset(…)` to test that).
     pub fn new(database_url: impl Into<String>) -> Self {
-        Self { database_url: database_url.into(), env: vec![("RUST_LOG".into(), "info".into())] }
+        Self {
+            database_url: database_url.into(),
+            env: vec![
+                ("RUST_LOG".into(), "info".into()),
+                ("PORTCULLIS_WEBHOOK_ALLOW_NETWORK".into(), "127.0.0.0/8".into()),
+            ],
+        }
+    }
+
+    /// Removes an environment variable set for the commands.
+    pub fn unset(mut self, key: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self
     }
 
     /// Sets an environment variable for every command run from here on (e.g. `RUST_LOG`,

@@ -277,6 +277,9 @@ pub fn subscription(
         failing_since: None,
         created_at,
         deleted_at: None,
+        target_url_ciphertext: None,
+        consecutive_failures: 0,
+        paused_until: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Webhook subscriptions, the outbox, deliveries and signing keys: `WebhookReads`,
 //! `WebhookWrites`.
+use portcullis_domain::webhook::LeaseLimits;
 use portcullis_domain::{
     new_id, Delivery, DeliveryAttempt, DeliveryStatus, PageRequest, WebhookEvent,
     WebhookSubscription,
@@ -16,7 +17,15 @@ on_every_backend!(
     deliveries_lease_once_record_attempts_and_retry,
     signing_keys_first_writer_wins,
     concurrent_workers_take_disjoint_work,
+    leases_are_shared_fairly_within_the_caps,
+    the_circuit_breaker_counts_failures_and_pauses,
+    plain_target_urls_are_sealed_once,
 );
+
+/// Caps high enough not to matter: the tests of leasing as such.
+fn up_to(total: u32) -> LeaseLimits {
+    LeaseLimits { total, per_subscription: 1_000, per_organization: 1_000, probe_after_failures: 5 }
+}
 
 async fn subscriptions_round_trip_health_and_delete(db: &TestDb) {
     let seed = seed(db).await;
@@ -27,6 +36,10 @@ async fn subscriptions_round_trip_health_and_delete(db: &TestDb) {
         failing_since: Some(at_ms(2_345)),
         description: String::new(),
         secret_ciphertext: vec![],
+        target_url: "https://u:***@hooks.example/in".into(),
+        target_url_ciphertext: Some(vec![7, 0, 255]),
+        consecutive_failures: 6,
+        paused_until: Some(at_ms(4_567)),
         ..subscription(org, &["test"], at(2))
     };
     let theirs = subscription(seed.other_org.id, &["access.removed"], at(3));
@@ -186,10 +199,10 @@ async fn dispatch_fans_events_out_to_matching_enabled_subscriptions(db: &TestDb)
     // The fanned-out deliveries are what the worker leases, with their events.
     // At most `limit` at a time, each once.
     let mut tx = db.store.write().await.expect("write");
-    let mut jobs = tx.lease_deliveries(now, at(230), 2).await.expect("lease");
+    let mut jobs = tx.lease_deliveries(now, at(230), up_to(2)).await.expect("lease");
     assert_eq!(jobs.len(), 2);
-    jobs.extend(tx.lease_deliveries(now, at(230), 100).await.expect("lease"));
-    assert!(tx.lease_deliveries(now, at(230), 100).await.expect("lease").is_empty());
+    jobs.extend(tx.lease_deliveries(now, at(230), up_to(100)).await.expect("lease"));
+    assert!(tx.lease_deliveries(now, at(230), up_to(100)).await.expect("lease").is_empty());
     tx.commit().await.expect("commit");
     assert_eq!(jobs.len(), 5);
     assert_eq!(leased_ids(&jobs).windows(2).filter(|w| w[0] == w[1]).count(), 0);
@@ -230,7 +243,7 @@ async fn lease(
     limit: u32,
 ) -> Result<Vec<DeliveryJob>, StoreError> {
     let mut tx = db.store.write().await?;
-    let jobs = tx.lease_deliveries(at(now), at(until), limit).await?;
+    let jobs = tx.lease_deliveries(at(now), at(until), up_to(limit)).await?;
     tx.commit().await?;
     Ok(jobs)
 }
@@ -285,6 +298,7 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
     assert_eq!(job.delivery, d1);
     assert_eq!(job.event, e1);
     assert_eq!(job.target_url, sub.target_url);
+    assert_eq!(job.target_url_ciphertext, None);
     assert_eq!(job.secret_ciphertext, sub.secret_ciphertext);
     assert_eq!(job.subscription_failing_since, Some(at_ms(5_005)));
     // Leased until 210 s: nobody else gets it before then…
@@ -488,30 +502,204 @@ async fn concurrent_workers_take_disjoint_work(db: &TestDb) {
     event_ids.sort();
     assert_eq!(event_ids, sorted(events.iter().map(|e| e.id).collect()), "one delivery per event");
 
+    // Leasing locks the subscriptions it leases from: a second worker leases from the others
+    // meanwhile, and from this one once the first has committed. (`other` has a delivery due
+    // only by the time the second worker leases.)
+    let other = subscription(org, &["test"], at(0));
+    let e = event(org, "test", at(1));
+    let d_other = delivery(&other, &e, Some(150));
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_subscription(&other).await.expect("sub");
+    tx.insert_webhook_event(&e, true).await.expect("event");
+    tx.insert_delivery(&d_other).await.expect("delivery");
+    tx.commit().await.expect("commit");
+    let limits = LeaseLimits { per_subscription: 4, ..up_to(2) };
     let mut a = db.store.write().await.expect("write");
-    let first = a.lease_deliveries(now, at(130), 2).await.expect("lease");
+    let first = a.lease_deliveries(now, at(1_000), limits).await.expect("lease");
     assert_eq!(first.len(), 2);
     let second_worker = || async move {
         let mut b = db.store.write().await.expect("write");
-        let jobs = b.lease_deliveries(now, at(130), 100).await.expect("lease");
+        let jobs = b.lease_deliveries(at(200), at(1_000), up_to(100)).await.expect("lease");
         b.commit().await.expect("commit");
         jobs
     };
     let second = if db.is_postgres() {
-        let jobs = bounded("second leaser", second_worker()).await;
+        let during = bounded("second leaser", second_worker()).await;
+        assert_eq!(leased_ids(&during), vec![d_other.id], "only the unlocked subscription");
         a.commit().await.expect("commit");
-        jobs
+        let mut after = bounded("second leaser", second_worker()).await;
+        after.extend(during);
+        after
     } else {
         a.commit().await.expect("commit");
         second_worker().await
     };
-    assert_eq!(second.len(), 3);
+    assert_eq!(second.len(), 4);
     let mut all = leased_ids(&first);
     all.extend(leased_ids(&second));
     all.sort();
+    let mut expected: Vec<Uuid> = deliveries.iter().map(|(d, _)| d.id).collect();
+    expected.push(d_other.id);
+    assert_eq!(all, sorted(expected), "each delivery leased once");
+}
+
+/// How many of the jobs belong to each subscription, in the order given.
+fn per_subscription(jobs: &[DeliveryJob], subs: &[&WebhookSubscription]) -> Vec<usize> {
+    subs.iter()
+        .map(|s| jobs.iter().filter(|j| j.delivery.subscription_id == s.id).count())
+        .collect()
+}
+
+async fn leases_are_shared_fairly_within_the_caps(db: &TestDb) {
+    let seed = seed(db).await;
+    let (a, b) = (seed.org.id, seed.other_org.id);
+    let [a1, a2, a3] = [0, 1, 2].map(|_| subscription(a, &["test"], at(0)));
+    let b1 = subscription(b, &["test"], at(0));
+    let mut tx = db.store.write().await.expect("write");
+    for sub in [&a1, &a2, &a3, &b1] {
+        tx.insert_subscription(sub).await.expect("sub");
+        for i in 0..5 {
+            let e = event(sub.org_id, "test", at(i));
+            tx.insert_webhook_event(&e, true).await.expect("event");
+            tx.insert_delivery(&delivery(sub, &e, Some(10 + i))).await.expect("delivery");
+        }
+    }
+    tx.commit().await.expect("commit");
+    let caps = LeaseLimits {
+        total: 20,
+        per_subscription: 2,
+        per_organization: 3,
+        probe_after_failures: 5,
+    };
+    let lease_with = |now: i64, until: i64, limits: LeaseLimits| async move {
+        let mut tx = db.store.write().await.expect("write");
+        let jobs = tx.lease_deliveries(at(now), at(until), limits).await.expect("lease");
+        tx.commit().await.expect("commit");
+        jobs
+    };
+    let all = [&a1, &a2, &a3, &b1];
+
+    // Organization A's three subscriptions share its cap of 3; B's one takes its own cap of 2.
+    let jobs = lease_with(100, 200, caps).await;
+    assert_eq!(per_subscription(&jobs, &all), vec![1, 1, 1, 2]);
+    // The oldest due deliveries first.
+    let b_jobs: Vec<i64> = jobs
+        .iter()
+        .filter(|j| j.delivery.subscription_id == b1.id)
+        .map(|j| (j.delivery.next_attempt_at.unwrap() - at(0)).num_seconds())
+        .collect();
+    assert_eq!(sorted_i64(b_jobs), vec![10, 11]);
+    // What is leased counts: every cap is full until something finishes.
+    assert!(lease_with(150, 200, caps).await.is_empty());
+    let done = jobs.iter().find(|j| j.delivery.subscription_id == b1.id).expect("a b1 job");
+    let attempt = DeliveryAttempt {
+        delivery_id: done.delivery.id,
+        attempt: 1,
+        attempted_at: at(160),
+        status_code: Some(200),
+        error: None,
+        duration_ms: 3,
+    };
+    finish(db, &attempt, DeliveryStatus::Delivered, None).await;
+    assert_eq!(per_subscription(&lease_with(160, 200, caps).await, &all), vec![0, 0, 0, 1]);
+
+    // Once the leases have run out: a paused subscription is skipped, a failing one gets a
+    // single probe, the others their caps.
+    let mut tx = db.store.write().await.expect("write");
+    tx.pause_subscription(a1.id, Some(at(400))).await.expect("pause");
+    assert_eq!(tx.count_subscription_failures(a2.id, false, 5).await.expect("count"), 5);
+    tx.commit().await.expect("commit");
+    assert_eq!(per_subscription(&lease_with(250, 300, caps).await, &all), vec![0, 1, 2, 2]);
+    // A short lease: the organizations take turns.
+    let jobs = lease_with(500, 600, LeaseLimits { total: 3, ..caps }).await;
+    let by_org = |org| jobs.iter().filter(|j| j.delivery.org_id == org).count();
+    assert_eq!(jobs.len(), 3);
+    assert!((1..=2).contains(&by_org(a)) && (1..=2).contains(&by_org(b)), "{jobs:?}");
+}
+
+fn sorted_i64(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort_unstable();
+    v
+}
+
+async fn the_circuit_breaker_counts_failures_and_pauses(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let sub = subscription(org, &["test"], at(0));
+    let e = event(org, "test", at(1));
+    let d = delivery(&sub, &e, Some(10));
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_subscription(&sub).await.expect("sub");
+    tx.insert_webhook_event(&e, true).await.expect("event");
+    tx.insert_delivery(&d).await.expect("delivery");
+    // Failures add up; a success in the round restarts the count from the failures after it.
+    assert_eq!(tx.count_subscription_failures(sub.id, false, 2).await.expect("count"), 2);
+    assert_eq!(tx.count_subscription_failures(sub.id, false, 1).await.expect("count"), 3);
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 1).await.expect("count"), 1);
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("count"), 0);
+    assert_eq!(tx.count_subscription_failures(new_id(), false, 1).await.expect("unknown"), 0);
+    // Successes only: the count restarts and a pause ends.
+    tx.count_subscription_failures(sub.id, false, 6).await.expect("count");
+    tx.pause_subscription(sub.id, Some(at(50))).await.expect("pause");
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("count"), 0);
+    let mut stored = tx.get_subscription(org, sub.id).await.expect("get").expect("sub");
+    assert_eq!((stored.consecutive_failures, stored.paused_until), (0, None));
+    assert_eq!(tx.count_subscription_failures(sub.id, true, 0).await.expect("again"), 0);
+    assert_eq!(tx.count_subscription_failures(sub.id, false, 7).await.expect("count"), 7);
+    tx.pause_subscription(sub.id, Some(at(50))).await.expect("pause");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    stored = read.get_subscription(org, sub.id).await.expect("get").expect("sub");
+    assert_eq!((stored.consecutive_failures, stored.paused_until), (7, Some(at(50))));
+    drop(read);
+    // Paused: its due delivery waits without being leased, and is leased when the pause ends.
+    assert!(lease(db, 49, 60, 10).await.expect("lease").is_empty());
+    assert_eq!(leased_ids(&lease(db, 50, 60, 10).await.expect("lease")), vec![d.id]);
+    let mut tx = db.store.write().await.expect("write");
+    tx.pause_subscription(sub.id, Some(at(500))).await.expect("pause");
+    tx.pause_subscription(sub.id, None).await.expect("end the pause");
+    tx.commit().await.expect("commit");
+    assert_eq!(leased_ids(&lease(db, 70, 80, 10).await.expect("lease")), vec![d.id]);
+    let mut read = db.store.read().await.expect("read");
+    let stored = read.get_subscription(org, sub.id).await.expect("get").expect("sub");
+    assert_eq!((stored.consecutive_failures, stored.paused_until), (7, None));
+}
+
+async fn plain_target_urls_are_sealed_once(db: &TestDb) {
+    let seed = seed(db).await;
+    let plain = subscription(seed.org.id, &["test"], at(0));
+    let theirs = subscription(seed.other_org.id, &["test"], at(0));
+    let sealed = WebhookSubscription {
+        target_url: "https://u:***@hooks.example/".into(),
+        target_url_ciphertext: Some(vec![1, 2, 3]),
+        ..subscription(seed.org.id, &["test"], at(0))
+    };
+    let deleted = subscription(seed.org.id, &["test"], at(0));
+    let mut tx = db.store.write().await.expect("write");
+    for s in [&plain, &theirs, &sealed, &deleted] {
+        tx.insert_subscription(s).await.expect("sub");
+    }
+    tx.delete_subscription(seed.org.id, deleted.id, at(1)).await.expect("delete");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    let mut expected =
+        vec![(plain.id, plain.target_url.clone()), (theirs.id, theirs.target_url.clone())];
+    expected.sort();
+    assert_eq!(read.list_plain_target_urls().await.expect("list"), expected);
+    drop(read);
+    let mut tx = db.store.write().await.expect("write");
+    assert!(tx.seal_target_url(plain.id, "https://***@x.example/", &[9, 8]).await.expect("seal"));
+    assert!(!tx.seal_target_url(plain.id, "again", &[7]).await.expect("sealed already"));
+    assert!(!tx.seal_target_url(sealed.id, "again", &[7]).await.expect("sealed already"));
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
     assert_eq!(
-        all,
-        sorted(deliveries.iter().map(|(d, _)| d.id).collect()),
-        "each delivery leased once"
+        read.list_plain_target_urls().await.expect("list"),
+        vec![(theirs.id, theirs.target_url.clone())]
+    );
+    let stored = read.get_subscription(seed.org.id, plain.id).await.expect("get").expect("sub");
+    assert_eq!(
+        (stored.target_url.as_str(), stored.target_url_ciphertext),
+        ("https://***@x.example/", Some(vec![9, 8]))
     );
 }
