@@ -289,6 +289,31 @@ where
     .await
 }
 
+/// Upgrades a database of `backend` through `pool` (any sqlx pool: the two driver types share
+/// no trait we can name briefly) and checks the users and the organization's domain.
+macro_rules! assert_upgrade {
+    ($backend:expr, $pool:expr, $expected:expr) => {{
+        let rows = upgrade_rows($backend, |sql| {
+            let pool = $pool.clone();
+            async move {
+                if sql.trim_start().starts_with("SELECT") {
+                    sqlx::query_as(&sql).fetch_all(&pool).await.expect("select")
+                } else {
+                    sqlx::raw_sql(&sql).execute(&pool).await.expect("migration");
+                    Vec::new()
+                }
+            }
+        })
+        .await;
+        assert_eq!(rows, $expected);
+        let domain: String = sqlx::query_scalar("SELECT domain FROM organizations")
+            .fetch_one(&$pool)
+            .await
+            .expect("org");
+        assert_eq!(domain, "acme.example");
+    }};
+}
+
 #[tokio::test]
 async fn the_profile_migration_splits_names_and_derives_validation_and_deletion() {
     let expected: Vec<(String, String, bool, bool)> = PROFILE_UPGRADE
@@ -298,22 +323,7 @@ async fn the_profile_migration_splits_names_and_derives_validation_and_deletion(
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
-    let rows = upgrade_rows("sqlite", |sql| {
-        let pool = pool.clone();
-        async move {
-            if sql.trim_start().starts_with("SELECT") {
-                sqlx::query_as(&sql).fetch_all(&pool).await.expect("select")
-            } else {
-                sqlx::raw_sql(&sql).execute(&pool).await.expect("migration");
-                Vec::new()
-            }
-        }
-    })
-    .await;
-    assert_eq!(rows, expected);
-    let domain: String =
-        sqlx::query_scalar("SELECT domain FROM organizations").fetch_one(&pool).await.expect("org");
-    assert_eq!(domain, "acme.example");
+    assert_upgrade!("sqlite", pool, expected);
 
     let Some(url) = pg_url() else { return };
     let schema = format!("up_{}", uuid::Uuid::now_v7().simple());
@@ -324,22 +334,7 @@ async fn the_profile_migration_splits_names_and_derives_validation_and_deletion(
         .connect_with(options.options([("search_path", schema.as_str())]))
         .await
         .expect("postgres");
-    let rows = upgrade_rows("postgres", |sql| {
-        let pool = pool.clone();
-        async move {
-            if sql.trim_start().starts_with("SELECT") {
-                sqlx::query_as(&sql).fetch_all(&pool).await.expect("select")
-            } else {
-                sqlx::raw_sql(&sql).execute(&pool).await.expect("migration");
-                Vec::new()
-            }
-        }
-    })
-    .await;
-    assert_eq!(rows, expected);
-    let domain: String =
-        sqlx::query_scalar("SELECT domain FROM organizations").fetch_one(&pool).await.expect("org");
-    assert_eq!(domain, "acme.example");
+    assert_upgrade!("postgres", pool, expected);
     pool.close().await;
     sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await.expect("drop");
 }
