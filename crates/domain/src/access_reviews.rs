@@ -298,6 +298,47 @@ pub struct AccessReviewItem {
     pub carried_out_at: Option<DateTime<Utc>>,
 }
 
+/// A person as an item shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: Uuid,
+    /// First and last name.
+    pub name: String,
+    pub email: String,
+}
+
+/// An item with the names a person reads: the user, the app, the levels and the reviewers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewItemDetail {
+    pub item: AccessReviewItem,
+    pub user: Person,
+    pub app_name: String,
+    pub level_name: Option<String>,
+    pub decision_level_name: Option<String>,
+    /// In the order they were assigned.
+    pub reviewers: Vec<Person>,
+}
+
+/// How far a campaign has come: counts of its items (or of one reviewer's items).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewProgress {
+    pub items: i64,
+    pub decided: i64,
+    pub keep: i64,
+    pub revoke: i64,
+    pub change_level: i64,
+    /// Items nobody may review (see [`NO_ELIGIBLE_REVIEWER`]).
+    pub unassigned: i64,
+    /// After closing: how many items ended with each outcome.
+    pub outcomes: std::collections::BTreeMap<ItemOutcome, i64>,
+}
+
+impl ReviewProgress {
+    pub fn undecided(&self) -> i64 {
+        self.items - self.decided
+    }
+}
+
 /// A decision as sent, before it is checked against its item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemDecision {
@@ -343,6 +384,15 @@ pub fn check_decision(
         }
         (_, None) => Ok(comment),
     }
+}
+
+/// A decision checked against its item, ready to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedDecision {
+    pub item_id: Uuid,
+    pub decision: ReviewDecision,
+    pub permission_level_id: Option<Uuid>,
+    pub comment: Option<String>,
 }
 
 /// Who wants to decide an item.
@@ -467,6 +517,26 @@ pub struct CloseFacts {
     pub live_level: Option<Option<Uuid>>,
     /// An open request for the same user and app, if any.
     pub open_request: Option<Uuid>,
+}
+
+/// An item whose effective decision is not Keep, as closing reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseItem {
+    pub item_id: Uuid,
+    pub user_id: Uuid,
+    pub work_app_id: Uuid,
+    pub decision: Option<ReviewDecision>,
+    pub decision_level_id: Option<Uuid>,
+    pub facts: CloseFacts,
+}
+
+/// What closing recorded for one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarriedOut {
+    pub item_id: Uuid,
+    pub outcome: ItemOutcome,
+    pub note: Option<String>,
+    pub request_id: Option<Uuid>,
 }
 
 /// What closing does with one item.

@@ -25,7 +25,8 @@ pub mod workspace;
 
 pub use access_reviews::{
     AccessReview, AccessReviewItem, AccessReviewPatch, AccessReviewStatus, AccessReviewType,
-    ItemDecision, ItemOutcome, NewAccessReview, ReviewDecision, UndecidedItems,
+    CarriedOut, CheckedDecision, CloseItem, ItemDecision, ItemOutcome, NewAccessReview,
+    ReviewDecision, ReviewItemDetail, ReviewProgress, UndecidedItems,
 };
 pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
