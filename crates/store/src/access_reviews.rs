@@ -322,6 +322,7 @@ impl<S: Session + ?Sized> AccessReviewReads for S {
              WHERE i.org_id = $1 AND i.review_id = $2 AND i.id > $3 AND {mine}
                AND ($5 IS NULL OR ($5 = 'Undecided' AND i.decision IS NULL) OR i.decision = $5)
                AND ($6 IS NULL OR i.work_app_id = $6) AND ($7 IS NULL OR i.user_id = $7)
+               AND ($9 IS NULL OR i.id = $9)
              ORDER BY i.id LIMIT $8"
         ))
         .bind(org_id)
@@ -332,6 +333,7 @@ impl<S: Session + ?Sized> AccessReviewReads for S {
         .bind(filter.work_app_id)
         .bind(filter.user_id)
         .bind(i64::from(page.limit) + 1)
+        .bind(filter.item_id)
         .fetch_all(&mut *db)
         .await?;
         let mut details = Vec::with_capacity(rows.len());

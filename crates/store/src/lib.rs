@@ -124,6 +124,8 @@ pub struct ReviewItemFilter {
     pub work_app_id: Option<Uuid>,
     /// Items about this user's access.
     pub user_id: Option<Uuid>,
+    /// One item.
+    pub item_id: Option<Uuid>,
 }
 
 /// Filters of the task listing (all optional, combined with AND).

@@ -369,6 +369,7 @@ async fn reviewers_are_written_in_bulk_and_filter_items_progress_and_reminders(d
                 work_app_id: app.map(|a| a.id),
                 decision,
                 user_id: None,
+                item_id: None,
             }
         };
     let ids = |found: Vec<(Uuid, Uuid, Uuid)>| {
@@ -385,6 +386,8 @@ async fn reviewers_are_written_in_bulk_and_filter_items_progress_and_reminders(d
         [carol_slack.item_id]
     );
     assert_eq!(ids(items(db, &r, filter(None, Some(&github), None)).await), [carol_github]);
+    let one = ReviewItemFilter { item_id: Some(dave_slack), ..ReviewItemFilter::default() };
+    assert_eq!(ids(items(db, &r, one).await), [dave_slack]);
 
     let mut tx = db.store.write().await.expect("write");
     let decided = tx
