@@ -308,6 +308,7 @@ impl<S: Session + ?Sized> AccessReviewReads for S {
         let decision = match filter.decision {
             None => None,
             Some(DecisionFilter::Undecided) => Some("Undecided"),
+            Some(DecisionFilter::Decided) => Some("Decided"),
             Some(DecisionFilter::Is(d)) => Some(d.name()),
         };
         let rows = query(format!(
@@ -320,7 +321,8 @@ impl<S: Session + ?Sized> AccessReviewReads for S {
              LEFT JOIN permission_levels l ON l.id = i.permission_level_id
              LEFT JOIN permission_levels dl ON dl.id = i.decision_level_id
              WHERE i.org_id = $1 AND i.review_id = $2 AND i.id > $3 AND {mine}
-               AND ($5 IS NULL OR ($5 = 'Undecided' AND i.decision IS NULL) OR i.decision = $5)
+               AND ($5 IS NULL OR ($5 = 'Undecided' AND i.decision IS NULL)
+                    OR ($5 = 'Decided' AND i.decision IS NOT NULL) OR i.decision = $5)
                AND ($6 IS NULL OR i.work_app_id = $6) AND ($7 IS NULL OR i.user_id = $7)
                AND ($9 IS NULL OR i.id = $9)
              ORDER BY i.id LIMIT $8"

@@ -112,6 +112,8 @@ pub struct AccessReviewFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionFilter {
     Undecided,
+    /// Any decision.
+    Decided,
     Is(ReviewDecision),
 }
 

@@ -306,7 +306,7 @@ pub struct ItemQuery {
     pub cursor: Option<String>,
     /// Only items this user reviews.
     pub reviewer_id: Option<Uuid>,
-    /// Keep, Revoke, ChangeLevel or Undecided (any case).
+    /// Keep, Revoke, ChangeLevel, Undecided or Decided (any of the three; any case).
     pub decision: Option<String>,
     pub work_app_id: Option<Uuid>,
     /// Only items about this user's access.
@@ -481,9 +481,10 @@ pub async fn list_items(
     let decision = match query.decision.as_deref() {
         None => None,
         Some(d) if d.trim().eq_ignore_ascii_case("Undecided") => Some(DecisionFilter::Undecided),
+        Some(d) if d.trim().eq_ignore_ascii_case("Decided") => Some(DecisionFilter::Decided),
         Some(d) => Some(DecisionFilter::Is(ReviewDecision::parse(d).map_err(|_| {
             ApiError::bad_request(format!(
-                "unknown decision '{d}': expected Keep, Revoke, ChangeLevel or Undecided"
+                "unknown decision '{d}': expected Keep, Revoke, ChangeLevel, Undecided or Decided"
             ))
         })?)),
     };
@@ -496,6 +497,7 @@ pub async fn list_items(
     };
     let decision_name = decision.map(|d| match d {
         DecisionFilter::Undecided => "Undecided".to_string(),
+        DecisionFilter::Decided => "Decided".to_string(),
         DecisionFilter::Is(d) => d.name().to_string(),
     });
     let path = path_with_filters(
@@ -692,12 +694,21 @@ pub async fn export_access_review(
         )
             .into_response());
     }
-    let export = AccessReviewExport {
+    let export = json_export(details, items, exported_at);
+    Ok(([(header::CONTENT_DISPOSITION, disposition("json"))], Json(export)).into_response())
+}
+
+/// The JSON export: the campaign and every item, as the API shows them.
+pub fn json_export(
+    details: AccessReviewDetails,
+    items: Vec<ReviewItemDetail>,
+    exported_at: DateTime<Utc>,
+) -> AccessReviewExport {
+    AccessReviewExport {
         access_review: details.into(),
         exported_at,
         items: items.into_iter().map(AccessReviewItemView::from).collect(),
-    };
-    Ok(([(header::CONTENT_DISPOSITION, disposition("json"))], Json(export)).into_response())
+    }
 }
 
 /// The CSV columns of the export, in order.
@@ -741,7 +752,8 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-fn csv_export(items: &[ReviewItemDetail]) -> String {
+/// The CSV export: a header and one row per item (RFC 4180, CRLF line ends).
+pub fn csv_export(items: &[ReviewItemDetail]) -> String {
     let time = |t: Option<DateTime<Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
     };

@@ -1,7 +1,7 @@
 //! The Cakewalk-compatible API under `/api/v1`: X-API-KEY + X-API-SECRET, ProblemDetails errors,
 //! `{data, links}` envelopes and opaque cursors.
 
-mod access_reviews;
+pub mod access_reviews;
 mod credentials;
 mod custom_fields;
 mod groups;

@@ -1112,3 +1112,157 @@ async fn the_export_is_the_evidence_as_csv_or_json() {
         "{ok}"
     );
 }
+
+#[tokio::test]
+async fn the_console_has_the_reviewers_queue_and_an_admin_page_per_campaign() {
+    use crate::console::{location, Console};
+    let w = World::start().await;
+    let owner = w.org.owner_id.clone();
+    let (olga, olga_token) = w.person("Olga", "User").await;
+    let (alice, _) = w.person("Alice", "User").await;
+    let (bob, _) = w.person("Bob", "User").await;
+    let (zoom, zl) = w.app("Zoom", &[&olga], "Automatic", &["Basic", "Pro"]).await;
+    let (jira, _) = w.app("Jira", &[&olga], "Manual", &[]).await;
+    w.grant(&[
+        (&zoom, &alice, Some(&zl[1])),
+        (&zoom, &bob, Some(&zl[1])),
+        (&zoom, &olga, Some(&zl[1])),
+        (&jira, &alice, None),
+    ])
+    .await;
+    let r = id(&w.start_review("Console review", "WorkAppOwner", &[], &owner).await);
+    let (alice_zoom, bob_zoom, alice_jira, olga_zoom) = (
+        id(&w.item(&r, &zoom, &alice).await),
+        id(&w.item(&r, &zoom, &bob).await),
+        id(&w.item(&r, &jira, &alice).await),
+        id(&w.item(&r, &zoom, &olga).await),
+    );
+    let console = Console::new(&w.srv);
+
+    // Olga's queue: her items with keep / revoke / the other levels, never her own access.
+    let session = console.sign_in(&olga_token).await;
+    let response = console.get(&session, "/reviews").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Console review"), "{page}");
+    for item in [&alice_zoom, &bob_zoom, &alice_jira] {
+        assert!(page.contains(&format!("/reviews/{r}/items/{item}")), "{item} in {page}");
+    }
+    assert!(!page.contains(&olga_zoom), "her own access is not hers to review");
+    assert!(page.contains("Change level to Basic") && !page.contains("Change level to Pro"));
+    let csrf = crate::console::hidden_field(&page, "csrf");
+
+    // One decision with a comment, then keep the rest at once.
+    let path = format!("/reviews/{r}/items/{alice_zoom}");
+    let level = format!("level:{}", zl[0]);
+    let response = console
+        .post(
+            &session,
+            &path,
+            &[("csrf", &csrf), ("decision", &level), ("comment", "least privilege")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("/reviews#review-{r}"));
+    let keep = format!("/reviews/{r}/keep");
+    let response = console
+        .post(&session, &keep, &[("csrf", &csrf), ("item", &bob_zoom), ("item", &alice_jira)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let decided = w.item(&r, &zoom, &alice).await;
+    assert_eq!(decided["decision"], "ChangeLevel");
+    assert_eq!(decided["newPermissionLevel"]["id"], zl[0].as_str());
+    assert_eq!(decided["comment"], "least privilege");
+    assert_eq!(decided["decidedByUserId"], olga.as_str());
+    assert_eq!(w.item(&r, &zoom, &bob).await["decision"], "Keep");
+    assert_eq!(w.item(&r, &jira, &alice).await["decision"], "Keep");
+    let page = console.get(&session, "/reviews").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("You have decided every item."), "{page}");
+    assert!(page.contains("least privilege"), "decided items stay changeable: {page}");
+    // A forged form, and an item that is not hers, change nothing.
+    let response = console
+        .post(&session, &path, &[("csrf", "forged"), ("decision", "Revoke")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let own = format!("/reviews/{r}/items/{olga_zoom}");
+    let response = console
+        .post(&session, &own, &[("csrf", &csrf), ("decision", "Keep")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(w.item(&r, &zoom, &alice).await["decision"], "ChangeLevel");
+    // The administrators' pages are not hers.
+    let response = console.get(&session, &format!("/admin/reviews/{r}")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The owner's pages: every campaign, one campaign with progress and the export, closing.
+    let admin = console.sign_in(&w.org.token).await;
+    let list = console.get(&admin, "/admin/reviews").send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("/admin/reviews/{r}")), "{list}");
+    let html = |path: String| {
+        let request = console.get(&admin, &path);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let detail = html(format!("/admin/reviews/{r}")).await;
+    // Items, decided, undecided, keep, revoke, change level, without a reviewer.
+    let progress = "<td>4</td><td>3</td><td>1</td><td>2</td><td>0</td><td>1</td><td>0</td>";
+    assert!(detail.contains(progress), "{detail}");
+    assert!(detail.contains(&format!("/admin/reviews/{r}/export.csv")), "{detail}");
+    let undecided = html(format!("/admin/reviews/{r}?decision=Undecided")).await;
+    assert!(undecided.contains("Olga") && !undecided.contains("least privilege"), "{undecided}");
+    let response =
+        console.get(&admin, &format!("/admin/reviews/{r}/export.csv")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("itemId,userId,"), "{csv}");
+    assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count(), 5, "{csv}");
+    let response =
+        console.get(&admin, &format!("/admin/reviews/{r}/export.json")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let export: Value = response.json().await.unwrap();
+    assert_eq!(export["items"].as_array().unwrap().len(), 4);
+    let admin_csrf = console.csrf(&admin).await;
+    let response = console
+        .post(&admin, &format!("/admin/reviews/{r}/close"), &[("csrf", &admin_csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let closed = w.get(&review_path(&r)).await;
+    assert_eq!(closed["status"], "Closed");
+    assert_eq!(closed["closedByUserId"], owner.as_str());
+    assert!(w.accesses(&zoom).await.contains(&(alice.clone(), Some(zl[0].clone()))));
+
+    // Starting a campaign from the console: the administrator is its creator.
+    let due = (w.srv.now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let response = console
+        .post(
+            &admin,
+            "/admin/reviews",
+            &[
+                ("csrf", &admin_csrf),
+                ("name", "From the console"),
+                ("access_review_type", "Manager"),
+                ("due_date", &due),
+                ("work_app_id", &zoom),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", response.text().await);
+    let started = location(&response).trim_start_matches("/admin/reviews/").to_string();
+    let review = w.get(&review_path(&started)).await;
+    assert_eq!(review["name"], "From the console");
+    assert_eq!(review["createdByUserId"], owner.as_str());
+    assert_eq!(review["workAppIds"], json!([zoom]));
+    assert_eq!(review["progress"]["items"], 3);
+}

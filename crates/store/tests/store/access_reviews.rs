@@ -414,6 +414,8 @@ async fn reviewers_are_written_in_bulk_and_filter_items_progress_and_reminders(d
     );
     let revoked = Some(DecisionFilter::Is(ReviewDecision::Revoke));
     assert_eq!(ids(items(db, &r, filter(None, None, revoked)).await), [dave_slack]);
+    let decided = Some(DecisionFilter::Decided);
+    assert_eq!(ids(items(db, &r, filter(Some(&seed.bob), None, decided)).await), [dave_slack]);
     let kept = Some(DecisionFilter::Is(ReviewDecision::Keep));
     assert!(items(db, &r, filter(None, None, kept)).await.is_empty());
 
