@@ -3,7 +3,9 @@
 //! decisions of 1,000), and closing it (the 10,000 revocations carried out on Automatic apps, the
 //! 40,000 other items recorded as kept). The baselines are the raw SQL floor of the same data
 //! movement on the same database: copying the 50,000 live accesses into a scratch table, and
-//! deleting the 10,000 accesses by key, each in one statement.
+//! deleting the 10,000 accesses by key, each in one statement. A second, smaller run closes a
+//! campaign of Manual apps, where each revocation opens a Remove-Access request and its action
+//! task.
 use std::time::{Duration, Instant};
 
 use portcullis_domain::{
@@ -20,7 +22,13 @@ use crate::harness::{report, Server};
 /// Decisions per bulk call (the API's bound).
 const CHUNK: usize = 1000;
 
-async fn setup(server: &Server, ctx: &Ctx, users: usize, apps: usize) -> Vec<Uuid> {
+async fn setup(
+    server: &Server,
+    ctx: &Ctx,
+    users: usize,
+    apps: usize,
+    mode: ProvisioningMode,
+) -> Vec<Uuid> {
     let mut people = Vec::with_capacity(users);
     for i in 0..users {
         let user = server
@@ -48,7 +56,7 @@ async fn setup(server: &Server, ctx: &Ctx, users: usize, apps: usize) -> Vec<Uui
                 ctx,
                 NewWorkApp {
                     name: format!("Reviewed app {a}"),
-                    provisioning_mode: Some(ProvisioningMode::Automatic),
+                    provisioning_mode: Some(mode),
                     owner_ids: vec![people[a % users], people[(a + 1) % users]],
                     ..NewWorkApp::default()
                 },
@@ -107,11 +115,12 @@ async fn raw_delete(server: &Server, pairs: &[(Uuid, Uuid)]) -> Duration {
     started.elapsed()
 }
 
-pub async fn run(users: usize, apps: usize, revocations: usize) {
+/// One campaign over `users × apps` accesses of apps in `mode`, `revocations` of them revoked.
+pub async fn run(users: usize, apps: usize, revocations: usize, mode: ProvisioningMode) {
     let server = Server::start().await;
     let org = server.org.organization_id;
     let ctx = Ctx::new(Actor { org_id: org, kind: ActorKind::System }, None);
-    setup(&server, &ctx, users, apps).await;
+    setup(&server, &ctx, users, apps, mode).await;
     let accesses = users * apps;
     assert_eq!(count(&server, "SELECT COUNT(*) FROM accesses").await as usize, accesses);
     let copy = raw_copy(&server).await;
@@ -170,19 +179,34 @@ pub async fn run(users: usize, apps: usize, revocations: usize) {
     let started = Instant::now();
     let closed = server.service.close_access_review(&ctx, review.review.id).await.expect("close");
     let close = started.elapsed();
-    let revoked = closed
-        .progress
-        .outcomes
-        .get(&portcullis_domain::ItemOutcome::Revoked)
-        .copied()
-        .unwrap_or_default();
-    assert_eq!(revoked as usize, revocations, "every decided revocation carried out");
-    assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM accesses").await as usize,
-        accesses - revocations
-    );
+    let outcome = match mode {
+        ProvisioningMode::Automatic => portcullis_domain::ItemOutcome::Revoked,
+        ProvisioningMode::Manual => portcullis_domain::ItemOutcome::RemovalRequested,
+    };
+    let carried_out = closed.progress.outcomes.get(&outcome).copied().unwrap_or_default();
+    assert_eq!(carried_out as usize, revocations, "every decided revocation carried out");
+    let left = count(&server, "SELECT COUNT(*) FROM accesses").await as usize;
+    match mode {
+        ProvisioningMode::Automatic => assert_eq!(left, accesses - revocations),
+        // Manual apps: the removals wait for their action tasks.
+        ProvisioningMode::Manual => {
+            assert_eq!(left, accesses);
+            let open = count(&server, "SELECT COUNT(*) FROM tasks WHERE status = 'Open'").await;
+            assert_eq!(open as usize, revocations, "one open action task per removal");
+        }
+    }
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    if mode == ProvisioningMode::Manual {
+        // Manual apps close through one request (and action task) per revocation.
+        report(
+            &format!("access-review-close-{revocations}-removal-requests-of-{accesses}"),
+            ms(close),
+            "ms",
+            Some(ms(delete)),
+        );
+        return;
+    }
     report(&format!("access-review-raw-copy-{accesses}"), ms(copy), "ms", None);
     report(&format!("access-review-start-{accesses}"), ms(start), "ms", Some(ms(copy)));
     report(

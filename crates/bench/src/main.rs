@@ -66,7 +66,7 @@ async fn main() {
             group_join::run(rounds, flows).await;
             webhook_fanout::run(fanout_side).await;
             webhook_isolation::run(isolation_events).await;
-            access_review::run(review_users, review_apps, revocations).await;
+            access_reviews(review_users, review_apps, revocations).await;
         }
         Command::BulkGrant => bulk_grant::run(rounds).await,
         Command::ApprovalFlow => approval_flow::run(flows).await,
@@ -74,8 +74,16 @@ async fn main() {
         Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
         Command::WebhookIsolation => webhook_isolation::run(isolation_events).await,
         Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref()).await,
-        Command::AccessReview => access_review::run(review_users, review_apps, revocations).await,
+        Command::AccessReview => access_reviews(review_users, review_apps, revocations).await,
     }
+}
+
+/// The access review benchmark: Automatic apps at full size, then Manual apps with a tenth of
+/// the revocations (each opens a request).
+async fn access_reviews(users: usize, apps: usize, revocations: usize) {
+    use portcullis_domain::ProvisioningMode::{Automatic, Manual};
+    access_review::run(users, apps, revocations, Automatic).await;
+    access_review::run(users, apps, revocations / 10, Manual).await;
 }
 
 async fn read_all(rounds: usize, postgres_url: Option<&str>) {
