@@ -34,6 +34,11 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use limits::{set_retry_after, Bucket, ClientAddr, HttpConfig, RateLimiter};
+
+/// The access review exports (CSV and JSON), for the web console's download links.
+pub mod access_review_exports {
+    pub use crate::cakewalk::access_reviews::{csv_export, json_export, AccessReviewExport};
+}
 pub use metrics::Metrics;
 pub use ops::metrics_router;
 

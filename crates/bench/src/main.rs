@@ -2,6 +2,7 @@
 //!
 //! Every figure is printed as `name: value unit (ratio x.xx vs baseline)`.
 
+mod access_review;
 mod approval_flow;
 mod bulk_grant;
 mod group_join;
@@ -41,6 +42,9 @@ enum Command {
     WebhookIsolation,
     /// Reads at 64 connections vs. a bare in-memory handler; auth overhead; RSS.
     ReadThroughput,
+    /// An access review over 50,000 accesses: starting it, 10,000 Revoke decisions, closing it,
+    /// vs. the raw SQL copy and delete of the same rows.
+    AccessReview,
 }
 
 #[tokio::main]
@@ -51,6 +55,9 @@ async fn main() {
     let fanout_side = if cli.quick { 20 } else { 100 };
     // Healthy events, one every 50 ms: 20 s (beyond the 15 s timeout of the first dead wave).
     let isolation_events = if cli.quick { 40 } else { 400 };
+    // users × apps accesses under review, and how many are revoked.
+    let (review_users, review_apps, revocations) =
+        if cli.quick { (200, 25, 1_000) } else { (1_000, 50, 10_000) };
     match cli.command {
         Command::All => {
             read_all(rounds, cli.postgres_url.as_deref()).await;
@@ -59,6 +66,7 @@ async fn main() {
             group_join::run(rounds, flows).await;
             webhook_fanout::run(fanout_side).await;
             webhook_isolation::run(isolation_events).await;
+            access_reviews(review_users, review_apps, revocations).await;
         }
         Command::BulkGrant => bulk_grant::run(rounds).await,
         Command::ApprovalFlow => approval_flow::run(flows).await,
@@ -66,7 +74,16 @@ async fn main() {
         Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
         Command::WebhookIsolation => webhook_isolation::run(isolation_events).await,
         Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref()).await,
+        Command::AccessReview => access_reviews(review_users, review_apps, revocations).await,
     }
+}
+
+/// The access review benchmark: Automatic apps at full size, then Manual apps with a tenth of
+/// the revocations (each opens a request).
+async fn access_reviews(users: usize, apps: usize, revocations: usize) {
+    use portcullis_domain::ProvisioningMode::{Automatic, Manual};
+    access_review::run(users, apps, revocations, Automatic).await;
+    access_review::run(users, apps, revocations / 10, Manual).await;
 }
 
 async fn read_all(rounds: usize, postgres_url: Option<&str>) {

@@ -111,6 +111,12 @@ crate::wire_enum! {
         UserRestored = 59 => "user.restored",
         OrganizationSettingsUpdated = 60 => "organization.settings_updated",
         TaskReassigned = 61 => "task.reassigned",
+        AccessReviewCreated = 62 => "access_review.created",
+        AccessReviewUpdated = 63 => "access_review.updated",
+        AccessReviewItemDecided = 64 => "access_review.item_decided",
+        AccessReviewClosed = 65 => "access_review.closed",
+        AccessReviewCancelled = 66 => "access_review.cancelled",
+        AccessReviewOverdue = 67 => "access_review.overdue",
     }
 }
 

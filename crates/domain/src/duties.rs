@@ -1,7 +1,7 @@
 //! Separation of duties: who may take — be assigned or decide — a task of a request.
 //!
-//! The one rule, for every place that assigns or decides work (requests and their tasks today;
-//! access reviews and MCP tools later call the same functions):
+//! The one rule, for every place that assigns or decides work (requests and their tasks, the
+//! items of access reviews — see [`Duties::of_access`]; MCP tools later call the same functions):
 //!
 //! - nobody decides a task of a request they created (the requester) or that is about their own
 //!   access (the target user);
@@ -80,6 +80,11 @@ impl Duties {
             target: request.target_user_id,
             earlier_approvers: Vec::new(),
         }
+    }
+
+    /// An access review item about `user`'s access: nobody reviews their own access.
+    pub fn of_access(user: Uuid) -> Self {
+        Self { requester: None, target: Some(user), earlier_approvers: Vec::new() }
     }
 
     /// The duties of a task of `kind` at `step` of `request`, given the request's tasks so far.

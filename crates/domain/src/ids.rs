@@ -56,4 +56,8 @@ typed_ids! {
     TokenId,
     /// A custom field definition's id.
     CustomFieldId,
+    /// An access review's (campaign's) id.
+    AccessReviewId,
+    /// An access review item's id.
+    AccessReviewItemId,
 }

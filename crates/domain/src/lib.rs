@@ -3,6 +3,7 @@
 //! Nothing here performs I/O; every function is deterministic given its inputs
 //! (time is passed in by the caller through [`Clock`]).
 
+pub mod access_reviews;
 pub mod audit;
 pub mod clock;
 pub mod credential;
@@ -22,6 +23,11 @@ pub mod wire;
 pub mod workapp;
 pub mod workspace;
 
+pub use access_reviews::{
+    AccessReview, AccessReviewItem, AccessReviewPatch, AccessReviewStatus, AccessReviewType,
+    CarriedOut, CheckedDecision, CloseItem, ItemDecision, ItemOutcome, NewAccessReview,
+    ReviewDecision, ReviewItemDetail, ReviewProgress, UndecidedItems,
+};
 pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{ApiCredential, ConsoleSession, UserToken};
@@ -36,8 +42,9 @@ pub use governance::{
 };
 pub use groups::{DefaultWorkApp, UsersGroup};
 pub use ids::{
-    new_id, CustomFieldId, DeliveryId, GroupId, PermissionLevelId, PolicyId, RequestId,
-    SubscriptionId, TaskId, TokenId, UserId, WorkAppId, WorkspaceId,
+    new_id, AccessReviewId, AccessReviewItemId, CustomFieldId, DeliveryId, GroupId,
+    PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId, TokenId, UserId, WorkAppId,
+    WorkspaceId,
 };
 pub use org::{
     AccessLevel, OrgRole, Organization, OrganizationPatch, OrganizationSettings,

@@ -28,6 +28,10 @@ crate::wire_enum! {
         WorkspaceMemberRoleChanged = 17 => "workspace.member_role_changed",
         WorkspaceMemberRemoved = 18 => "workspace.member_removed",
         UserInvited = 19 => "user.invited",
+        AccessReviewCreated = 20 => "access_review.created",
+        AccessReviewItemDecided = 21 => "access_review.item_decided",
+        AccessReviewClosed = 22 => "access_review.closed",
+        AccessReviewOverdue = 23 => "access_review.overdue",
     }
 }
 

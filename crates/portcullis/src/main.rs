@@ -129,7 +129,7 @@ enum Command {
         no_webhook_worker: bool,
         #[command(flatten)]
         webhooks: WebhookArgs,
-        /// Seconds between sweeps that remove expired accesses.
+        /// Seconds between sweeps that remove expired accesses and handle overdue access reviews.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
         #[command(flatten)]
@@ -428,7 +428,8 @@ async fn stop_requested(mut stopping: tokio::sync::watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-/// Background job: removes expired accesses (each removal is audited) until `stop` resolves.
+/// Background job: removes expired accesses (each removal is audited) and handles overdue
+/// access reviews until `stop` resolves.
 /// Only the wait between sweeps is interrupted; a sweep that has started runs to its commit.
 async fn sweep_expired_accesses(
     service: Service,
@@ -448,6 +449,12 @@ async fn sweep_expired_accesses(
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "expired accesses removed"),
             Err(err) => tracing::warn!(error = %err, "expiry sweep failed; will retry"),
+        }
+        // Access reviews past their due date: closed when they asked to be, else reminders due.
+        match service.sweep_access_reviews().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(campaigns = n, "overdue access reviews handled"),
+            Err(err) => tracing::warn!(error = %err, "access review sweep failed; will retry"),
         }
     }
 }

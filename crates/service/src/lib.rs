@@ -1,6 +1,7 @@
 //! Use cases: one function per operation. Each checks authorisation, applies the domain rules and
 //! writes its change together with its audit event in one store transaction.
 
+mod access_reviews;
 mod auth;
 mod cache;
 mod console;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use portcullis_domain::{AuditAction, AuditEvent, Clock};
 use portcullis_store::prelude::*;
 
+pub use access_reviews::AccessReviewDetails;
 pub use context::{Actor, ActorKind, Ctx};
 pub use credentials::{IssuedCredential, IssuedToken};
 pub use crypto::SecretBox;
@@ -34,6 +36,7 @@ pub use groups::{AddMembersOutcome, GroupPatch};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
 pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY};
+pub use portcullis_store::{AccessReviewFilter, DecisionFilter, ReviewItemFilter};
 pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
@@ -108,30 +111,47 @@ impl Service {
         ctx: &Ctx,
         change: Change,
     ) -> Result<(), ServiceError> {
-        if let Some(event_type) = change.action.event_type() {
-            let event = portcullis_domain::WebhookEvent {
+        self.audit_many(tx, ctx, vec![change]).await
+    }
+
+    /// [`Service::audit`] for many changes at once: their audit rows, and the webhook events of
+    /// those that are events, each written with one statement (bulk decisions, closing a
+    /// campaign).
+    async fn audit_many(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        changes: Vec<Change>,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let mut events = Vec::new();
+        let mut rows = Vec::with_capacity(changes.len());
+        for change in changes {
+            if let Some(event_type) = change.action.event_type() {
+                events.push(portcullis_domain::WebhookEvent {
+                    id: portcullis_domain::new_id(),
+                    org_id: ctx.actor.org_id,
+                    event_type: event_type.name().to_string(),
+                    occurred_at: now,
+                    data: change.event_data().to_string(),
+                });
+            }
+            rows.push(AuditEvent {
                 id: portcullis_domain::new_id(),
                 org_id: ctx.actor.org_id,
-                event_type: event_type.name().to_string(),
-                occurred_at: self.clock.now(),
-                data: change.event_data().to_string(),
-            };
-            tx.insert_webhook_event(&event, false).await?;
+                occurred_at: now,
+                actor: ctx.actor.audit_ref(),
+                action: change.action.name().to_string(),
+                target_type: change.target_type.to_string(),
+                target_id: change.target_id,
+                before: change.before.map(|v| v.to_string()),
+                after: change.after.map(|v| v.to_string()),
+                request_id: ctx.request_id.clone(),
+                on_behalf_of: ctx.on_behalf_of,
+            });
         }
-        let event = AuditEvent {
-            id: portcullis_domain::new_id(),
-            org_id: ctx.actor.org_id,
-            occurred_at: self.clock.now(),
-            actor: ctx.actor.audit_ref(),
-            action: change.action.name().to_string(),
-            target_type: change.target_type.to_string(),
-            target_id: change.target_id,
-            before: change.before.map(|v| v.to_string()),
-            after: change.after.map(|v| v.to_string()),
-            request_id: ctx.request_id.clone(),
-            on_behalf_of: ctx.on_behalf_of,
-        };
-        tx.insert_audit_event(&event).await?;
+        tx.insert_webhook_events(&events).await?;
+        tx.insert_audit_events(&rows).await?;
         Ok(())
     }
 }
@@ -182,6 +202,7 @@ impl Change {
                 "users_group" => "usersGroupId",
                 "workspace" => "workspaceId",
                 "user" => "userId",
+                "access_review" => "accessReviewId",
                 _ => "targetId",
             };
             data.entry(key).or_insert_with(|| serde_json::json!(id));

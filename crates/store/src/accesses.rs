@@ -283,6 +283,21 @@ pub trait AccessWrites: Send {
         app_id: WorkAppId,
         user_id: UserId,
     ) -> Result<Option<Access>, StoreError>;
+    /// Removes the accesses of the given (app, user) pairs in one statement; returns those that
+    /// existed.
+    async fn delete_accesses(
+        &mut self,
+        org_id: Uuid,
+        pairs: &[(WorkAppId, UserId)],
+    ) -> Result<Vec<Access>, StoreError>;
+    /// Moves existing accesses to other levels in one statement (`(app, user, level)`); returns
+    /// them as they were before (only those that existed). Source and expiry stay.
+    async fn set_access_levels(
+        &mut self,
+        org_id: Uuid,
+        rows: &[(WorkAppId, UserId, Option<Uuid>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError>;
     /// Removes up to `limit` accesses (of any organization) that expired at or before `now`.
     async fn delete_expired_accesses(
         &mut self,
@@ -364,6 +379,74 @@ impl<S: Writable + ?Sized> AccessWrites for S {
         .as_ref()
         .map(decode_access)
         .transpose()
+    }
+
+    async fn delete_accesses(
+        &mut self,
+        org_id: Uuid,
+        pairs: &[(WorkAppId, UserId)],
+    ) -> Result<Vec<Access>, StoreError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db();
+        let rows: Vec<(String, String)> = pairs.iter().map(|(a, u)| (id(a.0), id(u.0))).collect();
+        let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        query(format!(
+            "DELETE FROM accesses
+             WHERE org_id = $1
+               AND (work_app_id, user_id) IN (SELECT value ->> 0, value ->> 1 FROM {})
+             RETURNING work_app_id, user_id, org_id, permission_level_id, source, granted_at,
+                       updated_at, expires_at",
+            db.dialect().json_rows("$2")
+        ))
+        .bind(org_id)
+        .bind(json)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(decode_access)
+        .collect()
+    }
+
+    async fn set_access_levels(
+        &mut self,
+        org_id: Uuid,
+        rows: &[(WorkAppId, UserId, Option<Uuid>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Access>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db();
+        let rows: Vec<(String, String, Option<String>)> =
+            rows.iter().map(|(a, u, l)| (id(a.0), id(u.0), opt_id(*l))).collect();
+        let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows_2 = db.dialect().json_rows("$2");
+        let previous = query(format!(
+            "SELECT {COLUMNS} FROM {rows_2} AS j
+             JOIN accesses x ON x.work_app_id = (j.value ->> 0) AND x.user_id = (j.value ->> 1)
+             WHERE x.org_id = $1"
+        ))
+        .bind(org_id)
+        .bind(&json)
+        .fetch_all(&mut *db)
+        .await?
+        .iter()
+        .map(decode_access)
+        .collect::<Result<Vec<_>, _>>()?;
+        query(format!(
+            "UPDATE accesses SET permission_level_id = j.value ->> 2, updated_at = $3
+             FROM {rows_2} AS j
+             WHERE accesses.org_id = $1 AND accesses.work_app_id = (j.value ->> 0)
+               AND accesses.user_id = (j.value ->> 1)"
+        ))
+        .bind(org_id)
+        .bind(&json)
+        .bind(now)
+        .execute(db)
+        .await?;
+        Ok(previous)
     }
 
     async fn delete_expired_accesses(

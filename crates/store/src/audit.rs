@@ -55,6 +55,8 @@ impl<S: Session + ?Sized> AuditReads for S {
 #[async_trait]
 pub trait AuditWrites: Send {
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Appends many rows in one statement.
+    async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -79,6 +81,59 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         .bind(&event.after)
         .bind(&event.request_id)
         .bind(opt_id(event.on_behalf_of))
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let db = self.db();
+        type AuditRow<'a> = (
+            String,
+            String,
+            String,
+            &'static str,
+            Option<String>,
+            &'a str,
+            &'a str,
+            Option<String>,
+            &'a Option<String>,
+            &'a Option<String>,
+            &'a Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<AuditRow<'_>> = events
+            .iter()
+            .map(|e| {
+                (
+                    id(e.id),
+                    id(e.org_id),
+                    ts(e.occurred_at),
+                    e.actor.kind(),
+                    opt_id(e.actor.id()),
+                    e.action.as_str(),
+                    e.target_type.as_str(),
+                    opt_id(e.target_id),
+                    &e.before,
+                    &e.after,
+                    &e.request_id,
+                    opt_id(e.on_behalf_of),
+                )
+            })
+            .collect();
+        query(format!(
+            "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
+                                       target_type, target_id, before_json, after_json, request_id,
+                                       on_behalf_of_user_id)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11
+             FROM {}",
+            db.dialect().json_rows("$1")
+        ))
+        .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(db)
         .await?;
         Ok(())

@@ -3,6 +3,7 @@
 //! The service layer only ever sees `dyn Store` / `dyn Tx`; each backend keeps its SQL and its
 //! migrations in its own module.
 
+mod access_reviews;
 mod accesses;
 mod audit;
 mod console_sessions;
@@ -23,6 +24,7 @@ mod webhooks;
 mod work_apps;
 mod workspaces;
 
+pub use access_reviews::{AccessReviewReads, AccessReviewWrites};
 pub use accesses::{AccessReads, AccessWrites};
 pub use audit::{AuditReads, AuditWrites};
 pub use console_sessions::{ConsoleSessionReads, ConsoleSessionWrites};
@@ -39,17 +41,18 @@ pub use workspaces::{WorkspaceReads, WorkspaceWrites};
 /// Every repository trait, for `use portcullis_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AccessReads, AccessWrites, AuditReads, AuditWrites, ConsoleSessionReads,
-        ConsoleSessionWrites, CredentialReads, CredentialWrites, CustomFieldReads,
-        CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites, ReadTx,
-        RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads, WebhookWrites,
-        WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
+        AccessReads, AccessReviewReads, AccessReviewWrites, AccessWrites, AuditReads, AuditWrites,
+        ConsoleSessionReads, ConsoleSessionWrites, CredentialReads, CredentialWrites,
+        CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
+        ReadTx, RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads,
+        WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
     };
 }
 
 use async_trait::async_trait;
 
 use chrono::{DateTime, Utc};
+use portcullis_domain::{AccessReviewStatus, ReviewDecision};
 use portcullis_domain::{Delivery, WebhookEvent};
 use portcullis_domain::{RequestStatus, RequestType, TaskStatus};
 
@@ -93,6 +96,38 @@ pub struct RequestFilter {
     pub work_app_id: Option<Uuid>,
     /// Only requests last updated strictly after this time.
     pub updated_after: Option<DateTime<Utc>>,
+}
+
+/// Filters of the access review listing.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessReviewFilter {
+    /// The shown status: `Open` and `Overdue` are told apart by the due date at `now`.
+    pub status: Option<AccessReviewStatus>,
+    /// Only campaigns in which this user reviews items.
+    pub reviewer_id: Option<Uuid>,
+    pub now: DateTime<Utc>,
+}
+
+/// Which decision an item has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionFilter {
+    Undecided,
+    /// Any decision.
+    Decided,
+    Is(ReviewDecision),
+}
+
+/// Filters of the access review item listing (all optional, combined with AND).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReviewItemFilter {
+    /// Items this user reviews.
+    pub reviewer_id: Option<Uuid>,
+    pub decision: Option<DecisionFilter>,
+    pub work_app_id: Option<Uuid>,
+    /// Items about this user's access.
+    pub user_id: Option<Uuid>,
+    /// One item.
+    pub item_id: Option<Uuid>,
 }
 
 /// Filters of the task listing (all optional, combined with AND).
@@ -150,6 +185,7 @@ pub trait ReadTx:
     + AuditReads
     + CustomFieldReads
     + ConsoleSessionReads
+    + AccessReviewReads
     + Send
 {
 }
@@ -170,6 +206,7 @@ pub trait WriteTx:
     + AuditWrites
     + CustomFieldWrites
     + ConsoleSessionWrites
+    + AccessReviewWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

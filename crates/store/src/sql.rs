@@ -195,7 +195,9 @@ typed_id_args!(
     SubscriptionId,
     DeliveryId,
     TokenId,
-    CustomFieldId
+    CustomFieldId,
+    AccessReviewId,
+    AccessReviewItemId
 );
 
 /// One statement and its bound values.

@@ -66,12 +66,14 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                             (nav_link("/catalogue", "Catalogue", title))
                             (nav_link("/my-requests", "My requests", title))
                             (nav_link("/inbox", "Inbox", title))
+                            (nav_link("/reviews", "Reviews", title))
                             @if s.is_admin() {
                                 (nav_link("/admin/users", "Users", title))
                                 (nav_link("/admin/groups", "Groups", title))
                                 (nav_link("/admin/apps", "Apps", title))
                                 (nav_link("/admin/workspaces", "Workspaces", title))
                                 (nav_link("/admin/webhooks", "Webhooks", title))
+                                (nav_link("/admin/reviews", "Access reviews", title))
                                 (nav_link("/admin/audit", "Audit log", title))
                             }
                         }

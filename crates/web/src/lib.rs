@@ -4,7 +4,10 @@
 //! - employees: sign in with a personal token, "My apps", the catalogue (minus their groups'
 //!   hidden apps), request access, follow their requests;
 //! - approvers: an inbox of their open tasks, approve/decline with a comment;
-//! - administrators: users, groups, apps, workspaces, webhooks with deliveries, the audit log.
+//! - reviewers: "Reviews", their queue in every running access review (keep / revoke / change
+//!   level, keep many at once, a comment);
+//! - administrators: users, groups, apps, workspaces, webhooks with deliveries, the audit log, and
+//!   access reviews (start one; per campaign its progress, items, close, cancel and the export).
 //!
 //! Sessions: the sign-in page exchanges a personal token for a server-side session (the cookie
 //! holds a random id; Secure, HttpOnly, SameSite=Strict) with idle and absolute lifetimes; every
@@ -15,6 +18,7 @@
 mod admin;
 mod employee;
 mod layout;
+mod reviews;
 mod session;
 
 use axum::extract::{Request, State};
@@ -55,6 +59,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/my-requests", get(employee::my_requests))
         .route("/inbox", get(employee::inbox))
         .route("/inbox/{task_id}/decide", post(employee::decide))
+        .route("/reviews", get(reviews::queue))
+        .route("/reviews/{review_id}/items/{item_id}", post(reviews::decide))
+        .route("/reviews/{review_id}/keep", post(reviews::keep_many))
+        .route("/admin/reviews", get(reviews::campaigns).post(reviews::start))
+        .route("/admin/reviews/{review_id}", get(reviews::campaign))
+        .route("/admin/reviews/{review_id}/close", post(reviews::close))
+        .route("/admin/reviews/{review_id}/cancel", post(reviews::cancel))
+        .route("/admin/reviews/{review_id}/export.csv", get(reviews::export_csv))
+        .route("/admin/reviews/{review_id}/export.json", get(reviews::export_json))
         .route("/admin/users", get(admin::users))
         .route("/admin/groups", get(admin::groups))
         .route("/admin/groups/{group_id}", get(admin::group))

@@ -1,6 +1,7 @@
 //! The Cakewalk-compatible API under `/api/v1`: X-API-KEY + X-API-SECRET, ProblemDetails errors,
 //! `{data, links}` envelopes and opaque cursors.
 
+pub mod access_reviews;
 mod credentials;
 mod custom_fields;
 mod groups;
@@ -25,6 +26,7 @@ use crate::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(users::routes())
+        .merge(access_reviews::routes())
         .merge(credentials::routes())
         .merge(work_apps::routes())
         .merge(custom_fields::routes())

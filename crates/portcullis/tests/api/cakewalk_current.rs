@@ -590,7 +590,11 @@ async fn unknown_query_parameter_is_400_naming_the_accepted_ones() {
             })
             .collect::<Vec<_>>()
             .join("/");
-        let (status, body) = cw.get(&format!("{path}?cursor=&assignee=x")).await;
+        // A list's cursor is sent along (empty: the first page); an endpoint without one gets
+        // only the unknown name.
+        let pages = accepted.iter().any(|a| a.starts_with("cursor"));
+        let query = if pages { "cursor=&assignee=x" } else { "assignee=x" };
+        let (status, body) = cw.get(&format!("{path}?{query}")).await;
         assert_bad_request(
             status,
             &body,
@@ -617,6 +621,9 @@ async fn unknown_query_parameter_is_400_naming_the_accepted_ones() {
         "/api/v1/Tasks",
         "/api/v1/AuditLog",
         "/api/v1/Webhooks/{webhookId}/Deliveries",
+        "/api/v1/AccessReviews",
+        "/api/v1/AccessReviews/{accessReviewId}/Items",
+        "/api/v1/AccessReviews/{accessReviewId}/Export",
     ] {
         assert!(checked.iter().any(|c| c == list), "{list} documents no query parameters");
     }

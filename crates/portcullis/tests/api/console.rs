@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::common::{assert_flashback_error, client_from, send, TestServer};
 
 /// A browser without cookie jar or redirects: each test says which cookies it sends.
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -22,24 +22,24 @@ fn set_cookie(response: &Response, name: &str) -> Option<String> {
 }
 
 /// The `value` of the form field `name` in an HTML page.
-fn hidden_field(html: &str, name: &str) -> String {
+pub fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start =
         html.find(&marker).unwrap_or_else(|| panic!("no {name} field in {html}")) + marker.len();
     html[start..].split('"').next().unwrap().to_string()
 }
 
-fn location(response: &Response) -> &str {
+pub fn location(response: &Response) -> &str {
     response.headers()["location"].to_str().unwrap()
 }
 
-struct Console<'a> {
+pub struct Console<'a> {
     srv: &'a TestServer,
     client: reqwest::Client,
 }
 
 impl<'a> Console<'a> {
-    fn new(srv: &'a TestServer) -> Self {
+    pub fn new(srv: &'a TestServer) -> Self {
         Self { srv, client: browser() }
     }
 
@@ -66,7 +66,7 @@ impl<'a> Console<'a> {
     }
 
     /// Signs in with a token; returns the session cookie's value.
-    async fn sign_in(&self, token: &str) -> String {
+    pub async fn sign_in(&self, token: &str) -> String {
         let (pre, csrf) = self.login_form().await;
         let response = self.post_login(Some(&pre), &csrf, token).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", response.text().await);
@@ -74,11 +74,11 @@ impl<'a> Console<'a> {
         set_cookie(&response, "portcullis_session").expect("session cookie")
     }
 
-    fn get(&self, session: &str, path: &str) -> RequestBuilder {
+    pub fn get(&self, session: &str, path: &str) -> RequestBuilder {
         self.client.get(self.srv.url(path)).header(COOKIE, format!("portcullis_session={session}"))
     }
 
-    fn post(&self, session: &str, path: &str, form: &[(&str, &str)]) -> RequestBuilder {
+    pub fn post(&self, session: &str, path: &str, form: &[(&str, &str)]) -> RequestBuilder {
         self.client
             .post(self.srv.url(path))
             .header(COOKIE, format!("portcullis_session={session}"))
@@ -103,7 +103,7 @@ impl<'a> Console<'a> {
     }
 
     /// The form token of a signed-in page.
-    async fn csrf(&self, session: &str) -> String {
+    pub async fn csrf(&self, session: &str) -> String {
         let page = self.get(session, "/").send().await.unwrap().text().await.unwrap();
         hidden_field(&page, "csrf")
     }

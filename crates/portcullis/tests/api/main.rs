@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access_reviews;
 mod auth;
 mod cakewalk_current;
 mod console;

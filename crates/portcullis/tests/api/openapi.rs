@@ -90,6 +90,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/Webhooks/{webhookId}/Deliveries/{deliveryId}/Retry"),
     ("get", "/api/Keys"),
     ("get", "/api/v1/AuditLog"),
+    ("get", "/api/v1/AccessReviews"),
+    ("post", "/api/v1/AccessReviews"),
+    ("get", "/api/v1/AccessReviews/{accessReviewId}"),
+    ("patch", "/api/v1/AccessReviews/{accessReviewId}"),
+    ("get", "/api/v1/AccessReviews/{accessReviewId}/Items"),
+    ("post", "/api/v1/AccessReviews/{accessReviewId}/Items/{itemId}/Decision"),
+    ("post", "/api/v1/AccessReviews/{accessReviewId}/Items/Decisions"),
+    ("post", "/api/v1/AccessReviews/{accessReviewId}/Close"),
+    ("post", "/api/v1/AccessReviews/{accessReviewId}/Cancel"),
+    ("get", "/api/v1/AccessReviews/{accessReviewId}/Export"),
     ("get", "/workspace"),
     ("post", "/workspace"),
     ("get", "/workspace/{id}"),
@@ -148,6 +158,8 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{webhookId}", &uuid::Uuid::now_v7().to_string())
             .replace("{deliveryId}", &uuid::Uuid::now_v7().to_string())
             .replace("{customFieldId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{accessReviewId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{itemId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

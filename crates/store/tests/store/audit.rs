@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::common::*;
 
-on_every_backend!(audit_events_round_trip_and_filter);
+on_every_backend!(audit_events_round_trip_and_filter, many_audit_events_are_appended_in_one_call);
 
 fn audit(
     org_id: Uuid,
@@ -136,6 +136,52 @@ async fn audit_events_round_trip_and_filter(db: &TestDb) {
         .await
         .expect("page");
     assert_eq!((p2.items, p2.next_after), (users[1..].to_vec(), None));
+}
+
+async fn many_audit_events_are_appended_in_one_call(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let events: Vec<AuditEvent> = (0..250)
+        .map(|n| AuditEvent {
+            // Quotes, a backslash, a newline and non-ASCII pass through the JSON array intact.
+            before: (n % 2 == 0).then(|| format!(r#"{{"n":{n},"text":"Zoë \"q\" \\ \n ☃"}}"#)),
+            after: Some(format!(r#"{{"n":{n}}}"#)),
+            request_id: (n % 3 == 0).then(|| format!("req-{n}")),
+            on_behalf_of: (n % 5 == 0).then_some(seed.alice.id),
+            ..audit(
+                org,
+                n,
+                match n % 3 {
+                    0 => ActorRef::System,
+                    1 => ActorRef::User(seed.owner.id),
+                    _ => ActorRef::Credential(new_id()),
+                },
+                "access.removed",
+                (n % 4 != 0).then(new_id),
+            )
+        })
+        .collect();
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_audit_events(&events).await.expect("insert many");
+    tx.insert_audit_events(&[]).await.expect("insert none");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read
+            .list_audit_events(org, &AuditFilter::default(), PageRequest::after(after))
+            .await
+            .expect("page");
+        listed.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let mut expected = events;
+    expected.sort_by_key(|e| e.id);
+    assert_eq!(listed, expected);
 }
 
 /// Runs the audit-filter probe on every backend and reports, per backend, the filters that

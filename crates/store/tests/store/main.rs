@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod access_reviews;
 mod accesses;
 mod audit;
 mod basics;
