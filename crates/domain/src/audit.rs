@@ -8,6 +8,8 @@ pub enum ActorRef {
     Credential(Uuid),
     /// A user acting with their own token (id of the user).
     User(Uuid),
+    /// An identity provider pushing the directory over SCIM (id of its SCIM token).
+    ScimToken(Uuid),
     /// The server itself (CLI bootstrap, background sweeps).
     System,
 }
@@ -17,12 +19,13 @@ impl ActorRef {
         match self {
             ActorRef::Credential(_) => "credential",
             ActorRef::User(_) => "user",
+            ActorRef::ScimToken(_) => "scim_token",
             ActorRef::System => "system",
         }
     }
     pub fn id(self) -> Option<Uuid> {
         match self {
-            ActorRef::Credential(id) | ActorRef::User(id) => Some(id),
+            ActorRef::Credential(id) | ActorRef::User(id) | ActorRef::ScimToken(id) => Some(id),
             ActorRef::System => None,
         }
     }

@@ -17,6 +17,9 @@ pub enum ActorKind {
     Credential { id: Uuid, access: AccessLevel },
     /// A user with a personal token: bound by their org role.
     User { id: Uuid, role: OrgRole, validated: bool },
+    /// An identity provider with the organization's SCIM token: manages the directory (users,
+    /// groups, memberships) and nothing else.
+    Scim { token_id: Uuid },
     /// The server itself (CLI bootstrap).
     System,
 }
@@ -26,8 +29,14 @@ impl Actor {
         match self.kind {
             ActorKind::Credential { id, .. } => ActorRef::Credential(id),
             ActorKind::User { id, .. } => ActorRef::User(id),
+            ActorKind::Scim { token_id } => ActorRef::ScimToken(token_id),
             ActorKind::System => ActorRef::System,
         }
+    }
+
+    /// Is this the identity provider syncing the directory over SCIM?
+    pub fn is_scim(&self) -> bool {
+        matches!(self.kind, ActorKind::Scim { .. })
     }
 
     pub fn user_id(&self) -> Option<Uuid> {

@@ -42,6 +42,8 @@ fn org_role(ctx: &Ctx) -> OrgRole {
     match ctx.actor.kind {
         ActorKind::User { role, .. } => role,
         ActorKind::Credential { .. } | ActorKind::System => OrgRole::Owner,
+        // The directory sync has no say in workspaces.
+        ActorKind::Scim { .. } => OrgRole::User,
     }
 }
 

@@ -146,6 +146,7 @@ pub(crate) fn decode_audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
     let actor = match (actor_type.as_str(), actor_id) {
         ("credential", Some(id)) => ActorRef::Credential(id),
         ("user", Some(id)) => ActorRef::User(id),
+        ("scim_token", Some(id)) => ActorRef::ScimToken(id),
         _ => ActorRef::System,
     };
     Ok(AuditEvent {
