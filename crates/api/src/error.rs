@@ -22,6 +22,8 @@ pub struct ApiError {
     pub flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
     /// `Retry-After` seconds (a 429).
     pub retry_after: Option<u64>,
+    /// The SCIM error's `scimType` (RFC 7644 §3.12), for errors of the `/scim/v2` API.
+    pub scim_type: Option<&'static str>,
 }
 
 /// Cakewalk's title for a read-only API key's write (its docs show it with the detail
@@ -36,6 +38,7 @@ impl ApiError {
             title: None,
             flashback_extra: None,
             retry_after: None,
+            scim_type: None,
         }
     }
 
@@ -82,6 +85,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Scim(scim) => {
+                let status = StatusCode::from_u16(scim.status).unwrap_or(StatusCode::BAD_REQUEST);
+                let mut error = Self::new(status, scim.detail.clone());
+                error.scim_type = scim.scim_type.map(|t| t.as_str());
+                return error;
+            }
             ServiceError::Internal(_) | ServiceError::Crypto(_) => {
                 tracing::error!(error = %err, "internal error");
                 return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.");
@@ -119,6 +128,7 @@ struct PendingError {
     message: String,
     title: Option<&'static str>,
     flashback_extra: Option<serde_json::Map<String, serde_json::Value>>,
+    scim_type: Option<&'static str>,
 }
 
 impl IntoResponse for ApiError {
@@ -131,6 +141,7 @@ impl IntoResponse for ApiError {
             message: self.message,
             title: self.title,
             flashback_extra: self.flashback_extra,
+            scim_type: self.scim_type,
         });
         response
     }
@@ -160,6 +171,25 @@ fn is_cakewalk_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
+/// The SCIM service provider's paths (matched case-insensitively, like every route).
+pub fn is_scim_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower == "/scim/v2" || lower.starts_with("/scim/v2/")
+}
+
+/// RFC 7644 §3.12: the SCIM error body. A 400 or 409 without a more precise `scimType` gets the
+/// one that fits most: `invalidValue`, `uniqueness`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScimErrorBody {
+    /// `["urn:ietf:params:scim:api:messages:2.0:Error"]`
+    pub schemas: Vec<String>,
+    /// The HTTP status, as a string.
+    pub status: String,
+    #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
+    pub scim_type: Option<String>,
+    pub detail: String,
+}
+
 /// Gives every error response its API style's body: ProblemDetails under `/api`, `{success:false,
 /// message}` elsewhere. It also catches errors produced outside our handlers (axum rejections,
 /// unknown routes, 405, body limits) so a client never sees a plain-text error.
@@ -180,17 +210,31 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let reason = status.canonical_reason().unwrap_or("Error");
-    let (message, title, flashback_extra) = match parts.extensions.remove::<PendingError>() {
-        Some(PendingError { message, title, flashback_extra }) => {
-            (message, title.unwrap_or(reason), flashback_extra)
-        }
-        None => {
-            let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
-            let text = String::from_utf8_lossy(&text).trim().to_string();
-            (if text.is_empty() { reason.to_string() } else { text }, reason, None)
-        }
-    };
-    let (content_type, bytes) = if is_cakewalk_path(&path) {
+    let (message, title, flashback_extra, scim_type) =
+        match parts.extensions.remove::<PendingError>() {
+            Some(PendingError { message, title, flashback_extra, scim_type }) => {
+                (message, title.unwrap_or(reason), flashback_extra, scim_type)
+            }
+            None => {
+                let text = to_bytes(body, 64 * 1024).await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&text).trim().to_string();
+                (if text.is_empty() { reason.to_string() } else { text }, reason, None, None)
+            }
+        };
+    let (content_type, bytes) = if is_scim_path(&path) {
+        let scim_type = scim_type.or(match status {
+            StatusCode::BAD_REQUEST => Some("invalidValue"),
+            StatusCode::CONFLICT => Some("uniqueness"),
+            _ => None,
+        });
+        let body = ScimErrorBody {
+            schemas: vec!["urn:ietf:params:scim:api:messages:2.0:Error".into()],
+            status: status.as_u16().to_string(),
+            scim_type: scim_type.map(str::to_string),
+            detail: message,
+        };
+        ("application/scim+json", serde_json::to_vec(&body))
+    } else if is_cakewalk_path(&path) {
         let problem = ProblemDetails {
             kind: format!("https://httpstatuses.io/{}", status.as_u16()),
             title: title.to_string(),

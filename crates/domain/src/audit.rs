@@ -120,6 +120,8 @@ crate::wire_enum! {
         AccessReviewClosed = 65 => "access_review.closed",
         AccessReviewCancelled = 66 => "access_review.cancelled",
         AccessReviewOverdue = 67 => "access_review.overdue",
+        ScimTokenCreated = 72 => "scim_token.created",
+        ScimTokenRevoked = 73 => "scim_token.revoked",
     }
 }
 

@@ -16,6 +16,19 @@ pub struct ApiCredential {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// An organization's SCIM bearer token: what its identity provider presents to sync the
+/// directory. Only the secret's hash is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimToken {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// A user's personal bearer token. Only the secret's hash is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserToken {

@@ -19,6 +19,25 @@ pub struct UsersGroup {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who manages a group's name and members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupSource {
+    /// Portcullis: its own API and console.
+    #[default]
+    Portcullis,
+    /// The identity provider, over SCIM: name and members are read-only elsewhere.
+    Scim,
+}
+
+/// A group as the directory sync sees it: the group, its provider-side id and its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroup {
+    pub group: UsersGroup,
+    pub external_id: Option<String>,
+    pub source: GroupSource,
+    pub member_ids: Vec<Uuid>,
+}
+
 /// A default work app of a group: members get it, at this level when the app has levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DefaultWorkApp {

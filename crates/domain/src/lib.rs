@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod custom_fields;
+pub mod directory;
 pub mod duties;
 pub mod egress;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod groups;
 pub mod ids;
 pub mod org;
 pub mod page;
+pub mod scim;
 pub mod user;
 pub mod validate;
 pub mod webhook;
@@ -30,7 +32,7 @@ pub use access_reviews::{
 };
 pub use audit::{ActorRef, AuditAction, AuditEvent};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use credential::{ApiCredential, ConsoleSession, UserToken};
+pub use credential::{ApiCredential, ConsoleSession, ScimToken, UserToken};
 pub use custom_fields::{
     CustomField, CustomFieldPatch, CustomFieldType, CustomFieldValue, NewCustomField, SelectOption,
 };
@@ -40,7 +42,7 @@ pub use governance::{
     Approver, Decision, Policy, PolicyStep, Request, RequestStatus, RequestType, Task, TaskKind,
     TaskStatus,
 };
-pub use groups::{DefaultWorkApp, UsersGroup};
+pub use groups::{DefaultWorkApp, GroupSource, ScimGroup, UsersGroup};
 pub use ids::{
     new_id, AccessReviewId, AccessReviewItemId, CustomFieldId, DeliveryId, GroupId,
     PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId, TokenId, UserId, WorkAppId,
@@ -51,7 +53,7 @@ pub use org::{
     OrganizationSettingsPatch,
 };
 pub use page::{Page, PageRequest};
-pub use user::{User, UserStatus};
+pub use user::{ScimUser, User, UserStatus};
 pub use webhook::{
     Delivery, DeliveryAttempt, DeliveryStatus, EventType, WebhookEvent, WebhookSubscription,
 };

@@ -3,6 +3,17 @@ use uuid::Uuid;
 
 use crate::{DomainError, OrgRole};
 
+/// A user as the directory sync sees them: the user and what the identity provider said about them
+/// (`external_id`, its `user_name` and the rest of the SCIM resource as JSON text). Users made
+/// through our own API have none of these until the provider writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUser {
+    pub user: User,
+    pub external_id: Option<String>,
+    pub user_name: Option<String>,
+    pub attributes: Option<String>,
+}
+
 /// A person in the organization's directory.
 ///
 /// The status Cakewalk shows is derived from two facts Flashback shows separately: whether the

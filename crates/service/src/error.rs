@@ -22,6 +22,10 @@ pub enum ServiceError {
     /// Conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// A SCIM protocol error (bad filter, PATCH path, …) with its `scimType`; 400 unless its
+    /// status says otherwise.
+    #[error("{0}")]
+    Scim(portcullis_domain::scim::ScimError),
     /// A stored secret could not be sealed or opened (500; usually a wrong master key).
     #[error("crypto: {0}")]
     Crypto(String),

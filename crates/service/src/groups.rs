@@ -53,6 +53,20 @@ impl Service {
         description: Option<&str>,
     ) -> Result<UsersGroup, ServiceError> {
         ctx.actor.require_org_admin()?;
+        let mut tx = self.write_tx(ctx.org_id()).await?;
+        let group = self.insert_group_in(&mut *tx, ctx, name, description).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Creates a group inside the caller's transaction, once the caller is authorised.
+    pub(crate) async fn insert_group_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<UsersGroup, ServiceError> {
         let now = self.clock.now();
         let group = UsersGroup {
             id: new_id(),
@@ -63,7 +77,6 @@ impl Service {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.write_tx(ctx.org_id()).await?;
         match tx.insert_group(&group).await {
             Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
             other => other?,
@@ -74,7 +87,6 @@ impl Service {
             Change::new(AuditAction::GroupCreated, "users_group", group.id).after(snapshot(&group)),
         )
         .await?;
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -87,6 +99,19 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        let group = self.update_group_in(&mut *tx, ctx, &before, patch).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Renames or re-describes a group inside the caller's transaction.
+    pub(crate) async fn update_group_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        before: &UsersGroup,
+        patch: GroupPatch,
+    ) -> Result<UsersGroup, ServiceError> {
         let mut group = before.clone();
         if let Some(name) = &patch.name {
             group.name = validate::name("name", name)?;
@@ -94,18 +119,17 @@ impl Service {
         if let Some(d) = &patch.description {
             group.description = validate::text("description", Some(d))?;
         }
-        if group != before {
+        if group != *before {
             group.updated_at = self.clock.now();
             match tx.update_group(&group).await {
                 Err(StoreError::Conflict(_)) => return Err(name_taken(&group.name)),
                 other => other?,
             }
             let change = Change::new(AuditAction::GroupUpdated, "users_group", group.id)
-                .before(snapshot(&before))
+                .before(snapshot(before))
                 .after(snapshot(&group));
             self.audit(&mut *tx, ctx, change).await?;
         }
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -114,15 +138,24 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
-        tx.delete_group(ctx.org_id(), group_id).await?;
+        self.delete_group_in(&mut *tx, ctx, &group).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_group_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        group: &UsersGroup,
+    ) -> Result<(), ServiceError> {
+        tx.delete_group(ctx.org_id(), group.id).await?;
         self.audit(
             &mut *tx,
             ctx,
-            Change::new(AuditAction::GroupDeleted, "users_group", group_id)
-                .before(snapshot(&group)),
+            Change::new(AuditAction::GroupDeleted, "users_group", group.id).before(snapshot(group)),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -169,7 +202,6 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let user_ids = dedup_new_members(user_ids)?;
         let org_id = ctx.org_id();
-        let now = self.clock.now();
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
         // Who the requests are made by: a person with their own token is that person; a
@@ -199,7 +231,29 @@ impl Service {
                  follow their approval policy, or have another administrator add you"
             )));
         }
-        let existing = tx.existing_members(org_id, GroupId(group_id), &user_ids).await?;
+        let outcome = self
+            .add_members_in(&mut *tx, ctx, &group, &user_ids, triggered_by, implicitly_approve)
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Adds members inside the caller's transaction, once the caller is authorised and the
+    /// users are known to be in the organization: the memberships, their audit rows, and a
+    /// grant request per default app a new member lacks.
+    pub(crate) async fn add_members_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        group: &UsersGroup,
+        user_ids: &[Uuid],
+        triggered_by: Option<Uuid>,
+        implicitly_approve: bool,
+    ) -> Result<AddMembersOutcome, ServiceError> {
+        let org_id = ctx.org_id();
+        let group_id = group.id;
+        let now = self.clock.now();
+        let existing = tx.existing_members(org_id, GroupId(group_id), user_ids).await?;
         let new_members: Vec<Uuid> =
             user_ids.iter().copied().filter(|id| !existing.contains(id)).collect();
         if new_members.is_empty() {
@@ -246,7 +300,6 @@ impl Service {
                 requests_created += 1;
             }
         }
-        tx.commit().await?;
         Ok(AddMembersOutcome { added: new_members.len(), requests_created })
     }
 
@@ -270,6 +323,27 @@ impl Service {
         self.audit(&mut *tx, ctx, change).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Removes memberships inside the caller's transaction (members not in the group are
+    /// skipped), each with its audit row.
+    pub(crate) async fn remove_members_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        group: &UsersGroup,
+        user_ids: &[Uuid],
+    ) -> Result<usize, ServiceError> {
+        let mut removed = 0;
+        for user_id in user_ids {
+            if tx.delete_group_member(ctx.org_id(), GroupId(group.id), UserId(*user_id)).await? {
+                let change = Change::new(AuditAction::GroupMemberRemoved, "users_group", group.id)
+                    .before(serde_json::json!({ "userId": user_id }));
+                self.audit(&mut *tx, ctx, change).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Replaces the group's default apps; every entry is validated like a bulk-grant entry.

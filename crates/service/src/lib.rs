@@ -14,6 +14,7 @@ mod groups;
 mod organizations;
 mod policies;
 mod requests;
+pub mod scim;
 pub mod secrets;
 mod sessions;
 mod users;

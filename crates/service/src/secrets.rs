@@ -15,6 +15,7 @@ use uuid::Uuid;
 const API_KEY_PREFIX: &str = "pk_";
 const API_SECRET_PREFIX: &str = "sk_";
 const TOKEN_PREFIX: &str = "pct_";
+const SCIM_TOKEN_PREFIX: &str = "pcs_";
 
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -52,6 +53,20 @@ pub fn new_bearer_token(token_id: Uuid) -> (String, String) {
     (format!("{TOKEN_PREFIX}{}_{secret}", token_id.simple()), secret)
 }
 
+/// A fresh SCIM token for the row `token_id`, and the secret part whose hash is stored. Its own
+/// prefix tells it apart from a person's token (and secret scanners can name it).
+pub fn new_scim_token(token_id: Uuid) -> (String, String) {
+    let secret = random_secret();
+    (format!("{SCIM_TOKEN_PREFIX}{}_{secret}", token_id.simple()), secret)
+}
+
+/// Splits a SCIM token into its row id and secret part.
+pub fn parse_scim_token(token: &str) -> Option<(Uuid, &str)> {
+    let rest = token.trim().strip_prefix(SCIM_TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    Some((Uuid::try_parse(id).ok()?, secret))
+}
+
 /// A fresh web console session id (or any other one-off random value a cookie carries): 256
 /// random bits, URL-safe base64. Only its [`hash_secret`] is stored.
 pub fn new_session_id() -> String {
@@ -77,6 +92,10 @@ mod tests {
         assert_eq!(parse_bearer_token(&token), Some((id, secret.as_str())));
         assert!(parse_bearer_token("pct_nothex_x").is_none());
         assert!(parse_api_key("sk_whatever").is_none());
+        let (scim, secret) = new_scim_token(id);
+        assert_eq!(parse_scim_token(&scim), Some((id, secret.as_str())));
+        assert!(parse_scim_token(&token).is_none(), "a person's token is not a SCIM token");
+        assert!(parse_bearer_token(&scim).is_none(), "a SCIM token is not a person's token");
     }
 
     #[test]

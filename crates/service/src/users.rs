@@ -192,6 +192,20 @@ impl Service {
         if new.manager_id.is_some() {
             require_governance_data_admin(ctx, "a user's manager")?;
         }
+        let mut tx = self.write_tx(ctx.org_id()).await?;
+        let user = self.insert_user_in(&mut *tx, ctx, new, role).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Creates a user inside the caller's transaction, once its caller is authorised.
+    pub(crate) async fn insert_user_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        new: NewUser,
+        role: OrgRole,
+    ) -> Result<User, ServiceError> {
         let first_name = validate::name("firstName", &new.first_name)?;
         let last_name = last_name(&new.last_name)?;
         let email = validate::email(&new.email)?;
@@ -211,7 +225,6 @@ impl Service {
             updated_at: now,
         };
         user.set_status(new.status, now);
-        let mut tx = self.write_tx(ctx.org_id()).await?;
         if let Some(manager_id) = user.manager_id {
             require_manager(&mut *tx, ctx.org_id(), manager_id).await?;
         }
@@ -228,7 +241,6 @@ impl Service {
         if !user.validated {
             self.audit(&mut *tx, ctx, invitation(&user)).await?;
         }
-        tx.commit().await?;
         Ok(user)
     }
 
@@ -314,8 +326,23 @@ impl Service {
     ) -> Result<User, ServiceError> {
         ctx.actor.require_write()?;
         ctx.actor.require_validated()?;
-        let now = self.clock.now();
         let mut tx = self.write_tx(ctx.org_id()).await?;
+        let user = self.change_user_in(&mut *tx, ctx, user_id, patch, action).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// [`Service::change_user`] inside the caller's transaction (the directory sync changes the
+    /// user and what the provider said about them together).
+    pub(crate) async fn change_user_in(
+        &self,
+        tx: &mut dyn WriteTx,
+        ctx: &Ctx,
+        user_id: Uuid,
+        patch: UserPatch,
+        action: AuditAction,
+    ) -> Result<User, ServiceError> {
+        let now = self.clock.now();
         let existing = tx
             .get_user(ctx.org_id(), user_id)
             .await?
@@ -394,7 +421,6 @@ impl Service {
             Change::new(action, "user", user.id).before(snapshot(&existing)).after(snapshot(&user)),
         )
         .await?;
-        tx.commit().await?;
         Ok(user)
     }
 }

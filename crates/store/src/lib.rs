@@ -16,6 +16,7 @@ mod migrations;
 mod policies;
 pub mod postgres;
 mod requests;
+mod scim;
 mod session;
 mod sql;
 pub mod sqlite;
@@ -33,6 +34,7 @@ pub use custom_fields::{CustomFieldReads, CustomFieldWrites};
 pub use groups::{GroupReads, GroupWrites};
 pub use policies::{PolicyReads, PolicyWrites};
 pub use requests::{RequestReads, RequestWrites};
+pub use scim::{ScimPage, ScimReads, ScimResource, ScimSqlFilter, ScimWrites};
 pub use users::{UserReads, UserWrites};
 pub use webhooks::{WebhookReads, WebhookWrites};
 pub use work_apps::{WorkAppReads, WorkAppWrites};
@@ -44,7 +46,7 @@ pub mod prelude {
         AccessReads, AccessReviewReads, AccessReviewWrites, AccessWrites, AuditReads, AuditWrites,
         ConsoleSessionReads, ConsoleSessionWrites, CredentialReads, CredentialWrites,
         CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
-        ReadTx, RequestReads, RequestWrites, Store, UserReads, UserWrites, WebhookReads,
+        ReadTx, RequestReads, RequestWrites, ScimReads, ScimWrites, Store, UserReads, UserWrites, WebhookReads,
         WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
     };
 }
@@ -186,6 +188,7 @@ pub trait ReadTx:
     + CustomFieldReads
     + ConsoleSessionReads
     + AccessReviewReads
+    + ScimReads
     + Send
 {
 }
@@ -207,6 +210,7 @@ pub trait WriteTx:
     + CustomFieldWrites
     + ConsoleSessionWrites
     + AccessReviewWrites
+    + ScimWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

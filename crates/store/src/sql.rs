@@ -168,6 +168,12 @@ into_arg! {
     Vec<u8> => |v| Arg::Bytes(Some(Cow::Owned(v)));
 }
 
+impl<'q> IntoArg<'q> for Arg<'q> {
+    fn into_arg(self) -> Arg<'q> {
+        self
+    }
+}
+
 macro_rules! typed_id_args {
     ($($t:ident),*) => {$(
         impl<'q> IntoArg<'q> for portcullis_domain::$t {

@@ -136,6 +136,7 @@ impl From<ServiceError> for ConsoleError {
             ServiceError::NotFound(m) => Self::new(404, m),
             ServiceError::Invalid(m) => Self::new(400, m),
             ServiceError::Conflict(m) => Self::new(409, m),
+            ServiceError::Scim(e) => Self::new(e.status, e.detail),
             ServiceError::Internal(_) | ServiceError::Crypto(_) => {
                 Self::new(500, "Something went wrong on our side.")
             }
