@@ -9,11 +9,11 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::AppState;
 
-fn request_id(parts: &Parts) -> Option<String> {
+pub(crate) fn request_id(parts: &Parts) -> Option<String> {
     parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -138,7 +138,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 /// Is the body declared as JSON (`application/json`, `text/json`, `application/*+json`)?
-fn is_json_body(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json_body(headers: &HeaderMap) -> bool {
     let Some(content_type) = header(headers, header::CONTENT_TYPE.as_str()) else { return false };
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     match essence.split_once('/') {
@@ -156,7 +156,7 @@ fn not_json() -> ApiError {
 }
 
 /// The whole body (413 over the body limit).
-async fn body_bytes<S: Send + Sync>(
+pub(crate) async fn body_bytes<S: Send + Sync>(
     req: Request,
     state: &S,
 ) -> Result<axum::body::Bytes, ApiError> {

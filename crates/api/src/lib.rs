@@ -4,6 +4,8 @@
 //!   cursor pages);
 //! - `flashback/`: the Flashback-style organization and workspace API (bearer tokens,
 //!   `{success, message}` bodies);
+//! - `scim/`: the SCIM 2.0 service provider at `/scim/v2` (the identity provider's SCIM token,
+//!   `application/scim+json`, SCIM error bodies);
 //! - `ops`: health, readiness, metrics and the OpenAPI document.
 //!
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
@@ -21,6 +23,7 @@ mod normalize;
 mod openapi;
 mod ops;
 mod query;
+mod scim;
 pub mod server;
 
 use std::sync::Arc;
@@ -85,6 +88,7 @@ pub fn router_and_openapi_with(
     let api = openapi::finish(api);
     let request_id = HeaderName::from_static("x-request-id");
     let router = router
+        .merge(scim::routes())
         .merge(extra)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -61,9 +61,8 @@ pub fn directory_user(doc: &Map<String, Value>) -> Result<DirectoryUser, DomainE
         .to_string();
     let email = email_of(doc, &user_name)?;
     let name = object(doc, "name");
-    let display: Vec<&str> = text(doc, "displayName")
-        .map(|d| d.splitn(2, ' ').collect())
-        .unwrap_or_default();
+    let display: Vec<&str> =
+        text(doc, "displayName").map(|d| d.splitn(2, ' ').collect()).unwrap_or_default();
     let local_part = email.split('@').next().unwrap_or_default().to_string();
     let first_name = name
         .and_then(|n| text(n, "givenName"))
@@ -79,9 +78,8 @@ pub fn directory_user(doc: &Map<String, Value>) -> Result<DirectoryUser, DomainE
         })
         .unwrap_or_default()
         .to_string();
-    let manager = object(doc, ENTERPRISE_USER)
-        .and_then(|ext| ext.get("manager"))
-        .and_then(|m| match m {
+    let manager =
+        object(doc, ENTERPRISE_USER).and_then(|ext| ext.get("manager")).and_then(|m| match m {
             Value::Object(m) => text(m, "value").map(str::to_string),
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             _ => None,
@@ -176,14 +174,19 @@ mod tests {
 
     #[test]
     fn names_fall_back_to_the_display_name() {
-        let u = directory_user(&doc(json!({"userName": "a@x.io", "displayName": "Grace Brewster Hopper"})))
-            .expect("valid");
+        let u = directory_user(&doc(
+            json!({"userName": "a@x.io", "displayName": "Grace Brewster Hopper"}),
+        ))
+        .expect("valid");
         assert_eq!((u.first_name.as_str(), u.last_name.as_str()), ("Grace", "Brewster Hopper"));
     }
 
     #[test]
     fn the_manager_is_read_as_an_object_or_a_bare_string() {
-        let m = |v: Value| directory_user(&doc(json!({"userName": "a@x.io", ENTERPRISE_USER: v}))).map(|u| u.manager);
+        let m = |v: Value| {
+            directory_user(&doc(json!({"userName": "a@x.io", ENTERPRISE_USER: v})))
+                .map(|u| u.manager)
+        };
         assert_eq!(m(json!({"manager": {"value": "42"}})).ok().flatten().as_deref(), Some("42"));
         assert_eq!(m(json!({"manager": "43"})).ok().flatten().as_deref(), Some("43"));
         assert_eq!(m(json!({"department": "R&D"})).ok().flatten(), None);

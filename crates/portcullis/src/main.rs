@@ -154,6 +154,12 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the organization's SCIM tokens (what an identity provider uses to sync users and
+    /// groups to /scim/v2).
+    ScimToken {
+        #[command(subcommand)]
+        command: ScimTokenCommand,
+    },
     /// Fill a new organization with sample data (users, groups, apps, pending requests) and print
     /// sign-in tokens for an administrator and an employee.
     Demo {
@@ -187,6 +193,24 @@ enum TokenCommand {
         #[arg(long, value_parser = parse_lifetime)]
         expires_in: Option<chrono::Duration>,
         /// Print one JSON object: tokenId, userId, organizationId, token, expiresAt.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScimTokenCommand {
+    /// Create a SCIM token (shown once).
+    Create {
+        /// The organization.
+        #[arg(long)]
+        org_id: uuid::Uuid,
+        /// A label for the token, e.g. the identity provider's name.
+        #[arg(long, default_value = "scim")]
+        name: String,
+        /// Print one JSON object: {"id", "organizationId", "token"}.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -327,6 +351,9 @@ async fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create { user_email, org_id, name, expires_in, json, db },
         } => create_token(&db, &user_email, org_id, &name, expires_in, json).await,
+        Command::ScimToken { command: ScimTokenCommand::Create { org_id, name, json, db } } => {
+            create_scim_token(&db, org_id, &name, json).await
+        }
         Command::Demo { users, db } => run_demo(&db, users).await,
         Command::Migrate { db } => open_service(&db).await.map(|_| {
             tracing::info!("migrations applied");
@@ -550,6 +577,30 @@ async fn create_token(
                 user.id, issued.token.id
             ),
         }
+        println!("Store it now: it is shown only once.");
+    }
+    Ok(())
+}
+
+async fn create_scim_token(
+    db: &DatabaseArgs,
+    org_id: uuid::Uuid,
+    name: &str,
+    json: bool,
+) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let issued = service.issue_scim_token_for_org(org_id, name).await.map_err(|e| e.to_string())?;
+    if json {
+        let object = serde_json::json!({
+            "id": issued.token.id,
+            "organizationId": org_id,
+            "token": issued.value,
+        });
+        println!("{object}");
+    } else {
+        println!("SCIM token created for organization {org_id}.");
+        println!("  token:    {}", issued.value);
+        println!("  base URL: <this server's address>/scim/v2");
         println!("Store it now: it is shown only once.");
     }
     Ok(())

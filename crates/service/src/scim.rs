@@ -144,7 +144,10 @@ pub fn group_document(sg: &ScimGroup) -> Map<String, Value> {
     doc
 }
 
-fn compile(resource: ScimResource, filter: Option<&Filter>) -> Result<Option<ScimSqlFilter>, ServiceError> {
+fn compile(
+    resource: ScimResource,
+    filter: Option<&Filter>,
+) -> Result<Option<ScimSqlFilter>, ServiceError> {
     filter
         .map(|f| ScimSqlFilter::compile(resource, f))
         .transpose()
@@ -190,6 +193,17 @@ impl Service {
         Ok(IssuedScimToken { token, value })
     }
 
+    /// `portcullis scim-token create`: a SCIM token for an organization, by the server itself.
+    pub async fn issue_scim_token_for_org(
+        &self,
+        org_id: Uuid,
+        name: &str,
+    ) -> Result<IssuedScimToken, ServiceError> {
+        let ctx = Ctx::new(Actor { org_id, kind: ActorKind::System }, None);
+        self.get_organization(&ctx, org_id).await?;
+        self.create_scim_token(&ctx, name).await
+    }
+
     pub async fn list_scim_tokens(&self, ctx: &Ctx) -> Result<Vec<ScimToken>, ServiceError> {
         ctx.actor.require_validated()?;
         if let ActorKind::User { role, .. } = ctx.actor.kind {
@@ -213,7 +227,9 @@ impl Service {
             .filter(|t| t.org_id == ctx.org_id())
             .ok_or_else(|| ServiceError::not_found("SCIM token", token_id))?;
         if !tx.revoke_scim_token(ctx.org_id(), token_id, self.clock.now()).await? {
-            return Err(ServiceError::Conflict(format!("SCIM token {token_id} is already revoked")));
+            return Err(ServiceError::Conflict(format!(
+                "SCIM token {token_id} is already revoked"
+            )));
         }
         let change = Change::new(AuditAction::ScimTokenRevoked, "scim_token", token_id)
             .before(json!({ "name": token.name }));
@@ -312,7 +328,8 @@ impl Service {
                 user.id
             }
         };
-        let created = tx.get_scim_user(org_id, id).await?.ok_or_else(|| user_not_found(&id.to_string()))?;
+        let created =
+            tx.get_scim_user(org_id, id).await?.ok_or_else(|| user_not_found(&id.to_string()))?;
         tx.commit().await?;
         Ok(created)
     }
@@ -330,7 +347,8 @@ impl Service {
         let existing =
             tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
         self.write_user(&mut *tx, ctx, &existing, doc, false).await?;
-        let user = tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
+        let user =
+            tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
         tx.commit().await?;
         Ok(user)
     }
@@ -350,7 +368,8 @@ impl Service {
         let mut doc = user_document(&existing);
         apply_patch(&mut doc, ops, &portcullis_domain::scim::USER).map_err(ServiceError::Scim)?;
         self.write_user(&mut *tx, ctx, &existing, doc, false).await?;
-        let user = tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
+        let user =
+            tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
         tx.commit().await?;
         Ok(user)
     }
@@ -391,10 +410,7 @@ impl Service {
                 .await?;
         }
         let had_manager = existing.attributes.as_deref().is_some_and(|a| {
-            stored_doc(Some(a))
-                .get(ENTERPRISE_USER)
-                .and_then(|e| e.get("manager"))
-                .is_some()
+            stored_doc(Some(a)).get(ENTERPRISE_USER).and_then(|e| e.get("manager")).is_some()
         });
         let manager_id = match &fields.manager {
             Some(value) => self.resolve_manager(tx, ctx, value, Some(user.id)).await?.map(Some),
@@ -537,8 +553,10 @@ impl Service {
             .ok_or_else(|| group_not_found(group_id))?;
         let doc = new_doc(&current)?;
         self.write_group(&mut *tx, ctx, &current.group, &current.member_ids, doc).await?;
-        let changed =
-            tx.get_scim_group(ctx.org_id(), id, true).await?.ok_or_else(|| group_not_found(group_id))?;
+        let changed = tx
+            .get_scim_group(ctx.org_id(), id, true)
+            .await?
+            .ok_or_else(|| group_not_found(group_id))?;
         tx.commit().await?;
         Ok(changed)
     }
@@ -587,7 +605,9 @@ impl Service {
         }
         let known = tx.get_users(org_id, &wanted).await?;
         if let Some(missing) = wanted.iter().find(|id| !known.iter().any(|u| u.id == **id)) {
-            return Err(invalid_value(format!("member {missing} is not a user of this organization")));
+            return Err(invalid_value(format!(
+                "member {missing} is not a user of this organization"
+            )));
         }
         let joining: Vec<Uuid> =
             wanted.iter().copied().filter(|id| !current_members.contains(id)).collect();

@@ -46,8 +46,9 @@ pub mod prelude {
         AccessReads, AccessReviewReads, AccessReviewWrites, AccessWrites, AuditReads, AuditWrites,
         ConsoleSessionReads, ConsoleSessionWrites, CredentialReads, CredentialWrites,
         CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
-        ReadTx, RequestReads, RequestWrites, ScimReads, ScimWrites, Store, UserReads, UserWrites, WebhookReads,
-        WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
+        ReadTx, RequestReads, RequestWrites, ScimReads, ScimWrites, Store, UserReads, UserWrites,
+        WebhookReads, WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites,
+        WriteTx,
     };
 }
 

@@ -151,10 +151,18 @@ impl ScimSqlFilter {
     ) -> Result<String, String> {
         Ok(match filter {
             Filter::And(a, b) => {
-                format!("({} AND {})", self.node(resource, a, within)?, self.node(resource, b, within)?)
+                format!(
+                    "({} AND {})",
+                    self.node(resource, a, within)?,
+                    self.node(resource, b, within)?
+                )
             }
             Filter::Or(a, b) => {
-                format!("({} OR {})", self.node(resource, a, within)?, self.node(resource, b, within)?)
+                format!(
+                    "({} OR {})",
+                    self.node(resource, a, within)?,
+                    self.node(resource, b, within)?
+                )
             }
             Filter::Not(a) => format!("(NOT {})", self.node(resource, a, within)?),
             Filter::ValuePath { path, filter } => {
@@ -178,7 +186,9 @@ impl ScimSqlFilter {
             Filter::Compare { path, op, value } => {
                 let path = qualified(path, within);
                 if resource == ScimResource::Group && is_attr(&path, "members", Some("value"))
-                    || resource == ScimResource::Group && within.is_some_and(|w| is_attr(w, "members", None)) && is_attr(&path, "value", None)
+                    || resource == ScimResource::Group
+                        && within.is_some_and(|w| is_attr(w, "members", None))
+                        && is_attr(&path, "value", None)
                 {
                     return self.member(*op, value);
                 }
@@ -212,13 +222,22 @@ impl ScimSqlFilter {
             CompareOp::Ne if col.always => format!("({expr} <> {})", self.bind(text)),
             CompareOp::Ne => format!("({expr} IS NULL OR {expr} <> {})", self.bind(text)),
             CompareOp::Co => {
-                format!("({expr} LIKE {} ESCAPE '\\')", self.bind(format!("%{}%", like_escape(&text))))
+                format!(
+                    "({expr} LIKE {} ESCAPE '\\')",
+                    self.bind(format!("%{}%", like_escape(&text)))
+                )
             }
             CompareOp::Sw => {
-                format!("({expr} LIKE {} ESCAPE '\\')", self.bind(format!("{}%", like_escape(&text))))
+                format!(
+                    "({expr} LIKE {} ESCAPE '\\')",
+                    self.bind(format!("{}%", like_escape(&text)))
+                )
             }
             CompareOp::Ew => {
-                format!("({expr} LIKE {} ESCAPE '\\')", self.bind(format!("%{}", like_escape(&text))))
+                format!(
+                    "({expr} LIKE {} ESCAPE '\\')",
+                    self.bind(format!("%{}", like_escape(&text)))
+                )
             }
             CompareOp::Gt => format!("({expr} > {})", self.bind(text)),
             CompareOp::Ge => format!("({expr} >= {})", self.bind(text)),
@@ -599,8 +618,11 @@ pub trait ScimWrites: Send {
         token_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    async fn touch_scim_token(&mut self, token_id: Uuid, at: DateTime<Utc>)
-        -> Result<(), StoreError>;
+    async fn touch_scim_token(
+        &mut self,
+        token_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// What the provider said about a user: its id for them, its userName and the rest of the
     /// resource (JSON text).
     async fn set_scim_user(
@@ -716,13 +738,15 @@ impl<S: Writable + ?Sized> ScimWrites for S {
             GroupSource::Scim => Some("scim"),
             GroupSource::Portcullis => None,
         };
-        query("UPDATE users_groups SET external_id = $1, source = $2 WHERE org_id = $3 AND id = $4")
-            .bind(external_id)
-            .bind(source)
-            .bind(id(org_id))
-            .bind(id(group_id))
-            .execute(db)
-            .await?;
+        query(
+            "UPDATE users_groups SET external_id = $1, source = $2 WHERE org_id = $3 AND id = $4",
+        )
+        .bind(external_id)
+        .bind(source)
+        .bind(id(org_id))
+        .bind(id(group_id))
+        .execute(db)
+        .await?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod groups;
 mod organization_settings;
 mod policies;
 mod requests;
+mod scim_tokens;
 mod users;
 mod webhooks;
 mod work_apps;
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(organization_settings::routes())
         .merge(webhooks::routes())
+        .merge(scim_tokens::routes())
 }
 
 /// `LinksViewModel`: the current resource or page, and the next page if there is one.
