@@ -2,7 +2,9 @@
 use portcullis_domain::groups::dedup_new_members;
 use portcullis_domain::workapp::{check_app_and_level, GrantEntry};
 use portcullis_domain::AuditAction;
-use portcullis_domain::{new_id, validate, DefaultWorkApp, Page, PageRequest, User, UsersGroup};
+use portcullis_domain::{
+    new_id, validate, DefaultWorkApp, GroupSource, Page, PageRequest, User, UsersGroup,
+};
 use portcullis_domain::{GroupId, UserId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
@@ -35,6 +37,28 @@ fn name_taken(name: &str) -> ServiceError {
 }
 
 impl Service {
+    /// A group the identity provider manages (created over SCIM) has its name and members set
+    /// there; our own API and console may still set its description and its default and hidden
+    /// apps.
+    async fn require_not_scim_managed(
+        &self,
+        tx: &mut dyn ReadTx,
+        ctx: &Ctx,
+        group_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        if ctx.actor.is_scim() {
+            return Ok(());
+        }
+        let managed = tx.get_scim_group(ctx.org_id(), group_id, false).await?;
+        if managed.is_some_and(|g| g.source == GroupSource::Scim) {
+            return Err(ServiceError::Conflict(format!(
+                "Users group {group_id} is managed by the identity provider (SCIM): change its \
+                 name and members there"
+            )));
+        }
+        Ok(())
+    }
+
     async fn group_in_org(
         &self,
         tx: &mut dyn ReadTx,
@@ -99,6 +123,9 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        if patch.name.as_ref().is_some_and(|n| n.trim() != before.name) {
+            self.require_not_scim_managed(&mut *tx, ctx, group_id).await?;
+        }
         let group = self.update_group_in(&mut *tx, ctx, &before, patch).await?;
         tx.commit().await?;
         Ok(group)
@@ -138,6 +165,7 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        self.require_not_scim_managed(&mut *tx, ctx, group_id).await?;
         self.delete_group_in(&mut *tx, ctx, &group).await?;
         tx.commit().await?;
         Ok(())
@@ -204,6 +232,7 @@ impl Service {
         let org_id = ctx.org_id();
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        self.require_not_scim_managed(&mut *tx, ctx, group_id).await?;
         // Who the requests are made by: a person with their own token is that person; a
         // credential may name an active user, recorded beside the credential.
         let triggered_by = match (ctx.actor.user_id(), triggered_by) {
@@ -313,6 +342,7 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
+        self.require_not_scim_managed(&mut *tx, ctx, group_id).await?;
         if !tx.delete_group_member(ctx.org_id(), GroupId(group_id), UserId(user_id)).await? {
             return Err(ServiceError::NotFound(format!(
                 "user {user_id} is not a member of group {group_id}"

@@ -17,6 +17,7 @@ mod isolation;
 mod limits;
 mod openapi;
 mod ops;
+mod scim;
 mod separation_of_duties;
 mod users;
 mod webhooks;
