@@ -16,6 +16,7 @@ pub mod groups;
 pub mod ids;
 pub mod org;
 pub mod page;
+pub mod scim;
 pub mod user;
 pub mod validate;
 pub mod webhook;
