@@ -321,7 +321,7 @@ fn same_element(def: &AttrDef, a: &Value, b: &Value) -> bool {
             if def.sub("value").is_some_and(|d| d.case_exact) {
                 x == y
             } else {
-                x.eq_ignore_ascii_case(y) || x.to_lowercase() == y.to_lowercase()
+                x.to_lowercase() == y.to_lowercase()
             }
         }
         (Some(x), Some(y)) => x == y,
@@ -976,5 +976,37 @@ mod tests {
         let out =
             patch(out, json!([{"op": "remove", "path": ENTERPRISE_USER_URN}]), &USER).unwrap();
         assert_eq!(out, user());
+    }
+
+    proptest::proptest! {
+        /// Whatever the operations, a PATCH either succeeds with the required attribute kept and
+        /// at most one primary e-mail, or fails leaving the document exactly as it was.
+        #[test]
+        fn patches_are_all_or_nothing(
+            steps in proptest::collection::vec((0usize..3, 0usize..9, 0usize..8), 1..6)
+        ) {
+            let paths = ["userName", "emails", "emails[type eq \"work\"].value",
+                "emails[type eq \"home\"].primary", "name.givenName", "active", "nickName", "id",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"];
+            let values = [json!("x"), json!(true), json!("False"), json!(3), json!(null), json!([]),
+                json!({"value": "v@x", "primary": true}), json!([{"value": "w@x", "type": "work"}])];
+            let operations: Vec<Value> = steps.iter().map(|&(op, path, value)| json!({
+                "op": (["add", "remove", "Replace"][op]), "path": (paths[path]), "value": (values[value].clone())
+            })).collect();
+            let Ok(parsed) = parse_patch_request(&json!({"schemas": [PATCH_OP_URN], "Operations": operations})) else {
+                return Ok(());
+            };
+            let before = user().as_object().unwrap().clone();
+            let mut doc = before.clone();
+            match apply_patch(&mut doc, &parsed, &USER) {
+                Ok(()) => {
+                    proptest::prop_assert!(doc.get("userName").is_some());
+                    let primaries = doc.get("emails").and_then(Value::as_array)
+                        .map_or(0, |e| e.iter().filter(|e| is_primary(e)).count());
+                    proptest::prop_assert!(primaries <= 1);
+                }
+                Err(_) => proptest::prop_assert_eq!(doc, before),
+            }
+        }
     }
 }
