@@ -23,8 +23,8 @@ pub use patch::{
 };
 pub use resource::{get_path, normalize_resource, parse_attribute_list, project_attributes};
 pub use schema::{
-    AttrDef, AttrType, Mutability, ResourceSchema, SchemaDef, ENTERPRISE_USER_URN,
-    GROUP_SCHEMA_URN, PATCH_OP_URN, USER_SCHEMA_URN,
+    AttrDef, AttrType, Mutability, ResourceSchema, SchemaDef, ENTERPRISE_USER_URN, GROUP,
+    GROUP_SCHEMA_URN, PATCH_OP_URN, USER, USER_SCHEMA_URN,
 };
 
 /// The URN of SCIM error bodies.
