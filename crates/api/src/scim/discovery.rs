@@ -2,7 +2,7 @@
 //! rendered from the domain's attribute definitions, the same ones that validate requests.
 use axum::extract::Path;
 use portcullis_domain::scim::schema::{ENTERPRISE_USER, GROUP_CORE, USER_CORE};
-use portcullis_domain::scim::{AttrDef, SchemaDef, MAX_PATCH_OPERATIONS};
+use portcullis_domain::scim::{AttrDef, SchemaDef};
 use serde_json::{json, Value};
 
 use super::{BaseUrl, ScimJson};
@@ -45,7 +45,6 @@ pub async fn service_provider_config(BaseUrl(base): BaseUrl) -> ScimJson {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base}/ServiceProviderConfig"),
         },
-        "maxPatchOperations": MAX_PATCH_OPERATIONS,
     }))
 }
 

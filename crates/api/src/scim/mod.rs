@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use portcullis_service::{Ctx, ServiceError};
 use serde_json::Value;
@@ -29,7 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/scim/v2/Schemas", get(discovery::schemas))
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
+        .route("/scim/v2/.search", post(resources::search_all))
         .route("/scim/v2/Users", get(resources::list_users).post(resources::create_user))
+        .route("/scim/v2/Users/.search", post(resources::search_users))
         .route(
             "/scim/v2/Users/{id}",
             get(resources::get_user)
@@ -38,6 +40,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(resources::delete_user),
         )
         .route("/scim/v2/Groups", get(resources::list_groups).post(resources::create_group))
+        .route("/scim/v2/Groups/.search", post(resources::search_groups))
         .route(
             "/scim/v2/Groups/{id}",
             get(resources::get_group)

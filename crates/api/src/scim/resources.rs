@@ -187,6 +187,45 @@ fn list_request(raw: Option<String>) -> Result<ListRequest, ApiError> {
     })
 }
 
+const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// The body of `POST /Users/.search` (RFC 7644 §3.4.3): the list parameters, in JSON.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchRequest {
+    schemas: Vec<String>,
+    attributes: Option<Vec<String>>,
+    #[serde(rename = "excludedAttributes")]
+    excluded_attributes: Option<Vec<String>>,
+    filter: Option<String>,
+    #[serde(rename = "startIndex")]
+    start_index: Option<i64>,
+    count: Option<i64>,
+}
+
+fn search_request(body: Value) -> Result<ListRequest, ApiError> {
+    let search: SearchRequest = serde_json::from_value(body).map_err(|e| {
+        scim_error(StatusCode::BAD_REQUEST, "invalidSyntax", format!("Bad SearchRequest: {e}"))
+    })?;
+    if !search.schemas.iter().any(|s| s == SEARCH_URN) {
+        return Err(scim_error(
+            StatusCode::BAD_REQUEST,
+            "invalidSyntax",
+            format!("schemas must include {SEARCH_URN}"),
+        ));
+    }
+    let joined = |list: Option<Vec<String>>| list.map(|l| l.join(","));
+    Ok(ListRequest {
+        filter: search.filter.as_deref().map(parse_filter).transpose()?,
+        start_index: search.start_index,
+        count: search.count,
+        selection: Selection::parse(
+            joined(search.attributes).as_deref(),
+            joined(search.excluded_attributes).as_deref(),
+        )?,
+    })
+}
+
 fn read_selection(raw: Option<String>) -> Result<Selection, ApiError> {
     let q: ReadQuery = parse_query(raw)?;
     Selection::parse(q.attributes.as_deref(), q.excluded_attributes.as_deref())
@@ -204,7 +243,24 @@ pub async fn list_users(
     BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<ScimJson, ApiError> {
-    let req = list_request(raw)?;
+    users_page(&state, &ctx, &base, list_request(raw)?).await
+}
+
+pub async fn search_users(
+    State(state): State<AppState>,
+    ScimCaller(ctx): ScimCaller,
+    BaseUrl(base): BaseUrl,
+    ScimBody(body): ScimBody,
+) -> Result<ScimJson, ApiError> {
+    users_page(&state, &ctx, &base, search_request(body)?).await
+}
+
+async fn users_page(
+    state: &AppState,
+    ctx: &portcullis_service::Ctx,
+    base: &str,
+    req: ListRequest,
+) -> Result<ScimJson, ApiError> {
     let page =
         state.service.scim_users(&ctx, req.filter.as_ref(), req.start_index, req.count).await?;
     let resources =
@@ -276,7 +332,24 @@ pub async fn list_groups(
     BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<ScimJson, ApiError> {
-    let req = list_request(raw)?;
+    groups_page(&state, &ctx, &base, list_request(raw)?).await
+}
+
+pub async fn search_groups(
+    State(state): State<AppState>,
+    ScimCaller(ctx): ScimCaller,
+    BaseUrl(base): BaseUrl,
+    ScimBody(body): ScimBody,
+) -> Result<ScimJson, ApiError> {
+    groups_page(&state, &ctx, &base, search_request(body)?).await
+}
+
+async fn groups_page(
+    state: &AppState,
+    ctx: &portcullis_service::Ctx,
+    base: &str,
+    req: ListRequest,
+) -> Result<ScimJson, ApiError> {
     let members = req.selection.wants_members();
     let page = state
         .service
@@ -344,4 +417,16 @@ pub async fn delete_group(
 ) -> Result<StatusCode, ApiError> {
     state.service.scim_delete_group(&ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /.search` across resource types is not offered (RFC 7644 §3.4.3 makes it optional):
+/// search one type with `POST /Users/.search` or `POST /Groups/.search`.
+pub async fn search_all(ScimCaller(_ctx): ScimCaller) -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "Searching several resource types at once is not supported: use POST /Users/.search or \
+         POST /Groups/.search",
+    );
+    error.scim_type = None;
+    error
 }

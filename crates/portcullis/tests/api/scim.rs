@@ -445,6 +445,39 @@ async fn lists_page_with_start_index_and_count_and_filter_on_the_documented_attr
         ("active eq true", 6),
         ("name.givenName eq \"user0\"", 1),
     ];
+    // The same query as a POST to /.search (RFC 7644 §3.4.3), per resource type.
+    let (status, found) = s
+        .call(
+            Method::POST,
+            "/Users/.search",
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                "filter": "userName sw \"u\"", "startIndex": 1, "count": 2, "attributes": ["userName"]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["totalResults"], 5);
+    assert_eq!(found["itemsPerPage"], 2);
+    assert!(found["Resources"][0].get("name").is_none(), "only userName (and id): {found}");
+    assert!(found["Resources"][0]["userName"].is_string(), "{found}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/Users/.search",
+            Some(json!({ "schemas": [], "filter": "userName pr" })),
+        )
+        .await;
+    assert_scim_error(status, &body, 400, Some("invalidSyntax"));
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/.search",
+            Some(json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"] })),
+        )
+        .await;
+    assert_scim_error(status, &body, 501, None);
+
     for (filter, expected) in cases {
         let q: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
         let found = s.get(&format!("/Users?filter={q}")).await;
