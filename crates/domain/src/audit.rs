@@ -120,6 +120,8 @@ crate::wire_enum! {
         AccessReviewClosed = 65 => "access_review.closed",
         AccessReviewCancelled = 66 => "access_review.cancelled",
         AccessReviewOverdue = 67 => "access_review.overdue",
+        UserOffboarded = 68 => "user.offboarded",
+        AccessReviewItemReassigned = 69 => "access_review.item_reassigned",
     }
 }
 
