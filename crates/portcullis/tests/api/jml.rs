@@ -646,3 +646,49 @@ async fn statuses(w: &World, slack: &str, user: &str) -> Vec<String> {
     s.sort();
     s
 }
+
+#[tokio::test]
+async fn administrators_change_the_jml_settings_in_the_console() {
+    use crate::console::Console;
+    let w = World::start().await;
+    let console = Console::new(&w.srv);
+    let admin = console.sign_in(&w.org.token).await;
+    let page = console.get(&admin, "/admin/settings").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("No-touch onboarding") && page.contains("value=\"24\""), "{page}");
+    let csrf = console.csrf(&admin).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("no_touch_onboarding", "true"),
+        ("joiner_window_hours", "48"),
+        ("group_leave_action", "Keep"),
+        ("leaver_access_action", "RevokeAtOnce"),
+    ];
+    let response = console.post(&admin, "/admin/settings", &form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let data = w.get(SETTINGS).await;
+    assert_eq!(
+        data,
+        json!({
+            "allowSameApproverForMultipleSteps": false,
+            "noTouchOnboarding": true,
+            "joinerWindowHours": 48,
+            "groupLeaveAction": "Keep",
+            "leaverAccessAction": "RevokeAtOnce",
+        })
+    );
+    // Out of range: refused, nothing saved; without the form token: refused.
+    let mut bad = form;
+    bad[2] = ("joiner_window_hours", "0");
+    let response = console.post(&admin, "/admin/settings", &bad).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    bad[0] = ("csrf", "forged");
+    bad[2] = ("joiner_window_hours", "5");
+    let response = console.post(&admin, "/admin/settings", &bad).send().await.unwrap();
+    assert!(response.status().is_client_error());
+    assert_eq!(w.get(SETTINGS).await, data);
+    // Not for employees.
+    let (_, token) = w.srv.user_with_token(&w.org, "Ann", "User").await;
+    let ann = console.sign_in(&token).await;
+    let response = console.get(&ann, "/admin/settings").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
