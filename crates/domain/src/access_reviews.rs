@@ -502,7 +502,15 @@ pub fn resolve_reviewers(
         }
         AccessReviewType::CurrentUser => vec![facts.creator],
     };
-    let mut assignment = duties.assign(&resolved, &facts.admins);
+    item_reviewers(item.user_id, &resolved, &facts.admins)
+}
+
+/// The reviewers of an item about `user`'s access given its `resolved` candidates: those of
+/// them who are not the user; if nobody is left, the organization's administrators and owners
+/// (`admins`) who are not the user; else nobody, with [`NO_ELIGIBLE_REVIEWER`]. Also how an item
+/// is reassigned when its reviewer leaves the organization or stops being the user's manager.
+pub fn item_reviewers(user: Uuid, resolved: &[Uuid], admins: &[Uuid]) -> Assignment {
+    let mut assignment = Duties::of_access(user).assign(resolved, admins);
     if assignment.assignees.is_empty() {
         assignment.unassigned_reason = Some(NO_ELIGIBLE_REVIEWER.to_string());
     }

@@ -120,8 +120,10 @@ crate::wire_enum! {
         AccessReviewClosed = 65 => "access_review.closed",
         AccessReviewCancelled = 66 => "access_review.cancelled",
         AccessReviewOverdue = 67 => "access_review.overdue",
-        ScimTokenCreated = 72 => "scim_token.created",
-        ScimTokenRevoked = 73 => "scim_token.revoked",
+        UserOffboarded = 68 => "user.offboarded",
+        AccessReviewItemReassigned = 69 => "access_review.item_reassigned",
+        ScimTokenCreated = 70 => "scim_token.created",
+        ScimTokenRevoked = 71 => "scim_token.revoked",
     }
 }
 

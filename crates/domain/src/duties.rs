@@ -288,7 +288,10 @@ mod tests {
         };
         let tasks = [task(0, TaskStatus::Approved, Some(5)), task(1, TaskStatus::Open, None)];
         let strict = OrganizationSettings::default();
-        let relaxed = OrganizationSettings { allow_same_approver_for_multiple_steps: true };
+        let relaxed = OrganizationSettings {
+            allow_same_approver_for_multiple_steps: true,
+            ..OrganizationSettings::default()
+        };
         let d = Duties::for_task(&request, &tasks, TaskKind::Review, 1, &strict);
         assert_eq!((d.requester, d.target), (Some(u(2)), Some(u(1))));
         assert_eq!(d.earlier_approvers, vec![u(5)]);

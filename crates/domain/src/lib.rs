@@ -49,8 +49,8 @@ pub use ids::{
     WorkspaceId,
 };
 pub use org::{
-    AccessLevel, OrgRole, Organization, OrganizationPatch, OrganizationSettings,
-    OrganizationSettingsPatch,
+    AccessLevel, GroupLeaveAction, LeaverAccessAction, OrgRole, Organization, OrganizationPatch,
+    OrganizationSettings, OrganizationSettingsPatch,
 };
 pub use page::{Page, PageRequest};
 pub use user::{ScimUser, User, UserStatus};

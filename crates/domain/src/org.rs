@@ -28,24 +28,116 @@ pub struct Organization {
 
 /// An organization's governance settings (`GET/PATCH /api/v1/OrganizationSettings`); an
 /// organization that never set them has the defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrganizationSettings {
     /// May one person approve more than one review step of the same request? Default false: a
     /// person who approved an earlier step is not an approver of a later one.
     pub allow_same_approver_for_multiple_steps: bool,
+    /// Joiners added to a group by the identity provider (SCIM) get the group's default apps
+    /// approved at once, without the approval policy. Default false.
+    pub no_touch_onboarding: bool,
+    /// How long after their creation a user counts as a joiner, in hours (1..=720; default 24).
+    pub joiner_window_hours: i64,
+    /// What leaving a group does to the accesses its default apps gave.
+    pub group_leave_action: GroupLeaveAction,
+    /// How a leaver's accesses are removed.
+    pub leaver_access_action: LeaverAccessAction,
+}
+
+impl Default for OrganizationSettings {
+    fn default() -> Self {
+        Self {
+            allow_same_approver_for_multiple_steps: false,
+            no_touch_onboarding: false,
+            joiner_window_hours: DEFAULT_JOINER_WINDOW_HOURS,
+            group_leave_action: GroupLeaveAction::RemoveAccess,
+            leaver_access_action: LeaverAccessAction::RemoveAccess,
+        }
+    }
+}
+
+/// The default joiner window, in hours.
+pub const DEFAULT_JOINER_WINDOW_HOURS: i64 = 24;
+/// The longest joiner window, in hours (30 days).
+pub const MAX_JOINER_WINDOW_HOURS: i64 = 720;
+
+impl OrganizationSettings {
+    /// Is `user` a joiner at `now`: created less than the joiner window ago, and not deactivated?
+    pub fn is_joiner(&self, user: &crate::User, now: DateTime<Utc>) -> bool {
+        user.deleted_at.is_none()
+            && now.signed_duration_since(user.created_at)
+                < chrono::Duration::hours(self.joiner_window_hours)
+    }
+
+    /// Are the default apps of a group `user` joins approved at once? Only with no-touch
+    /// onboarding, for a join made by the identity provider (`by_scim`), of a joiner.
+    pub fn approves_join_at_once(
+        &self,
+        by_scim: bool,
+        user: &crate::User,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.no_touch_onboarding && by_scim && self.is_joiner(user, now)
+    }
+}
+
+crate::wire_enum! {
+    /// What happens to the accesses a group's default apps gave when a member leaves the group
+    /// (`groupLeaveAction`).
+    pub enum GroupLeaveAction: "groupLeaveAction", exact {
+        /// The default: a Remove-Access request for each default app the user still holds and no
+        /// other group of theirs gives; the requests follow the removal policy.
+        RemoveAccess = 1 => "RemoveAccess",
+        /// Accesses stay.
+        Keep = 2 => "Keep",
+    }
+}
+
+crate::wire_enum! {
+    /// How a leaver's accesses are removed (`leaverAccessAction`).
+    pub enum LeaverAccessAction: "leaverAccessAction", exact {
+        /// The default: a Remove-Access request per access, approved by the offboarding itself
+        /// (Automatic apps are removed at once, Manual apps get an action task).
+        RemoveAccess = 1 => "RemoveAccess",
+        /// Every access is removed at once, Manual apps included (nobody is asked to act).
+        RevokeAtOnce = 2 => "RevokeAtOnce",
+    }
 }
 
 /// A partial update of the governance settings: `None` leaves a setting alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OrganizationSettingsPatch {
     pub allow_same_approver_for_multiple_steps: Option<bool>,
+    pub no_touch_onboarding: Option<bool>,
+    pub joiner_window_hours: Option<i64>,
+    pub group_leave_action: Option<GroupLeaveAction>,
+    pub leaver_access_action: Option<LeaverAccessAction>,
 }
 
 impl OrganizationSettingsPatch {
-    pub fn apply(&self, settings: &mut OrganizationSettings) {
+    /// Validates every given setting and applies them to `settings`.
+    pub fn apply(&self, settings: &mut OrganizationSettings) -> Result<(), DomainError> {
+        if let Some(hours) = self.joiner_window_hours {
+            if !(1..=MAX_JOINER_WINDOW_HOURS).contains(&hours) {
+                return Err(DomainError::invalid(format!(
+                    "joinerWindowHours must be between 1 and {MAX_JOINER_WINDOW_HOURS} (got {hours})"
+                )));
+            }
+            settings.joiner_window_hours = hours;
+        }
         if let Some(allow) = self.allow_same_approver_for_multiple_steps {
             settings.allow_same_approver_for_multiple_steps = allow;
         }
+        if let Some(no_touch) = self.no_touch_onboarding {
+            settings.no_touch_onboarding = no_touch;
+        }
+        if let Some(action) = self.group_leave_action {
+            settings.group_leave_action = action;
+        }
+        if let Some(action) = self.leaver_access_action {
+            settings.leaver_access_action = action;
+        }
+        Ok(())
     }
 }
 
@@ -228,6 +320,58 @@ mod tests {
         let bad = OrganizationPatch { name: Some(" ".into()), ..OrganizationPatch::default() };
         assert!(bad.apply(&mut org).is_err());
         assert!(OrganizationPatch::default().is_empty() && !patch.is_empty());
+    }
+
+    #[test]
+    fn a_settings_patch_validates_the_joiner_window_and_keeps_what_it_does_not_name() {
+        let mut settings = OrganizationSettings::default();
+        assert_eq!(settings.joiner_window_hours, 24);
+        for bad in [0, -1, 721] {
+            let patch = OrganizationSettingsPatch {
+                joiner_window_hours: Some(bad),
+                no_touch_onboarding: Some(true),
+                ..OrganizationSettingsPatch::default()
+            };
+            assert!(patch.apply(&mut settings).is_err(), "{bad}");
+            assert_eq!(settings, OrganizationSettings::default(), "nothing applied");
+        }
+        let patch = OrganizationSettingsPatch {
+            joiner_window_hours: Some(720),
+            leaver_access_action: Some(LeaverAccessAction::RevokeAtOnce),
+            ..OrganizationSettingsPatch::default()
+        };
+        patch.apply(&mut settings).expect("valid");
+        assert_eq!(settings.joiner_window_hours, 720);
+        assert_eq!(settings.leaver_access_action, LeaverAccessAction::RevokeAtOnce);
+        assert_eq!(settings.group_leave_action, GroupLeaveAction::RemoveAccess);
+        assert!(GroupLeaveAction::parse("keep").is_err(), "exact spelling");
+    }
+
+    #[test]
+    fn no_touch_onboarding_needs_the_setting_scim_and_a_joiner() {
+        let now = chrono::Utc::now();
+        let user = |age_hours: i64| crate::User {
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            first_name: "J".into(),
+            last_name: String::new(),
+            email: "j@example.com".into(),
+            role: OrgRole::User,
+            validated: true,
+            deleted_at: None,
+            manager_id: None,
+            last_login: None,
+            created_at: now - chrono::Duration::hours(age_hours),
+            updated_at: now,
+        };
+        let on = OrganizationSettings { no_touch_onboarding: true, ..Default::default() };
+        assert!(on.approves_join_at_once(true, &user(23), now));
+        assert!(!on.approves_join_at_once(true, &user(24), now), "window is exclusive");
+        assert!(!on.approves_join_at_once(false, &user(1), now), "not from SCIM");
+        assert!(!OrganizationSettings::default().approves_join_at_once(true, &user(1), now));
+        let mut gone = user(1);
+        gone.deleted_at = Some(now);
+        assert!(!on.approves_join_at_once(true, &gone, now));
     }
 
     #[test]

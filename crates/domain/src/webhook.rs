@@ -32,6 +32,7 @@ crate::wire_enum! {
         AccessReviewItemDecided = 21 => "access_review.item_decided",
         AccessReviewClosed = 22 => "access_review.closed",
         AccessReviewOverdue = 23 => "access_review.overdue",
+        UserOffboarded = 24 => "user.offboarded",
     }
 }
 

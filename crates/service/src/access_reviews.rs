@@ -524,7 +524,7 @@ impl Service {
                 expires_at: None,
             };
             // The review was the approval: the request goes straight to its action task.
-            let origin = Origin { implicitly_approved: true, group_id: None };
+            let origin = Origin { implicitly_approved: true, ..Origin::default() };
             match self.open_request(&mut *tx, ctx, new, origin).await {
                 Ok(request) => outcomes[at].request_id = Some(request.id),
                 // Checked before any write (e.g. the app was archived since the decision).

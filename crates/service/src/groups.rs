@@ -5,12 +5,12 @@ use portcullis_domain::AuditAction;
 use portcullis_domain::{
     new_id, validate, DefaultWorkApp, GroupSource, Page, PageRequest, User, UsersGroup,
 };
-use portcullis_domain::{GroupId, UserId};
+use portcullis_domain::{GroupId, GroupLeaveAction, RequestType};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
 use uuid::Uuid;
 
-use crate::requests::{active_named_user, Origin};
+use crate::requests::{active_named_user, NewRequest, Origin};
 use crate::work_apps::{grant_error, WorkAppDetails};
 use crate::{Change, Ctx, Service, ServiceError};
 
@@ -18,6 +18,14 @@ use crate::{Change, Ctx, Service, ServiceError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddMembersOutcome {
     pub added: usize,
+    pub requests_created: usize,
+}
+
+/// What removing members did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoveMembersOutcome {
+    pub removed: usize,
+    /// Remove-Access requests opened for the default apps the leavers lose.
     pub requests_created: usize,
 }
 
@@ -219,6 +227,10 @@ impl Service {
     /// of the group they lack (neither a live access nor an open request); with
     /// `implicitly_approve` those requests skip review and complete (or await their action, for
     /// Manual apps) at once. All-or-nothing: any unknown user or group changes nothing.
+    ///
+    /// Joiner: with the organization's `noTouchOnboarding`, a join made by the identity provider
+    /// (a SCIM actor) of a user created less than `joinerWindowHours` ago is approved at once in
+    /// the same way, whatever `implicitly_approve` says.
     pub async fn add_group_members(
         &self,
         ctx: &Ctx,
@@ -299,7 +311,15 @@ impl Service {
         let app_ids: Vec<Uuid> = defaults.iter().map(|d| d.work_app_id).collect();
         let covered = tx.covered_pairs(org_id, &new_members, &app_ids, now).await?;
         let covered: std::collections::HashSet<(Uuid, Uuid)> = covered.into_iter().collect();
-        let origin = Origin { implicitly_approved: implicitly_approve, group_id: Some(group_id) };
+        let settings = tx.get_organization_settings(org_id).await?;
+        let joiners = tx.get_users(org_id, &new_members).await?;
+        let at_once: std::collections::HashSet<Uuid> = joiners
+            .iter()
+            .filter(|u| {
+                implicitly_approve || settings.approves_join_at_once(ctx.actor.is_scim(), u, now)
+            })
+            .map(|u| u.id)
+            .collect();
         let justification = format!("Member of group {}", group.name);
         let mut requests_created = 0;
         for default in &defaults {
@@ -322,7 +342,11 @@ impl Service {
                     &plan,
                     *member,
                     triggered_by,
-                    origin,
+                    Origin {
+                        implicitly_approved: at_once.contains(member),
+                        group_id: Some(group_id),
+                        automated: false,
+                    },
                     &justification,
                 )
                 .await?;
@@ -332,48 +356,86 @@ impl Service {
         Ok(AddMembersOutcome { added: new_members.len(), requests_created })
     }
 
-    /// Removes a membership. Accesses stay (removing them is a RemoveAccessRequest).
+    /// Removes one membership: [`Service::remove_group_members`] with one user.
     pub async fn remove_group_member(
         &self,
         ctx: &Ctx,
         group_id: Uuid,
         user_id: Uuid,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<RemoveMembersOutcome, ServiceError> {
+        self.remove_group_members(ctx, group_id, &[user_id]).await
+    }
+
+    /// Mover: removes users from a group, all or nothing (an unknown group, or any user who is
+    /// not a member, changes nothing: 404). With the organization's `groupLeaveAction`
+    /// `RemoveAccess` (the default), each leaver gets a Remove-Access request for every default
+    /// app of the group they hold a live access to, unless another group they still belong to
+    /// also has it as a default app, or a request for that access is already open; the requests
+    /// follow the removal policy (Manual apps get their action task once approved). With `Keep`,
+    /// accesses stay.
+    pub async fn remove_group_members(
+        &self,
+        ctx: &Ctx,
+        group_id: Uuid,
+        user_ids: &[Uuid],
+    ) -> Result<RemoveMembersOutcome, ServiceError> {
         ctx.actor.require_org_admin()?;
+        let user_ids = dedup_new_members(user_ids)?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let group = self.group_in_org(&mut *tx, ctx, group_id).await?;
         self.require_not_scim_managed(&mut *tx, ctx, group_id).await?;
-        if !tx.delete_group_member(ctx.org_id(), GroupId(group_id), UserId(user_id)).await? {
-            return Err(ServiceError::NotFound(format!(
-                "user {user_id} is not a member of group {group_id}"
-            )));
-        }
-        let change = Change::new(AuditAction::GroupMemberRemoved, "users_group", group.id)
-            .before(serde_json::json!({ "userId": user_id }));
-        self.audit(&mut *tx, ctx, change).await?;
+        let outcome = self.remove_members_in(&mut *tx, ctx, &group, &user_ids).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(outcome)
     }
 
-    /// Removes memberships inside the caller's transaction (members not in the group are
-    /// skipped), each with its audit row.
+    /// [`Service::remove_group_members`] inside the caller's transaction, once the caller is
+    /// authorised: the memberships, their audit rows and the group-leave removal requests.
     pub(crate) async fn remove_members_in(
         &self,
         tx: &mut dyn WriteTx,
         ctx: &Ctx,
         group: &UsersGroup,
         user_ids: &[Uuid],
-    ) -> Result<usize, ServiceError> {
-        let mut removed = 0;
-        for user_id in user_ids {
-            if tx.delete_group_member(ctx.org_id(), GroupId(group.id), UserId(*user_id)).await? {
-                let change = Change::new(AuditAction::GroupMemberRemoved, "users_group", group.id)
-                    .before(serde_json::json!({ "userId": user_id }));
-                self.audit(&mut *tx, ctx, change).await?;
-                removed += 1;
+    ) -> Result<RemoveMembersOutcome, ServiceError> {
+        let org_id = ctx.org_id();
+        let group_id = group.id;
+        let now = self.clock.now();
+        let removed = tx.delete_group_members(org_id, GroupId(group_id), user_ids).await?;
+        if let Some(missing) = user_ids.iter().find(|id| !removed.contains(id)) {
+            return Err(ServiceError::NotFound(format!(
+                "user {missing} is not a member of group {group_id}"
+            )));
+        }
+        let changes = user_ids
+            .iter()
+            .map(|user_id| {
+                Change::new(AuditAction::GroupMemberRemoved, "users_group", group.id)
+                    .before(serde_json::json!({ "userId": user_id }))
+            })
+            .collect();
+        self.audit_many(&mut *tx, ctx, changes).await?;
+        let settings = tx.get_organization_settings(org_id).await?;
+        let mut requests_created = 0;
+        if settings.group_leave_action == GroupLeaveAction::RemoveAccess {
+            let removals =
+                tx.group_leave_removals(org_id, GroupId(group_id), user_ids, now).await?;
+            let origin = Origin { group_id: Some(group_id), ..Origin::default() };
+            for (user_id, work_app_id) in removals {
+                let new = NewRequest {
+                    request_type: RequestType::RemoveAccess,
+                    work_app_id,
+                    target_user_id: Some(user_id),
+                    permission_level_id: None,
+                    created_by_user_id: None,
+                    justification: Some(format!("Left group {}", group.name)),
+                    expires_at: None,
+                };
+                self.open_request(&mut *tx, ctx, new, origin).await?;
+                requests_created += 1;
             }
         }
-        Ok(removed)
+        Ok(RemoveMembersOutcome { removed: user_ids.len(), requests_created })
     }
 
     /// Replaces the group's default apps; every entry is validated like a bulk-grant entry.

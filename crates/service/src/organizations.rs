@@ -38,7 +38,13 @@ fn snapshot(org: &Organization) -> serde_json::Value {
 }
 
 fn settings_snapshot(s: &OrganizationSettings) -> serde_json::Value {
-    serde_json::json!({ "allowSameApproverForMultipleSteps": s.allow_same_approver_for_multiple_steps })
+    serde_json::json!({
+        "allowSameApproverForMultipleSteps": s.allow_same_approver_for_multiple_steps,
+        "noTouchOnboarding": s.no_touch_onboarding,
+        "joinerWindowHours": s.joiner_window_hours,
+        "groupLeaveAction": s.group_leave_action.name(),
+        "leaverAccessAction": s.leaver_access_action.name(),
+    })
 }
 
 impl Service {
@@ -207,7 +213,7 @@ impl Service {
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let before = tx.get_organization_settings(ctx.org_id()).await?;
         let mut after = before;
-        patch.apply(&mut after);
+        patch.apply(&mut after)?;
         if after != before {
             tx.save_organization_settings(ctx.org_id(), &after, self.clock.now()).await?;
             let change =

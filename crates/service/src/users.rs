@@ -264,10 +264,20 @@ impl Service {
         Ok(user)
     }
 
-    /// Soft-deletes a user: `deletedAt` is set, their tokens are revoked and their console
-    /// sessions closed (restoring them revives neither); their history, accesses and memberships
-    /// stay. Nobody deletes themselves or the last owner.
+    /// Soft-deletes a user: [`Service::offboard_user`].
     pub async fn delete_user(&self, ctx: &Ctx, user_id: Uuid) -> Result<User, ServiceError> {
+        self.offboard_user(ctx, user_id).await
+    }
+
+    /// Leaver: deactivates a user (a soft delete, audited as `user.deleted`) and offboards them
+    /// in the same transaction: `deletedAt` is set, their tokens are revoked and their console
+    /// sessions closed (restoring them revives neither), every access is removed by the
+    /// organization's `leaverAccessAction`, their open requests are cancelled, and their open
+    /// tasks and access-review items go to others (`user.offboarded`). Their history and group
+    /// memberships stay. A user who is already deactivated is returned unchanged. Nobody
+    /// deletes themselves or the last owner. Every other deactivation (`statusName`
+    /// `Deactivated`) offboards the same way.
+    pub async fn offboard_user(&self, ctx: &Ctx, user_id: Uuid) -> Result<User, ServiceError> {
         require_user_management(ctx, &[])?;
         if ctx.actor.user_id() == Some(user_id) {
             return Err(ServiceError::Invalid("Cannot delete yourself".into()));
@@ -421,6 +431,16 @@ impl Service {
             Change::new(action, "user", user.id).before(snapshot(&existing)).after(snapshot(&user)),
         )
         .await?;
+        // Mover: the old manager's work about this user moves with the change.
+        if let Some(old) = existing.manager_id.filter(|old| user.manager_id != Some(*old)) {
+            if user.deleted_at.is_none() {
+                self.move_manager_work(&mut *tx, ctx, &user, old).await?;
+            }
+        }
+        // Leaver: every deactivation path offboards, in this transaction.
+        if existing.deleted_at.is_none() && user.deleted_at.is_some() {
+            self.offboard_in_tx(&mut *tx, ctx, &user).await?;
+        }
         Ok(user)
     }
 }

@@ -12,9 +12,9 @@ use portcullis_domain::access_reviews::{
     CarriedOut, CheckedDecision, CloseFacts, CloseItem, ItemSubject, Person,
 };
 use portcullis_domain::{
-    AccessReview, AccessReviewId, AccessReviewItem, AccessReviewStatus, AccessSource, Assignment,
-    ItemOutcome, Page, PageRequest, ProvisioningMode, ReviewItemDetail, ReviewProgress, UserId,
-    UserStatus, WorkAppStatus,
+    AccessReview, AccessReviewId, AccessReviewItem, AccessReviewStatus, AccessReviewType,
+    AccessSource, Assignment, ItemOutcome, Page, PageRequest, ProvisioningMode, ReviewItemDetail,
+    ReviewProgress, UserId, UserStatus, WorkAppStatus,
 };
 use uuid::Uuid;
 
@@ -192,6 +192,16 @@ pub trait AccessReviewReads: Send {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<AccessReview>, StoreError>;
+    /// The undecided items of open campaigns that `reviewer` reviews (with all their
+    /// reviewers), by id; with `about`, only items about that user's access, and with
+    /// `review_type`, only items of campaigns of that type.
+    async fn undecided_items_reviewed_by(
+        &mut self,
+        org_id: Uuid,
+        reviewer: UserId,
+        about: Option<UserId>,
+        review_type: Option<AccessReviewType>,
+    ) -> Result<Vec<AccessReviewItem>, StoreError>;
 }
 
 #[async_trait]
@@ -555,6 +565,34 @@ impl<S: Session + ?Sized> AccessReviewReads for S {
         .map(decode_access_review)
         .collect()
     }
+
+    async fn undecided_items_reviewed_by(
+        &mut self,
+        org_id: Uuid,
+        reviewer: UserId,
+        about: Option<UserId>,
+        review_type: Option<AccessReviewType>,
+    ) -> Result<Vec<AccessReviewItem>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {ITEM_COLUMNS} FROM access_review_reviewers x
+             JOIN access_review_items i ON i.id = x.item_id
+             JOIN access_reviews r ON r.id = i.review_id
+             WHERE x.user_id = $2 AND x.org_id = $1 AND r.status = 'Open'
+               AND i.decision IS NULL
+               AND ($3 IS NULL OR i.user_id = $3) AND ($4 IS NULL OR r.review_type = $4)
+             ORDER BY i.id"
+        ))
+        .bind(org_id)
+        .bind(reviewer)
+        .bind(about)
+        .bind(review_type.map(AccessReviewType::name))
+        .fetch_all(&mut *db)
+        .await?;
+        let mut items = rows.iter().map(decode_item).collect::<Result<Vec<_>, _>>()?;
+        attach_reviewer_ids(db, &mut items).await?;
+        Ok(items)
+    }
 }
 
 /// Changing access reviews.
@@ -578,6 +616,13 @@ pub trait AccessReviewWrites: Send {
         &mut self,
         org_id: Uuid,
         review_id: AccessReviewId,
+        assignments: &[(Uuid, Assignment)],
+    ) -> Result<(), StoreError>;
+    /// Replaces the reviewers of the given items (of any campaign) and the reason of those left
+    /// without any, from one array.
+    async fn reassign_review_items(
+        &mut self,
+        org_id: Uuid,
         assignments: &[(Uuid, Assignment)],
     ) -> Result<(), StoreError>;
     /// Records decisions (replacing earlier ones) while the campaign is Open; returns how many
@@ -691,6 +736,58 @@ impl<S: Writable + ?Sized> AccessReviewWrites for S {
             .execute(&mut *db)
             .await?;
         }
+        Ok(())
+    }
+
+    async fn reassign_review_items(
+        &mut self,
+        org_id: Uuid,
+        assignments: &[(Uuid, Assignment)],
+    ) -> Result<(), StoreError> {
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let db = self.db();
+        let items: Vec<(String, &Option<String>)> =
+            assignments.iter().map(|(item, a)| (id(*item), &a.unassigned_reason)).collect();
+        let ids_2 = db.dialect().in_json_texts("$2");
+        query(format!(
+            "DELETE FROM access_review_reviewers WHERE org_id = $1 AND item_id IN {ids_2}"
+        ))
+        .bind(org_id)
+        .bind(id_array(assignments.iter().map(|(item, _)| *item)))
+        .execute(&mut *db)
+        .await?;
+        query(format!(
+            "UPDATE access_review_items SET unassigned_reason = j.value ->> 1
+             FROM {} AS j
+             WHERE access_review_items.id = (j.value ->> 0) AND access_review_items.org_id = $1",
+            db.dialect().json_rows("$2")
+        ))
+        .bind(org_id)
+        .bind(to_json(&items)?)
+        .execute(&mut *db)
+        .await?;
+        let rows: Vec<(String, String, usize)> = assignments
+            .iter()
+            .flat_map(|(item, a)| {
+                a.assignees.iter().enumerate().map(|(i, user)| (id(*item), id(*user), i))
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        query(format!(
+            "INSERT INTO access_review_reviewers (item_id, user_id, review_id, org_id, position)
+             SELECT j.value ->> 0, j.value ->> 1, i.review_id, i.org_id, CAST(j.value ->> 2 AS INTEGER)
+             FROM {} AS j JOIN access_review_items i ON i.id = (j.value ->> 0)
+             WHERE i.org_id = $1",
+            db.dialect().json_rows("$2")
+        ))
+        .bind(org_id)
+        .bind(to_json(&rows)?)
+        .execute(db)
+        .await?;
         Ok(())
     }
 

@@ -3,8 +3,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use portcullis_domain::GroupId;
 use portcullis_domain::{DefaultWorkApp, Page, PageRequest, User, UserStatus, UsersGroup};
-use portcullis_domain::{GroupId, UserId};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_ts, id, id_array, opt_id, ts};
@@ -77,6 +77,17 @@ pub trait GroupReads: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError>;
+    /// What leaving `group_id` takes away from `user_ids` (who have left it already): each
+    /// (user, app) for a default app of the group the user holds a live access to at `now`,
+    /// unless another group the user belongs to also has the app as a default app, or an open
+    /// request for the same user and app exists. In (user, app) order.
+    async fn group_leave_removals(
+        &mut self,
+        org_id: Uuid,
+        group_id: GroupId,
+        user_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
     async fn group_member_ids(
         &mut self,
         org_id: Uuid,
@@ -282,6 +293,44 @@ impl<S: Session + ?Sized> GroupReads for S {
         rows.iter().map(|row| Ok((get_id(row, "user_id")?, get_id(row, "work_app_id")?))).collect()
     }
 
+    async fn group_leave_removals(
+        &mut self,
+        org_id: Uuid,
+        group_id: GroupId,
+        user_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db();
+        let ids_3 = db.dialect().in_json_texts("$3");
+        let rows = query(format!(
+            "SELECT a.user_id, a.work_app_id FROM accesses a
+             JOIN group_default_work_apps d
+               ON d.work_app_id = a.work_app_id AND d.group_id = $2 AND d.org_id = $1
+             WHERE a.org_id = $1 AND a.user_id IN {ids_3}
+               AND (a.expires_at IS NULL OR a.expires_at > $4)
+               AND NOT EXISTS (
+                   SELECT 1 FROM users_group_members m
+                   JOIN group_default_work_apps o
+                     ON o.group_id = m.group_id AND o.work_app_id = a.work_app_id
+                   WHERE m.org_id = $1 AND m.user_id = a.user_id AND m.group_id <> $2)
+               AND NOT EXISTS (
+                   SELECT 1 FROM requests r
+                   WHERE r.org_id = $1 AND r.work_app_id = a.work_app_id
+                     AND r.target_user_id = a.user_id AND r.status IN ('Pending', 'Approved'))
+             ORDER BY a.user_id, a.work_app_id"
+        ))
+        .bind(id(org_id))
+        .bind(group_id)
+        .bind(id_array(user_ids.iter().copied()))
+        .bind(ts(now))
+        .fetch_all(db)
+        .await?;
+        rows.iter().map(|row| Ok((get_id(row, "user_id")?, get_id(row, "work_app_id")?))).collect()
+    }
+
     async fn group_exists(&mut self, org_id: Uuid, group_id: Uuid) -> Result<bool, StoreError> {
         let db = self.db();
         Ok(query_scalar("SELECT EXISTS (SELECT 1 FROM users_groups WHERE org_id = $1 AND id = $2)")
@@ -325,12 +374,13 @@ pub trait GroupWrites: Send {
         user_ids: &[Uuid],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    async fn delete_group_member(
+    /// Removes the memberships of `user_ids`; returns the users who were members.
+    async fn delete_group_members(
         &mut self,
         org_id: Uuid,
         group_id: GroupId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError>;
+        user_ids: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError>;
     async fn set_group_default_apps(
         &mut self,
         org_id: Uuid,
@@ -416,22 +466,27 @@ impl<S: Writable + ?Sized> GroupWrites for S {
         Ok(())
     }
 
-    async fn delete_group_member(
+    async fn delete_group_members(
         &mut self,
         org_id: Uuid,
         group_id: GroupId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError> {
+        user_ids: &[Uuid],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let db = self.db();
-        let done = query(
-            "DELETE FROM users_group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
-        )
+        let ids_3 = db.dialect().in_json_texts("$3");
+        Ok(query_scalar::<Uuid>(format!(
+            "DELETE FROM users_group_members
+             WHERE org_id = $1 AND group_id = $2 AND user_id IN {ids_3}
+             RETURNING user_id"
+        ))
         .bind(id(org_id))
         .bind(group_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        .bind(id_array(user_ids.iter().copied()))
+        .fetch_all(db)
+        .await?)
     }
 
     async fn set_group_default_apps(

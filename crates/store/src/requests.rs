@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::{
-    Page, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
+    Assignment, Page, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
 };
 use portcullis_domain::{TaskId, UserId};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::decode::{
     self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_name, ts,
 };
 use crate::session::{Session, Writable};
-use crate::sql::{query, Db, Row};
+use crate::sql::{query, query_scalar, Db, Row};
 use crate::{RequestFilter, StoreError, TaskFilter};
 
 const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_user_id,
@@ -70,6 +70,21 @@ pub trait RequestReads: Send {
         &mut self,
         org_id: Uuid,
         request_id: Uuid,
+    ) -> Result<Vec<Task>, StoreError>;
+    /// The open (Pending or Approved) requests `user_id` made or that are about them, by id.
+    async fn open_requests_of_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+    ) -> Result<Vec<Request>, StoreError>;
+    /// The open tasks assigned to `assignee` (with all their assignees), by id; with `about`,
+    /// only the tasks of requests about that user (their target, or their requester when the
+    /// request has no target).
+    async fn open_tasks_assigned_to(
+        &mut self,
+        org_id: Uuid,
+        assignee: UserId,
+        about: Option<UserId>,
     ) -> Result<Vec<Task>, StoreError>;
 }
 
@@ -180,11 +195,73 @@ impl<S: Session + ?Sized> RequestReads for S {
         attach_assignees(db, &mut tasks).await?;
         Ok(tasks)
     }
+
+    async fn open_requests_of_user(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+    ) -> Result<Vec<Request>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests
+             WHERE org_id = $1 AND status IN ('Pending', 'Approved')
+               AND (target_user_id = $2 OR created_by_user_id = $2)
+             ORDER BY id"
+        ))
+        .bind(id(org_id))
+        .bind(user_id)
+        .fetch_all(db)
+        .await?;
+        rows.iter().map(decode_request).collect()
+    }
+
+    async fn open_tasks_assigned_to(
+        &mut self,
+        org_id: Uuid,
+        assignee: UserId,
+        about: Option<UserId>,
+    ) -> Result<Vec<Task>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {TASK_COLUMNS} FROM task_assignees x
+             JOIN tasks t ON t.id = x.task_id
+             WHERE x.user_id = $2 AND x.org_id = $1 AND t.status = 'Open'
+               AND ($3 IS NULL OR EXISTS (
+                   SELECT 1 FROM requests r
+                   WHERE r.id = t.request_id AND COALESCE(r.target_user_id, r.created_by_user_id) = $3))
+             ORDER BY t.id"
+        ))
+        .bind(id(org_id))
+        .bind(assignee)
+        .bind(about)
+        .fetch_all(&mut *db)
+        .await?;
+        let mut tasks = rows.iter().map(decode_task).collect::<Result<Vec<_>, _>>()?;
+        attach_assignees(db, &mut tasks).await?;
+        Ok(tasks)
+    }
 }
 
 /// Changing requests.
 #[async_trait]
 pub trait RequestWrites: Send {
+    /// Cancels the given requests that are still open, and their open tasks, in two statements;
+    /// returns how many requests were cancelled.
+    async fn cancel_requests(
+        &mut self,
+        org_id: Uuid,
+        request_ids: &[Uuid],
+        cancelled_by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Gives open tasks new assignees (and the reason of those left without any) from one
+    /// array; tasks no longer Open are left alone.
+    async fn set_task_assignments(
+        &mut self,
+        org_id: Uuid,
+        assignments: &[(Uuid, Assignment)],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// [`StoreError::Conflict`] when the (app, user) already has an open request.
     async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError>;
     async fn update_request(&mut self, r: &Request) -> Result<(), StoreError>;
@@ -219,6 +296,98 @@ pub trait RequestWrites: Send {
 
 #[async_trait]
 impl<S: Writable + ?Sized> RequestWrites for S {
+    async fn cancel_requests(
+        &mut self,
+        org_id: Uuid,
+        request_ids: &[Uuid],
+        cancelled_by: Option<UserId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if request_ids.is_empty() {
+            return Ok(0);
+        }
+        let db = self.db();
+        let ids_3 = db.dialect().in_json_texts("$3");
+        let ids = id_array(request_ids.iter().copied());
+        query(format!(
+            "UPDATE tasks SET status = 'Cancelled', updated_at = $1
+             WHERE org_id = $2 AND request_id IN {ids_3} AND status = 'Open'"
+        ))
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(&ids)
+        .execute(&mut *db)
+        .await?;
+        Ok(query(format!(
+            "UPDATE requests SET status = 'Cancelled', cancelled_by_user_id = $4, updated_at = $1
+             WHERE org_id = $2 AND id IN {ids_3} AND status IN ('Pending', 'Approved')"
+        ))
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(&ids)
+        .bind(cancelled_by)
+        .execute(db)
+        .await?
+        .rows_affected())
+    }
+
+    async fn set_task_assignments(
+        &mut self,
+        org_id: Uuid,
+        assignments: &[(Uuid, Assignment)],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let db = self.db();
+        let tasks: Vec<(String, Option<&str>)> = assignments
+            .iter()
+            .map(|(task, a)| (id(*task), a.unassigned_reason.as_deref()))
+            .collect();
+        let tasks =
+            serde_json::to_string(&tasks).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let open = query_scalar::<Uuid>(format!(
+            "UPDATE tasks SET unassigned_reason = j.value ->> 1, updated_at = $1
+             FROM {} AS j
+             WHERE tasks.id = (j.value ->> 0) AND tasks.org_id = $2 AND tasks.status = 'Open'
+             RETURNING tasks.id",
+            db.dialect().json_rows("$3")
+        ))
+        .bind(ts(at))
+        .bind(id(org_id))
+        .bind(&tasks)
+        .fetch_all(&mut *db)
+        .await?;
+        let ids_2 = db.dialect().in_json_texts("$2");
+        query(format!("DELETE FROM task_assignees WHERE org_id = $1 AND task_id IN {ids_2}"))
+            .bind(id(org_id))
+            .bind(id_array(open.iter().copied()))
+            .execute(&mut *db)
+            .await?;
+        let rows: Vec<(String, String, usize)> = assignments
+            .iter()
+            .filter(|(task, _)| open.contains(task))
+            .flat_map(|(task, a)| {
+                a.assignees.iter().enumerate().map(|(i, user)| (id(*task), id(*user), i))
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        query(format!(
+            "INSERT INTO task_assignees (task_id, user_id, org_id, position)
+             SELECT value ->> 0, value ->> 1, $1, CAST(value ->> 2 AS INTEGER) FROM {}",
+            db.dialect().json_rows("$2")
+        ))
+        .bind(id(org_id))
+        .bind(rows)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError> {
         let db = self.db();
         query(format!(

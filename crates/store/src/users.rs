@@ -6,7 +6,9 @@ use portcullis_domain::{
 };
 use uuid::Uuid;
 
-use crate::decode::{get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, ts};
+use crate::decode::{
+    get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, stored_name, ts,
+};
 use crate::session::{Session, Writable};
 use crate::sql::{query, query_scalar, Db, Row};
 use crate::StoreError;
@@ -72,14 +74,26 @@ impl<S: Session + ?Sized> UserReads for S {
         org_id: Uuid,
     ) -> Result<OrganizationSettings, StoreError> {
         let db = self.db();
-        let allow: Option<bool> = query_scalar(
-            "SELECT allow_same_approver_for_multiple_steps FROM organization_settings
-             WHERE org_id = $1",
+        let row = query(
+            "SELECT allow_same_approver_for_multiple_steps, no_touch_onboarding,
+                    joiner_window_hours, group_leave_action, leaver_access_action
+             FROM organization_settings WHERE org_id = $1",
         )
         .bind(id(org_id))
         .fetch_optional(db)
         .await?;
-        Ok(OrganizationSettings { allow_same_approver_for_multiple_steps: allow.unwrap_or(false) })
+        let Some(row) = row else { return Ok(OrganizationSettings::default()) };
+        let group_leave: String = row.try_get("group_leave_action")?;
+        let leaver: String = row.try_get("leaver_access_action")?;
+        let hours: i32 = row.try_get("joiner_window_hours")?;
+        Ok(OrganizationSettings {
+            allow_same_approver_for_multiple_steps: row
+                .try_get("allow_same_approver_for_multiple_steps")?,
+            no_touch_onboarding: row.try_get("no_touch_onboarding")?,
+            joiner_window_hours: i64::from(hours),
+            group_leave_action: stored_name("group_leave_action", &group_leave)?,
+            leaver_access_action: stored_name("leaver_access_action", &leaver)?,
+        })
     }
 
     async fn get_user(&mut self, org_id: Uuid, user_id: Uuid) -> Result<Option<User>, StoreError> {
@@ -237,16 +251,25 @@ impl<S: Writable + ?Sized> UserWrites for S {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let db = self.db();
+        let hours = i32::try_from(settings.joiner_window_hours)
+            .map_err(|_| StoreError::Corrupt("joiner_window_hours out of range".into()))?;
         query(
             "INSERT INTO organization_settings
-                 (org_id, allow_same_approver_for_multiple_steps, updated_at)
-             VALUES ($1, $2, $3)
+                 (org_id, allow_same_approver_for_multiple_steps, updated_at, no_touch_onboarding,
+                  joiner_window_hours, group_leave_action, leaver_access_action)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (org_id) DO UPDATE SET
-                 allow_same_approver_for_multiple_steps = $2, updated_at = $3",
+                 allow_same_approver_for_multiple_steps = $2, updated_at = $3,
+                 no_touch_onboarding = $4, joiner_window_hours = $5, group_leave_action = $6,
+                 leaver_access_action = $7",
         )
         .bind(id(org_id))
         .bind(settings.allow_same_approver_for_multiple_steps)
         .bind(ts(at))
+        .bind(settings.no_touch_onboarding)
+        .bind(hours)
+        .bind(settings.group_leave_action.name())
+        .bind(settings.leaver_access_action.name())
         .execute(db)
         .await?;
         Ok(())

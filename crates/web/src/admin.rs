@@ -1,8 +1,13 @@
-//! Administrators: the directory, groups, apps, workspaces, webhooks and the audit log.
+//! Administrators: the directory, groups, apps, workspaces, webhooks, the audit log and the
+//! organization's settings (joiner / mover / leaver automation).
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use maud::{html, Markup};
 use portcullis_api::AppState;
-use portcullis_domain::{PageRequest, User};
+use portcullis_domain::{
+    GroupLeaveAction, LeaverAccessAction, OrganizationSettingsPatch, PageRequest, User,
+};
 use portcullis_service::AuditFilter;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -284,4 +289,83 @@ pub async fn audit(
             }
         },
     ))
+}
+
+/// `GET /admin/settings`: the organization's governance settings, joiner / mover / leaver
+/// automation included, as one form.
+pub async fn settings(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Markup, ConsoleError> {
+    require_admin(&session)?;
+    let s = state.service.organization_settings(&session.ctx).await?;
+    Ok(page(
+        "Settings",
+        Some(&session),
+        html! {
+            h1 { "Settings" }
+            form.card method="post" action="/admin/settings" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                h2 { "Approvals" }
+                div { label { input type="checkbox" name="allow_same_approver_for_multiple_steps" value="true" checked[s.allow_same_approver_for_multiple_steps]; " One person may approve several steps of a request" } }
+                h2 { "Joiners" }
+                div { label { input type="checkbox" name="no_touch_onboarding" value="true" checked[s.no_touch_onboarding]; " No-touch onboarding: approve the default apps of groups the identity provider (SCIM) adds a new user to at once" } }
+                div { label for="joiner_window_hours" { "A user is new for (hours, 1–720)" } input id="joiner_window_hours" name="joiner_window_hours" type="number" min="1" max="720" required value=(s.joiner_window_hours); }
+                h2 { "Movers" }
+                div {
+                    label for="group_leave_action" { "When someone leaves a group" }
+                    select id="group_leave_action" name="group_leave_action" {
+                        option value="RemoveAccess" selected[s.group_leave_action == GroupLeaveAction::RemoveAccess] { "Request removal of the group's default apps" }
+                        option value="Keep" selected[s.group_leave_action == GroupLeaveAction::Keep] { "Keep their accesses" }
+                    }
+                }
+                h2 { "Leavers" }
+                div {
+                    label for="leaver_access_action" { "When a user is deactivated" }
+                    select id="leaver_access_action" name="leaver_access_action" {
+                        option value="RemoveAccess" selected[s.leaver_access_action == LeaverAccessAction::RemoveAccess] { "Remove every access (Manual apps get an action task)" }
+                        option value="RevokeAtOnce" selected[s.leaver_access_action == LeaverAccessAction::RevokeAtOnce] { "Revoke every access at once" }
+                    }
+                }
+                button type="submit" { "Save" }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    csrf: String,
+    allow_same_approver_for_multiple_steps: Option<String>,
+    no_touch_onboarding: Option<String>,
+    joiner_window_hours: String,
+    group_leave_action: String,
+    leaver_access_action: String,
+}
+
+/// `POST /admin/settings`: saves the whole form (an unchecked box is `false`).
+pub async fn save_settings(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_admin(&session)?;
+    let bad = |e: portcullis_domain::DomainError| ConsoleError::new(400, e.to_string());
+    let hours = form.joiner_window_hours.trim().parse::<i64>().map_err(|_| {
+        ConsoleError::new(400, "Give the joiner window as a whole number of hours.")
+    })?;
+    let patch = OrganizationSettingsPatch {
+        allow_same_approver_for_multiple_steps: Some(
+            form.allow_same_approver_for_multiple_steps.is_some(),
+        ),
+        no_touch_onboarding: Some(form.no_touch_onboarding.is_some()),
+        joiner_window_hours: Some(hours),
+        group_leave_action: Some(GroupLeaveAction::parse(&form.group_leave_action).map_err(bad)?),
+        leaver_access_action: Some(
+            LeaverAccessAction::parse(&form.leaver_access_action).map_err(bad)?,
+        ),
+    };
+    state.service.update_organization_settings(&session.ctx, patch).await?;
+    Ok(Redirect::to("/admin/settings").into_response())
 }

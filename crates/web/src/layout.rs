@@ -75,6 +75,7 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                                 (nav_link("/admin/webhooks", "Webhooks", title))
                                 (nav_link("/admin/reviews", "Access reviews", title))
                                 (nav_link("/admin/audit", "Audit log", title))
+                                (nav_link("/admin/settings", "Settings", title))
                             }
                         }
                         span.who { (s.user.full_name()) " (" (s.user.role.cakewalk_name()) ")" }

@@ -7,7 +7,8 @@
 //! - reviewers: "Reviews", their queue in every running access review (keep / revoke / change
 //!   level, keep many at once, a comment);
 //! - administrators: users, groups, apps, workspaces, webhooks with deliveries, the audit log, and
-//!   access reviews (start one; per campaign its progress, items, close, cancel and the export).
+//!   access reviews (start one; per campaign its progress, items, close, cancel and the export),
+//!   and the settings (approvals, joiner / mover / leaver automation).
 //!
 //! Sessions: the sign-in page exchanges a personal token for a server-side session (the cookie
 //! holds a random id; Secure, HttpOnly, SameSite=Strict) with idle and absolute lifetimes; every
@@ -77,6 +78,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/webhooks", get(admin::webhooks))
         .route("/admin/webhooks/{webhook_id}", get(admin::webhook))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/settings", get(admin::settings).post(admin::save_settings))
         .route("/assets/console.css", get(layout::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit))
 }

@@ -287,7 +287,8 @@ pub async fn add_members(
     Ok(StatusCode::CREATED)
 }
 
-/// Removes one user from a users group; the user's accesses stay.
+/// Removes one user from a users group; by the organization's `groupLeaveAction`, a Remove-Access
+/// request opens for each default app of the group the user loses (default), or accesses stay.
 #[utoipa::path(
     delete, path = "/api/v1/UsersGroups/{usersGroupId}/Users/{userId}", tag = "UsersGroups",
     params(("usersGroupId" = Uuid, Path, description = "The users group ID."), ("userId" = Uuid, Path, description = "The user's id")),

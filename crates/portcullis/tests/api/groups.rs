@@ -297,7 +297,7 @@ async fn add_members_is_all_or_nothing_and_validates_its_body() {
 }
 
 #[tokio::test]
-async fn removing_a_member_keeps_accesses_and_answers_404_for_non_members() {
+async fn removing_a_member_requests_removal_of_its_defaults_and_answers_404_for_non_members() {
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
     let user = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
@@ -311,7 +311,18 @@ async fn removing_a_member_keeps_accesses_and_answers_404_for_non_members() {
     let (status, _) = send(srv.api(&org, Method::DELETE, &path)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(members(&srv, &org, &g).await.is_empty());
-    assert_eq!(srv.accesses(&org, &app).await.len(), 1, "the access stays");
+    // The access stays until the removal request the leave opened is approved (by policy).
+    assert_eq!(srv.accesses(&org, &app).await.len(), 1);
+    let removals: Vec<Value> = requests_for(&srv, &org, &user)
+        .await
+        .into_iter()
+        .filter(|r| r["requestType"] == "RemoveAccessRequest")
+        .collect();
+    assert_eq!(removals.len(), 1);
+    assert_eq!(
+        (&removals[0]["status"], &removals[0]["workAppId"]),
+        (&json!("Pending"), &json!(app))
+    );
     let (status, body) = send(srv.api(&org, Method::DELETE, &path)).await;
     assert_problem(status, &body, 404, &path);
     let ghost = format!("{GROUPS}/{}/Users/{user}", uuid::Uuid::now_v7());

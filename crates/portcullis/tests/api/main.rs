@@ -14,6 +14,7 @@ mod governance;
 mod groups;
 mod input;
 mod isolation;
+mod jml;
 mod limits;
 mod openapi;
 mod ops;

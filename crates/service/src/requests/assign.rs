@@ -109,7 +109,7 @@ impl Service {
     }
 
     /// The approvers of one review step of the request's policy version.
-    pub(super) async fn review_assignees(
+    pub(crate) async fn review_assignees(
         &self,
         tx: &mut dyn WriteTx,
         request: &Request,

@@ -84,9 +84,12 @@ pub(crate) struct GrantPlan {
 pub(crate) struct Origin {
     pub implicitly_approved: bool,
     pub group_id: Option<Uuid>,
+    /// Opened by the directory automation (offboarding a leaver), not asked for by anyone: the
+    /// request has no requester, whoever made the directory change (their audit rows keep them).
+    pub automated: bool,
 }
 
-fn request_snapshot(r: &Request) -> serde_json::Value {
+pub(crate) fn request_snapshot(r: &Request) -> serde_json::Value {
     serde_json::json!({
         "requestType": r.request_type.name(),
         "status": r.status.name(),

@@ -54,6 +54,7 @@ impl Service {
         // The requester: a person with their own token is the requester, whatever their role; a
         // credential may name one (an active user), recorded beside the credential.
         let created_by = match (ctx.actor.kind, new.created_by_user_id) {
+            _ if origin.automated => None,
             (ActorKind::User { id, .. }, Some(creator)) if creator != id => {
                 return Err(ServiceError::Forbidden(
                     "createdByUserId must be yourself: a request made with a personal token is \
@@ -77,7 +78,11 @@ impl Service {
                 .await?
                 .ok_or_else(|| ServiceError::not_found("user", target_id))?;
             if let ActorKind::User { id, role, .. } = ctx.actor.kind {
-                if target.id != id && target.manager_id != Some(id) && !role.is_org_admin() {
+                if !origin.automated
+                    && target.id != id
+                    && target.manager_id != Some(id)
+                    && !role.is_org_admin()
+                {
                     return Err(ServiceError::Forbidden(
                         "You may request only for yourself or the people you manage".into(),
                     ));
@@ -401,7 +406,7 @@ impl Service {
         }))
     }
 
-    pub(super) async fn active(
+    pub(crate) async fn active(
         &self,
         tx: &mut dyn WriteTx,
         org_id: Uuid,

@@ -23,6 +23,7 @@ on_every_backend!(
     closing_reads_what_to_act_on_and_records_outcomes,
     due_campaigns_of_every_organization_are_found_once,
     accesses_are_removed_and_moved_to_other_levels_in_bulk,
+    a_reviewers_undecided_items_are_found_and_reassigned,
 );
 
 fn review(org_id: Uuid, name: &str, apps: &[Uuid], creator: Uuid) -> AccessReview {
@@ -863,4 +864,154 @@ async fn accesses_are_removed_and_moved_to_other_levels_in_bulk(db: &TestDb) {
 fn sorted_levels(mut v: Vec<(Uuid, Option<Uuid>)>) -> Vec<(Uuid, Option<Uuid>)> {
     v.sort();
     v
+}
+
+async fn a_reviewers_undecided_items_are_found_and_reassigned(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let (slack, zoom) = (work_app(org, "Slack"), work_app(org, "Zoom"));
+    insert_apps(db, &[&slack, &zoom]).await;
+    grant(
+        db,
+        org,
+        &[
+            entry(&slack, &seed.alice, None),
+            entry(&zoom, &seed.alice, None),
+            entry(&slack, &seed.bob, None),
+        ],
+    )
+    .await;
+    let by_manager = AccessReview {
+        review_type: AccessReviewType::Manager,
+        ..review(org, "Managers", &[slack.id, zoom.id], seed.admin.id)
+    };
+    let by_owner = review(org, "Owners", &[slack.id], seed.admin.id);
+    let closed = AccessReview {
+        status: AccessReviewStatus::Closed,
+        ..review(org, "Closed", &[slack.id], seed.admin.id)
+    };
+    // Item ids start with their campaign's first 80 bits: campaigns made within one
+    // millisecond get ids that differ there.
+    let distinct =
+        |r: AccessReview, n: u128| AccessReview { id: Uuid::from_u128(n << 80 | 1), ..r };
+    let (by_manager, by_owner, closed) =
+        (distinct(by_manager, 1), distinct(by_owner, 2), distinct(closed, 3));
+    let mut all = Vec::new();
+    for r in [&by_manager, &by_owner, &closed] {
+        insert_review(db, r).await;
+        snapshot(db, r).await;
+        all.extend(items(db, r, ReviewItemFilter::default()).await.into_iter().map(|i| (r.id, i)));
+    }
+    // The owner reviews every item (with the admin on the manager campaign's); one item of the
+    // manager campaign is decided already.
+    let mut tx = db.store.write().await.expect("write");
+    for r in [&by_manager, &by_owner, &closed] {
+        let assignments: Vec<_> = all
+            .iter()
+            .filter(|(rid, _)| *rid == r.id)
+            .map(|(_, (item, _, _))| {
+                let mut assignees = vec![seed.owner.id];
+                if r.id == by_manager.id {
+                    assignees.push(seed.admin.id);
+                }
+                (*item, Assignment { assignees, unassigned_reason: None })
+            })
+            .collect();
+        tx.assign_review_items(org, AccessReviewId(r.id), &assignments).await.expect("assign");
+    }
+    let decided = all
+        .iter()
+        .find(|(rid, (_, app, user))| {
+            *rid == by_manager.id && *app == zoom.id && *user == seed.alice.id
+        })
+        .map(|(_, (item, _, _))| *item)
+        .expect("zoom item");
+    let decision = CheckedDecision {
+        item_id: decided,
+        decision: ReviewDecision::Keep,
+        permission_level_id: None,
+        comment: None,
+    };
+    tx.decide_review_items(org, AccessReviewId(by_manager.id), &[decision], None, at(30))
+        .await
+        .expect("decide");
+    tx.commit().await.expect("commit");
+
+    let item_of = |rid: Uuid, app: Uuid, user: Uuid| {
+        all.iter()
+            .find(|(r, (_, a, u))| *r == rid && *a == app && *u == user)
+            .map(|(_, (item, _, _))| *item)
+            .expect("item")
+    };
+    let mut read = db.store.read().await.expect("read");
+    let owner = UserId(seed.owner.id);
+    let found = read.undecided_items_reviewed_by(org, owner, None, None).await.expect("items");
+    let mut ids: Vec<Uuid> = found.iter().map(|i| i.id).collect();
+    ids.sort();
+    let mut expected = vec![
+        item_of(by_manager.id, slack.id, seed.alice.id),
+        item_of(by_manager.id, slack.id, seed.bob.id),
+        item_of(by_owner.id, slack.id, seed.alice.id),
+        item_of(by_owner.id, slack.id, seed.bob.id),
+    ];
+    expected.sort();
+    assert_eq!(ids, expected, "undecided items of open campaigns only");
+    let first = found.iter().find(|i| i.review_id == by_manager.id).expect("manager item");
+    assert_eq!(first.reviewer_ids, vec![seed.owner.id, seed.admin.id]);
+    // About Alice, in Manager campaigns.
+    let narrow = read
+        .undecided_items_reviewed_by(
+            org,
+            owner,
+            Some(UserId(seed.alice.id)),
+            Some(AccessReviewType::Manager),
+        )
+        .await
+        .expect("items");
+    assert_eq!(
+        narrow.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![item_of(by_manager.id, slack.id, seed.alice.id)]
+    );
+    assert!(read
+        .undecided_items_reviewed_by(seed.other_org.id, owner, None, None)
+        .await
+        .expect("scoped")
+        .is_empty());
+    drop(read);
+
+    // Reassigning replaces the reviewers (and sets the reason of an item left without any).
+    let (moved, emptied) = (
+        item_of(by_manager.id, slack.id, seed.alice.id),
+        item_of(by_owner.id, slack.id, seed.bob.id),
+    );
+    let mut tx = db.store.write().await.expect("write");
+    tx.reassign_review_items(
+        org,
+        &[
+            (
+                moved,
+                Assignment { assignees: vec![seed.bob.id, seed.admin.id], unassigned_reason: None },
+            ),
+            (emptied, Assignment { assignees: vec![], unassigned_reason: Some("nobody".into()) }),
+        ],
+    )
+    .await
+    .expect("reassign");
+    tx.reassign_review_items(org, &[]).await.expect("nothing");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    let got =
+        read.get_review_items(org, AccessReviewId(by_manager.id), &[moved]).await.expect("items");
+    assert_eq!(
+        (got[0].reviewer_ids.clone(), got[0].unassigned_reason.clone()),
+        (vec![seed.bob.id, seed.admin.id], None)
+    );
+    let got =
+        read.get_review_items(org, AccessReviewId(by_owner.id), &[emptied]).await.expect("items");
+    assert_eq!(
+        (got[0].reviewer_ids.clone(), got[0].unassigned_reason.as_deref()),
+        (vec![], Some("nobody"))
+    );
+    let left = read.undecided_items_reviewed_by(org, owner, None, None).await.expect("items");
+    assert_eq!(left.len(), 2, "the owner keeps the other two");
 }

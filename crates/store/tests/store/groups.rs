@@ -1,5 +1,5 @@
 //! User groups: `GroupReads`, `GroupWrites`.
-use portcullis_domain::{GroupId, UserId};
+use portcullis_domain::GroupId;
 use std::collections::HashMap;
 
 use portcullis_domain::workapp::GrantEntry;
@@ -18,6 +18,7 @@ on_every_backend!(
     delete_group_cascades_and_detaches_requests,
     default_and_hidden_apps,
     covered_pairs_are_live_accesses_and_open_requests,
+    leaving_a_group_removes_its_defaults_unless_another_group_or_a_request_covers_them,
 );
 
 async fn groups_round_trip_update_and_conflict(db: &TestDb) {
@@ -137,10 +138,10 @@ async fn members_add_list_and_remove(db: &TestDb) {
     tx.insert_group_members(org, GroupId(g.id), &[seed.admin.id, seed.admin.id], at(50))
         .await
         .expect("add twice");
-    assert!(tx
-        .delete_group_member(org, GroupId(g.id), UserId(seed.admin.id))
-        .await
-        .expect("remove"));
+    assert_eq!(
+        tx.delete_group_members(org, GroupId(g.id), &[seed.admin.id]).await.expect("remove"),
+        vec![seed.admin.id]
+    );
     tx.commit().await.expect("commit");
 
     let mut read = db.store.read().await.expect("read");
@@ -187,29 +188,31 @@ async fn members_add_list_and_remove(db: &TestDb) {
     drop(read);
 
     let mut tx = db.store.write().await.expect("write");
-    assert!(!tx
-        .delete_group_member(seed.other_org.id, GroupId(g.id), UserId(seed.alice.id))
-        .await
-        .expect("scoped"));
     assert!(tx
-        .delete_group_member(org, GroupId(g.id), UserId(seed.alice.id))
+        .delete_group_members(seed.other_org.id, GroupId(g.id), &[seed.alice.id])
         .await
-        .expect("remove"));
-    assert!(!tx
-        .delete_group_member(org, GroupId(g.id), UserId(seed.alice.id))
+        .expect("scoped")
+        .is_empty());
+    assert!(tx.delete_group_members(org, GroupId(g.id), &[]).await.expect("nobody").is_empty());
+    // Several at once: only the members among them are removed (and returned).
+    let mut removed = tx
+        .delete_group_members(org, GroupId(g.id), &[seed.alice.id, seed.admin.id, inactive.id])
         .await
-        .expect("again"));
-    assert!(!tx
-        .delete_group_member(org, GroupId(g.id), UserId(seed.admin.id))
+        .expect("remove");
+    removed.sort();
+    assert_eq!(removed, sorted(vec![seed.alice.id, inactive.id]));
+    assert!(tx
+        .delete_group_members(org, GroupId(g.id), &[seed.alice.id])
         .await
-        .expect("never a member"));
+        .expect("again")
+        .is_empty());
     tx.commit().await.expect("commit");
     let mut read = db.store.read().await.expect("read");
     assert_eq!(
         read.group_member_ids(org, g.id).await.expect("ids"),
         vec![seed.owner.id, seed.bob.id]
     );
-    assert_eq!(read.get_group(org, g.id).await.expect("get").expect("group").member_count, 3);
+    assert_eq!(read.get_group(org, g.id).await.expect("get").expect("group").member_count, 2);
 }
 
 async fn delete_group_cascades_and_detaches_requests(db: &TestDb) {
@@ -437,6 +440,76 @@ async fn covered_pairs_are_live_accesses_and_open_requests(db: &TestDb) {
     assert!(read.covered_pairs(org, &[], &apps, at(0)).await.expect("pairs").is_empty());
     assert!(read
         .covered_pairs(seed.other_org.id, &users, &apps, at(0))
+        .await
+        .expect("scoped")
+        .is_empty());
+}
+
+async fn leaving_a_group_removes_its_defaults_unless_another_group_or_a_request_covers_them(
+    db: &TestDb,
+) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let apps: Vec<_> = ["A1", "A2", "A3", "A4", "A5"].iter().map(|n| work_app(org, n)).collect();
+    insert_apps(db, &apps.iter().collect::<Vec<_>>()).await;
+    let [a1, a2, a3, a4, a5] = [0, 1, 2, 3, 4].map(|i| apps[i].id);
+    let (left, other) = (group(org, "Left"), group(org, "Other"));
+    let p = policy(org, RequestType::RemoveAccess, true);
+    let default = |id| DefaultWorkApp { work_app_id: id, permission_level_id: None };
+    let grant = |app, user: &portcullis_domain::User, exp| GrantEntry {
+        work_app_id: app,
+        user_id: user.id,
+        permission_level_id: None,
+        expires_at: exp,
+    };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_policy(&p).await.expect("policy");
+    tx.insert_group(&left).await.expect("group");
+    tx.insert_group(&other).await.expect("group");
+    // Alice and Bob have left "Left" already; Alice is still in "Other", which gives a2 too.
+    tx.insert_group_members(org, GroupId(other.id), &[seed.alice.id], at(1)).await.expect("in");
+    tx.set_group_default_apps(org, left.id, &[default(a1), default(a2), default(a3), default(a4)])
+        .await
+        .expect("defaults");
+    tx.set_group_default_apps(org, other.id, &[default(a2)]).await.expect("defaults");
+    tx.upsert_accesses(
+        org,
+        &[
+            grant(a1, &seed.alice, None),
+            grant(a2, &seed.alice, None), // another group gives it
+            grant(a3, &seed.alice, None), // a removal is already open
+            grant(a4, &seed.alice, Some(at(10))), // expired by then
+            grant(a5, &seed.alice, None), // not a default app of the group
+            grant(a1, &seed.bob, None),
+            grant(a1, &seed.owner, None), // not among the users who left
+        ],
+        AccessSource::Group,
+        at(1),
+    )
+    .await
+    .expect("grant");
+    let removal = portcullis_domain::Request {
+        request_type: RequestType::RemoveAccess,
+        ..request(&p, a3, Some(seed.alice.id))
+    };
+    tx.insert_request(&removal).await.expect("request");
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    let users = [seed.alice.id, seed.bob.id];
+    let mut found =
+        read.group_leave_removals(org, GroupId(left.id), &users, at(20)).await.expect("removals");
+    found.sort();
+    let mut expected = vec![(seed.alice.id, a1), (seed.bob.id, a1)];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(read
+        .group_leave_removals(org, GroupId(left.id), &[], at(20))
+        .await
+        .expect("nobody")
+        .is_empty());
+    assert!(read
+        .group_leave_removals(seed.other_org.id, GroupId(left.id), &users, at(20))
         .await
         .expect("scoped")
         .is_empty());

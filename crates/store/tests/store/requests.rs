@@ -1,6 +1,7 @@
 //! Requests and approval tasks: `RequestReads`, `RequestWrites`.
 use portcullis_domain::{
-    new_id, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind, TaskStatus,
+    new_id, Assignment, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
+    TaskStatus,
 };
 use portcullis_domain::{TaskId, UserId};
 use portcullis_store::{RequestFilter, TaskFilter};
@@ -16,6 +17,7 @@ on_every_backend!(
     a_task_is_decided_exactly_once,
     tasks_filter_and_page,
     concurrent_writers_decide_a_task_and_open_a_request_once,
+    a_users_open_requests_and_tasks_are_found_and_cancelled_or_reassigned_as_a_set,
 );
 
 async fn requests_round_trip_and_update(db: &TestDb) {
@@ -623,4 +625,120 @@ async fn concurrent_writers_decide_a_task_and_open_a_request_once(db: &TestDb) {
         .await
         .expect("list");
     assert_eq!(open.items, vec![first]);
+}
+
+async fn a_users_open_requests_and_tasks_are_found_and_cancelled_or_reassigned_as_a_set(
+    db: &TestDb,
+) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let apps: Vec<_> = (0..4).map(|i| work_app(org, &format!("Leaver {i}"))).collect();
+    insert_apps(db, &apps.iter().collect::<Vec<_>>()).await;
+    let p = policy(org, RequestType::GrantAccess, false);
+    // Alice's own request; one Bob made for Alice; one Alice made for Bob; a closed one; and
+    // one that has nothing to do with her.
+    let mine = request(&p, apps[0].id, Some(seed.alice.id));
+    let for_me = Request {
+        created_by_user_id: Some(seed.bob.id),
+        status: RequestStatus::Approved,
+        ..request(&p, apps[1].id, Some(seed.alice.id))
+    };
+    let by_me = Request {
+        created_by_user_id: Some(seed.alice.id),
+        ..request(&p, apps[2].id, Some(seed.bob.id))
+    };
+    let closed = Request {
+        status: RequestStatus::Completed,
+        ..request(&p, apps[3].id, Some(seed.alice.id))
+    };
+    let others = request(&p, apps[3].id, Some(seed.bob.id));
+    // Tasks: Alice is assigned to a task of Bob's request (with the admin), and to one of her
+    // own request's tasks; a decided task of hers does not count.
+    let of_bob = task(&others, 0, vec![seed.alice.id, seed.admin.id]);
+    let of_mine = task(&mine, 0, vec![seed.owner.id, seed.alice.id]);
+    let decided = Task { status: TaskStatus::Approved, ..task(&by_me, 0, vec![seed.alice.id]) };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_policy(&p).await.expect("policy");
+    for r in [&mine, &for_me, &by_me, &closed, &others] {
+        tx.insert_request(r).await.expect("request");
+    }
+    for t in [&of_bob, &of_mine, &decided] {
+        tx.insert_task(t).await.expect("task");
+    }
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    let open = read.open_requests_of_user(org, UserId(seed.alice.id)).await.expect("open");
+    let mut ids: Vec<_> = open.iter().map(|r| r.id).collect();
+    ids.sort();
+    assert_eq!(ids, sorted(vec![mine.id, for_me.id, by_me.id]));
+    assert!(read
+        .open_requests_of_user(seed.other_org.id, UserId(seed.alice.id))
+        .await
+        .expect("scoped")
+        .is_empty());
+    let tasks = read.open_tasks_assigned_to(org, UserId(seed.alice.id), None).await.expect("tasks");
+    let mut found: Vec<_> = tasks.iter().map(|t| (t.id, t.assignee_ids.clone())).collect();
+    found.sort();
+    let mut expected =
+        vec![(of_bob.id, of_bob.assignee_ids.clone()), (of_mine.id, of_mine.assignee_ids.clone())];
+    expected.sort();
+    assert_eq!(found, expected, "open tasks with all their assignees");
+    // Only tasks of requests about Bob.
+    let about_bob = read
+        .open_tasks_assigned_to(org, UserId(seed.alice.id), Some(UserId(seed.bob.id)))
+        .await
+        .expect("about");
+    assert_eq!(about_bob.iter().map(|t| t.id).collect::<Vec<_>>(), vec![of_bob.id]);
+    assert!(read
+        .open_tasks_assigned_to(seed.other_org.id, UserId(seed.alice.id), None)
+        .await
+        .expect("scoped")
+        .is_empty());
+    drop(read);
+
+    let mut tx = db.store.write().await.expect("write");
+    // Reassigning: the task of Bob's request to the owner and the bob; Alice's own request's task
+    // to nobody, with a reason; a decided task is left alone.
+    let assignments = vec![
+        (
+            of_bob.id,
+            Assignment { assignees: vec![seed.owner.id, seed.bob.id], unassigned_reason: None },
+        ),
+        (of_mine.id, Assignment { assignees: vec![], unassigned_reason: Some("nobody".into()) }),
+        (decided.id, Assignment { assignees: vec![seed.owner.id], unassigned_reason: None }),
+    ];
+    tx.set_task_assignments(org, &assignments, at(70)).await.expect("assign");
+    tx.set_task_assignments(org, &[], at(70)).await.expect("nothing");
+    // Cancelling: a closed request and another organization's call change nothing.
+    let ids = [mine.id, for_me.id, by_me.id, closed.id];
+    assert_eq!(tx.cancel_requests(seed.other_org.id, &ids, None, at(80)).await.expect("scoped"), 0);
+    assert_eq!(
+        tx.cancel_requests(org, &ids, Some(UserId(seed.owner.id)), at(80)).await.expect("cancel"),
+        3
+    );
+    assert_eq!(tx.cancel_requests(org, &[], None, at(80)).await.expect("nothing"), 0);
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    let t = read.get_task(org, of_bob.id).await.expect("get").expect("task");
+    assert_eq!(
+        (t.assignee_ids, t.unassigned_reason, t.status),
+        (vec![seed.owner.id, seed.bob.id], None, TaskStatus::Open)
+    );
+    let t = read.get_task(org, of_mine.id).await.expect("get").expect("task");
+    assert_eq!(t.status, TaskStatus::Cancelled, "cancelled with its request");
+    assert_eq!((t.assignee_ids, t.unassigned_reason.as_deref()), (vec![], Some("nobody")));
+    let t = read.get_task(org, decided.id).await.expect("get").expect("task");
+    assert_eq!((t.status, t.assignee_ids), (TaskStatus::Approved, vec![seed.alice.id]));
+    for r in [&mine, &for_me, &by_me] {
+        let got = read.get_request(org, r.id).await.expect("get").expect("request");
+        assert_eq!(
+            (got.status, got.cancelled_by_user_id, got.updated_at),
+            (RequestStatus::Cancelled, Some(seed.owner.id), at(80))
+        );
+    }
+    let got = read.get_request(org, closed.id).await.expect("get").expect("request");
+    assert_eq!(got.status, RequestStatus::Completed);
+    assert!(read.open_requests_of_user(org, UserId(seed.alice.id)).await.expect("open").is_empty());
 }

@@ -1,6 +1,9 @@
 //! Organizations and users: `UserReads`, `UserWrites`.
 use chrono::{Duration, SubsecRound};
-use portcullis_domain::{new_id, OrgRole, OrganizationSettings, PageRequest, UserStatus};
+use portcullis_domain::{
+    new_id, GroupLeaveAction, LeaverAccessAction, OrgRole, OrganizationSettings, PageRequest,
+    UserStatus,
+};
 
 use crate::common::*;
 
@@ -19,7 +22,14 @@ async fn organization_settings_default_then_saved_per_organization(db: &TestDb) 
     let seed = seed(db).await;
     let (org, other) = (seed.org.id, seed.other_org.id);
     let strict = OrganizationSettings::default();
-    let relaxed = OrganizationSettings { allow_same_approver_for_multiple_steps: true };
+    // Every setting away from its default, so that each column is written and read back.
+    let relaxed = OrganizationSettings {
+        allow_same_approver_for_multiple_steps: true,
+        no_touch_onboarding: true,
+        joiner_window_hours: 720,
+        group_leave_action: GroupLeaveAction::Keep,
+        leaver_access_action: LeaverAccessAction::RevokeAtOnce,
+    };
     let mut read = db.store.read().await.expect("read");
     assert_eq!(read.get_organization_settings(org).await.expect("get"), strict);
     drop(read);
