@@ -112,6 +112,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
+    ("get", "/api/v1/ScimTokens"),
+    ("post", "/api/v1/ScimTokens"),
+    ("delete", "/api/v1/ScimTokens/{scimTokenId}"),
     ("get", "/openapi.json"),
 ];
 
@@ -160,6 +163,7 @@ async fn document_lists_exactly_the_served_routes_with_security_schemes() {
             .replace("{customFieldId}", &uuid::Uuid::now_v7().to_string())
             .replace("{accessReviewId}", &uuid::Uuid::now_v7().to_string())
             .replace("{itemId}", &uuid::Uuid::now_v7().to_string())
+            .replace("{scimTokenId}", &uuid::Uuid::now_v7().to_string())
             .replace("{requestType}", "GrantAccessRequest");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = srv.client.request(method.clone(), srv.url(&concrete)).send().await.unwrap();

@@ -21,6 +21,7 @@ mod groups;
 mod migrations;
 mod policies;
 mod requests;
+mod scim;
 mod users;
 mod webhooks;
 mod work_apps;
