@@ -262,9 +262,9 @@ async fn users_page(
     req: ListRequest,
 ) -> Result<ScimJson, ApiError> {
     let page =
-        state.service.scim_users(&ctx, req.filter.as_ref(), req.start_index, req.count).await?;
+        state.service.scim_users(ctx, req.filter.as_ref(), req.start_index, req.count).await?;
     let resources =
-        page.resources.iter().map(|u| req.selection.apply(render_user(&base, u), &USER)).collect();
+        page.resources.iter().map(|u| req.selection.apply(render_user(base, u), &USER)).collect();
     Ok(ScimJson::ok(list_response(page.total, req.start_index.unwrap_or(1).max(1), resources)))
 }
 
@@ -353,13 +353,10 @@ async fn groups_page(
     let members = req.selection.wants_members();
     let page = state
         .service
-        .scim_groups(&ctx, req.filter.as_ref(), req.start_index, req.count, members)
+        .scim_groups(ctx, req.filter.as_ref(), req.start_index, req.count, members)
         .await?;
-    let resources = page
-        .resources
-        .iter()
-        .map(|g| req.selection.apply(render_group(&base, g), &GROUP))
-        .collect();
+    let resources =
+        page.resources.iter().map(|g| req.selection.apply(render_group(base, g), &GROUP)).collect();
     Ok(ScimJson::ok(list_response(page.total, req.start_index.unwrap_or(1).max(1), resources)))
 }
 

@@ -564,3 +564,71 @@ async fn another_organizations_directory_is_invisible() {
     let (status, _) = s.call(Method::DELETE, &format!("/Users/{stranger}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Joiners and leavers pushed by the identity provider: with no-touch onboarding a new user who
+/// joins a group over SCIM holds its default apps at once (a user created long ago gets a
+/// request instead), and `active: false` offboards them (here: revoked at once).
+#[tokio::test]
+async fn scim_joiners_get_default_apps_and_leavers_lose_their_accesses() {
+    let s = Scim::start().await;
+    let api =
+        |method: Method, path: &str, body: Value| send(s.srv.api(&s.org, method, path).json(&body));
+    let (status, body) = api(
+        Method::PATCH,
+        "/api/v1/OrganizationSettings",
+        json!({ "noTouchOnboarding": true, "leaverAccessAction": "RevokeAtOnce" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let slack = s
+        .srv
+        .create_app_with(&s.org, json!({ "name": "Slack", "provisioningMode": "Automatic" }), &[])
+        .await
+        .0;
+    let group = s.create("/Groups", json!({ "schemas": [GROUP], "displayName": "Eng" })).await;
+    let gid = group["id"].as_str().expect("id").to_string();
+    // Default apps of a provider-managed group stay ours to set.
+    let (status, body) = api(
+        Method::PUT,
+        &format!("/api/v1/UsersGroups/{gid}/DefaultWorkApps"),
+        json!({ "data": [{ "workAppId": slack }] }),
+    )
+    .await;
+    assert!(status.is_success(), "{body}");
+
+    let veteran = s.create("/Users", okta_user("vera@acme.example", "Vera", "Veteran")).await;
+    let veteran = veteran["id"].as_str().expect("id").to_string();
+    s.srv.clock.advance(chrono::Duration::hours(48));
+    let joiner = s.create("/Users", okta_user("joe@acme.example", "Joe", "Joiner")).await;
+    let joiner = joiner["id"].as_str().expect("id").to_string();
+    s.patch(
+        &format!("/Groups/{gid}"),
+        json!([{ "op": "add", "path": "members", "value": [{ "value": joiner }, { "value": veteran }] }]),
+    )
+    .await;
+    let holders: Vec<String> = s
+        .srv
+        .accesses(&s.org, &slack)
+        .await
+        .iter()
+        .filter_map(|a| a["user"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(holders, vec![joiner.clone()], "only the joiner is approved at once");
+    let (_, requests) =
+        send(s.srv.api(&s.org, Method::GET, &format!("/api/v1/Requests?targetUserId={veteran}")))
+            .await;
+    assert_eq!(requests["data"].as_array().map(Vec::len), Some(1), "{requests}");
+    assert_ne!(requests["data"][0]["status"], "Completed", "{requests}");
+
+    s.patch(
+        &format!("/Users/{joiner}"),
+        json!([{ "op": "replace", "value": { "active": false } }]),
+    )
+    .await;
+    assert!(s.srv.accesses(&s.org, &slack).await.is_empty(), "the leaver's access is revoked");
+    let (_, audit) =
+        send(s.srv.api(&s.org, Method::GET, "/api/v1/AuditLog?action=user.offboarded")).await;
+    let row = &audit["data"][0];
+    assert_eq!(row["targetId"], joiner.as_str(), "{audit}");
+    assert_eq!(row["actorType"], "scim_token", "{audit}");
+}
