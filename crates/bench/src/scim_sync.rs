@@ -150,7 +150,7 @@ pub async fn run(users: usize, groups: usize) {
             None,
         );
         report(
-            &format!("scim-sync-users-per-second-{clients}-clients"),
+            &format!("scim-sync-resources-per-second-{clients}-clients"),
             (users + groups) as f64 / took.as_secs_f64(),
             "resources/s",
             None,
