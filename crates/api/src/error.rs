@@ -177,8 +177,8 @@ pub fn is_scim_path(path: &str) -> bool {
     lower == "/scim/v2" || lower.starts_with("/scim/v2/")
 }
 
-/// RFC 7644 §3.12: the SCIM error body. A 400 or 409 without a more precise `scimType` gets the
-/// one that fits most: `invalidValue`, `uniqueness`.
+/// RFC 7644 §3.12: the SCIM error body. A 400 without a more precise `scimType` is an
+/// `invalidValue`; other conflicts (the last owner) carry none.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScimErrorBody {
     /// `["urn:ietf:params:scim:api:messages:2.0:Error"]`
@@ -222,11 +222,7 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
             }
         };
     let (content_type, bytes) = if is_scim_path(&path) {
-        let scim_type = scim_type.or(match status {
-            StatusCode::BAD_REQUEST => Some("invalidValue"),
-            StatusCode::CONFLICT => Some("uniqueness"),
-            _ => None,
-        });
+        let scim_type = scim_type.or((status == StatusCode::BAD_REQUEST).then_some("invalidValue"));
         let body = ScimErrorBody {
             schemas: vec!["urn:ietf:params:scim:api:messages:2.0:Error".into()],
             status: status.as_u16().to_string(),

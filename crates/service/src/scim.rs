@@ -314,7 +314,10 @@ impl Service {
                         UserStatus::Invited
                     },
                 };
-                let user = self.insert_user_in(&mut *tx, ctx, new, OrgRole::User).await?;
+                let user = self
+                    .insert_user_in(&mut *tx, ctx, new, OrgRole::User)
+                    .await
+                    .map_err(uniqueness)?;
                 let attributes = Value::Object(doc).to_string();
                 tx.set_scim_user(
                     org_id,
@@ -425,7 +428,9 @@ impl Service {
             manager_id,
             ..UserPatch::default()
         };
-        self.change_user_in(tx, ctx, user.id, patch, AuditAction::UserUpdated).await?;
+        self.change_user_in(tx, ctx, user.id, patch, AuditAction::UserUpdated)
+            .await
+            .map_err(uniqueness)?;
         if active == Some(false) && user.deleted_at.is_none() {
             let patch = UserPatch { status: Some(UserStatus::Deactivated), ..UserPatch::default() };
             self.change_user_in(tx, ctx, user.id, patch, AuditAction::UserDeleted).await?;
@@ -501,10 +506,8 @@ impl Service {
         require_scim(ctx)?;
         let fields = directory_group(&doc).map_err(invalid_value)?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
-        let group = self
-            .insert_group_in(&mut *tx, ctx, &fields.name, None)
-            .await
-            .map_err(group_name_taken)?;
+        let group =
+            self.insert_group_in(&mut *tx, ctx, &fields.name, None).await.map_err(uniqueness)?;
         self.write_group(&mut *tx, ctx, &group, &[], doc).await?;
         let created = tx
             .get_scim_group(ctx.org_id(), group.id, true)
@@ -592,7 +595,7 @@ impl Service {
         let org_id = ctx.org_id();
         let group = if fields.name != group.name {
             let patch = GroupPatch { name: Some(fields.name.clone()), description: None };
-            self.update_group_in(tx, ctx, group, patch).await.map_err(group_name_taken)?
+            self.update_group_in(tx, ctx, group, patch).await.map_err(uniqueness)?
         } else {
             group.clone()
         };
@@ -635,8 +638,8 @@ fn user_name_taken(err: portcullis_store::StoreError) -> ServiceError {
     }
 }
 
-/// Group names are unique in an organization (displayName uniqueness "server").
-fn group_name_taken(err: ServiceError) -> ServiceError {
+/// E-mail addresses and group names are unique in an organization (uniqueness "server").
+fn uniqueness(err: ServiceError) -> ServiceError {
     match err {
         ServiceError::Conflict(message) => scim(409, Some(ScimType::Uniqueness), message),
         other => other,

@@ -536,6 +536,24 @@ async fn errors_use_the_scim_error_schema() {
     let remove = json!({ "schemas": [PATCH], "Operations": [{ "op": "remove" }] });
     let (status, body) = s.call(Method::PATCH, &format!("/Users/{id}"), Some(remove)).await;
     assert_scim_error(status, &body, 400, Some("noTarget"));
+
+    // The identity provider cannot deactivate the organization's last owner (a conflict, not a
+    // uniqueness error); a PUT onto another user's e-mail is one.
+    let deactivate = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "value": { "active": false } }] });
+    let (status, body) =
+        s.call(Method::PATCH, &format!("/Users/{}", s.org.owner_id), Some(deactivate)).await;
+    assert_scim_error(status, &body, 409, None);
+    assert!(body.get("scimType").is_none(), "{body}");
+    let bob = s.create("/Users", okta_user("bob@acme.example", "Bob", "Byte")).await;
+    let bob = bob["id"].as_str().expect("id").to_string();
+    let (status, body) = s
+        .call(
+            Method::PUT,
+            &format!("/Users/{bob}"),
+            Some(okta_user("ada@acme.example", "Bob", "Byte")),
+        )
+        .await;
+    assert_scim_error(status, &body, 409, Some("uniqueness"));
 }
 
 #[tokio::test]
