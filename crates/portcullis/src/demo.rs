@@ -101,6 +101,9 @@ pub struct DemoOutput {
     pub admin_token: String,
     pub employee_token: String,
     pub employee_name: String,
+    /// The organization's read-write API credential.
+    pub api_key: String,
+    pub api_secret: String,
 }
 
 pub async fn fill(service: &Service, users: usize) -> Result<DemoOutput, String> {
@@ -270,5 +273,7 @@ pub async fn fill(service: &Service, users: usize) -> Result<DemoOutput, String>
         admin_token: admin,
         employee_token: token.value,
         employee_name: employee.full_name(),
+        api_key: out.api_key,
+        api_secret: out.api_secret,
     })
 }

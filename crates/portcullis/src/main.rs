@@ -154,6 +154,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage organization API credentials (X-API-KEY / X-API-SECRET for /api/v1).
+    Credential {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
     /// Manage the organization's SCIM tokens (what an identity provider uses to sync users and
     /// groups to /scim/v2).
     ScimToken {
@@ -193,6 +198,27 @@ enum TokenCommand {
         #[arg(long, value_parser = parse_lifetime)]
         expires_in: Option<chrono::Duration>,
         /// Print one JSON object: tokenId, userId, organizationId, token, expiresAt.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// Create an API credential (the secret is shown once).
+    Create {
+        /// The organization.
+        #[arg(long)]
+        org_id: uuid::Uuid,
+        /// A label for the credential.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// A read-only credential (it can never write).
+        #[arg(long)]
+        read_only: bool,
+        /// Print one JSON object: {"id", "organizationId", "apiKey", "apiSecret", "accessLevel"}.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -351,6 +377,9 @@ async fn main() -> ExitCode {
         Command::Token {
             command: TokenCommand::Create { user_email, org_id, name, expires_in, json, db },
         } => create_token(&db, &user_email, org_id, &name, expires_in, json).await,
+        Command::Credential {
+            command: CredentialCommand::Create { org_id, name, read_only, json, db },
+        } => create_credential(&db, org_id, &name, read_only, json).await,
         Command::ScimToken { command: ScimTokenCommand::Create { org_id, name, json, db } } => {
             create_scim_token(&db, org_id, &name, json).await
         }
@@ -582,6 +611,41 @@ async fn create_token(
     Ok(())
 }
 
+async fn create_credential(
+    db: &DatabaseArgs,
+    org_id: uuid::Uuid,
+    name: &str,
+    read_only: bool,
+    json: bool,
+) -> Result<(), String> {
+    let service = open_service(db).await?;
+    let level = if read_only {
+        portcullis_domain::AccessLevel::ReadOnly
+    } else {
+        portcullis_domain::AccessLevel::ReadWrite
+    };
+    let issued = service
+        .issue_api_credential_for_org(org_id, name, level)
+        .await
+        .map_err(|e| e.to_string())?;
+    if json {
+        let object = serde_json::json!({
+            "id": issued.credential.id,
+            "organizationId": org_id,
+            "apiKey": issued.api_key,
+            "apiSecret": issued.api_secret,
+            "accessLevel": level.name(),
+        });
+        println!("{object}");
+    } else {
+        println!("API credential created for organization {org_id} ({}).", level.name());
+        println!("  X-API-KEY:    {}", issued.api_key);
+        println!("  X-API-SECRET: {}", issued.api_secret);
+        println!("Store the secret now: it is shown only once.");
+    }
+    Ok(())
+}
+
 async fn create_scim_token(
     db: &DatabaseArgs,
     org_id: uuid::Uuid,
@@ -615,6 +679,9 @@ async fn run_demo(db: &DatabaseArgs, users: usize) -> Result<(), String> {
     );
     println!("  administrator (Ines Admin): {}", out.admin_token);
     println!("  employee ({}): {}", out.employee_name, out.employee_token);
+    println!("The Cakewalk API (/api/v1) with this organization's credential:");
+    println!("  X-API-KEY:    {}", out.api_key);
+    println!("  X-API-SECRET: {}", out.api_secret);
     Ok(())
 }
 

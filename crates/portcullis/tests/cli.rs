@@ -108,6 +108,62 @@ async fn token_create_issues_a_working_expiring_token() {
     }
 }
 
+#[tokio::test]
+async fn credential_and_scim_token_create_print_working_secrets_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Portcullis::new(format!("{}/p.db", dir.path().display()));
+    let org = db.init("Acme", "ada@acme.example", "Owner");
+    let run = |args: &[&str]| {
+        let out = db.command(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let rw = run(&["credential", "create", "--org-id", &org.id, "--name", "ci", "--json"]);
+    assert_eq!(rw["accessLevel"], "ReadWrite");
+    assert_eq!(rw["organizationId"], org.id.as_str());
+    let ro = run(&["credential", "create", "--org-id", &org.id, "--read-only", "--json"]);
+    assert_eq!(ro["accessLevel"], "ReadOnly");
+    let scim = run(&["scim-token", "create", "--org-id", &org.id, "--name", "Okta", "--json"]);
+    assert!(scim["token"].as_str().is_some_and(|t| t.starts_with("pcs_")), "{scim}");
+
+    let server = db.serve(&[]);
+    let client = reqwest::Client::new();
+    let with = |c: &serde_json::Value, method: reqwest::Method, path: &str| {
+        client
+            .request(method, server.url(path))
+            .header("X-API-KEY", c["apiKey"].as_str().unwrap())
+            .header("X-API-SECRET", c["apiSecret"].as_str().unwrap())
+    };
+    let read = with(&ro, reqwest::Method::GET, "/api/v1/users").send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    let body = serde_json::json!({ "name": "Eve", "email": "eve@acme.example" });
+    let write = with(&ro, reqwest::Method::POST, "/api/v1/users").json(&body).send().await.unwrap();
+    assert_eq!(write.status(), 403, "a read-only credential cannot write");
+    let write = with(&rw, reqwest::Method::POST, "/api/v1/users").json(&body).send().await.unwrap();
+    assert_eq!(write.status(), 201);
+    let users = client
+        .get(server.url("/scim/v2/Users?filter=userName%20eq%20%22eve%40acme.example%22"))
+        .bearer_auth(scim["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    let users: serde_json::Value = users.json().await.unwrap();
+    assert_eq!(users["totalResults"], 1);
+    drop(server);
+
+    // An unknown organization fails cleanly, printing nothing on stdout.
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for args in [
+        vec!["credential", "create", "--org-id", unknown.as_str()],
+        vec!["scim-token", "create", "--org-id", unknown.as_str()],
+    ] {
+        let out = db.command(&args).output().unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+    }
+}
+
 /// A local webhook receiver: records `(status, webhook-id)` of every request and answers with
 /// `answer(n)` for the n-th one (counting from 0).
 async fn receiver(

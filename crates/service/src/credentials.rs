@@ -28,6 +28,19 @@ fn credential_snapshot(c: &ApiCredential) -> serde_json::Value {
 }
 
 impl Service {
+    /// `portcullis credential create`: an API credential for an organization, by the server
+    /// itself.
+    pub async fn issue_api_credential_for_org(
+        &self,
+        org_id: Uuid,
+        name: &str,
+        access_level: AccessLevel,
+    ) -> Result<IssuedCredential, ServiceError> {
+        let ctx = Ctx::new(crate::Actor { org_id, kind: ActorKind::System }, None);
+        self.get_organization(&ctx, org_id).await?;
+        self.create_api_credential(&ctx, name, access_level).await
+    }
+
     /// Creates an organization API credential (org administrators only).
     pub async fn create_api_credential(
         &self,
