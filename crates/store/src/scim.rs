@@ -436,32 +436,10 @@ impl<S: Session + ?Sized> ScimReads for S {
         limit: i64,
     ) -> Result<ScimPage<ScimUser>, StoreError> {
         let db = self.db();
-        let (condition, args) = split(filter);
-        let n = args.len();
-        let mut count = query_scalar::<i64>(format!(
-            "SELECT COUNT(*) FROM users u
-             WHERE u.org_id = $1 AND u.scim_removed_at IS NULL AND {condition}"
-        ))
-        .bind(id(org_id));
-        for arg in args.iter().cloned() {
-            count = count.bind(arg);
-        }
-        let total = count.fetch_one(&mut *db).await?;
-        if limit == 0 || offset >= total {
-            return Ok(ScimPage { total, resources: Vec::new() });
-        }
-        let mut page = query(format!(
-            "SELECT {} FROM users u WHERE u.org_id = $1 AND u.scim_removed_at IS NULL AND {condition}
-             ORDER BY u.id LIMIT ${} OFFSET ${}",
-            scim_user_columns(),
-            n + 2,
-            n + 3
-        ))
-        .bind(id(org_id));
-        for arg in args.iter().cloned() {
-            page = page.bind(arg);
-        }
-        let rows = page.bind(limit).bind(offset).fetch_all(db).await?;
+        let scope = "users u WHERE u.org_id = $1 AND u.scim_removed_at IS NULL";
+        let columns = scim_user_columns();
+        let (total, rows) =
+            filtered_page(db, scope, &columns, "u.id", org_id, filter, offset, limit).await?;
         let resources = rows.iter().map(decode_scim_user).collect::<Result<_, _>>()?;
         Ok(ScimPage { total, resources })
     }
@@ -540,30 +518,9 @@ impl<S: Session + ?Sized> ScimReads for S {
         members: bool,
     ) -> Result<ScimPage<ScimGroup>, StoreError> {
         let db = self.db();
-        let (condition, args) = split(filter);
-        let n = args.len();
-        let mut count = query_scalar::<i64>(format!(
-            "SELECT COUNT(*) FROM users_groups g WHERE g.org_id = $1 AND {condition}"
-        ))
-        .bind(id(org_id));
-        for arg in args.iter().cloned() {
-            count = count.bind(arg);
-        }
-        let total = count.fetch_one(&mut *db).await?;
-        if limit == 0 || offset >= total {
-            return Ok(ScimPage { total, resources: Vec::new() });
-        }
-        let mut page = query(format!(
-            "SELECT {GROUP_COLUMNS} FROM users_groups g WHERE g.org_id = $1 AND {condition}
-             ORDER BY g.id LIMIT ${} OFFSET ${}",
-            n + 2,
-            n + 3
-        ))
-        .bind(id(org_id));
-        for arg in args.iter().cloned() {
-            page = page.bind(arg);
-        }
-        let rows = page.bind(limit).bind(offset).fetch_all(&mut *db).await?;
+        let scope = "users_groups g WHERE g.org_id = $1";
+        let (total, rows) =
+            filtered_page(db, scope, GROUP_COLUMNS, "g.id", org_id, filter, offset, limit).await?;
         let mut groups = rows.iter().map(decode_scim_group).collect::<Result<Vec<_>, _>>()?;
         if members {
             fill_members(db, org_id, &mut groups).await?;
@@ -572,11 +529,45 @@ impl<S: Session + ?Sized> ScimReads for S {
     }
 }
 
-fn split(filter: Option<&ScimSqlFilter>) -> (&str, &[Arg<'static>]) {
-    match filter {
+/// One page of a filtered list and the total it is a page of: `COUNT(*)` then the rows (none
+/// when only counting or past the end). `scope` is `<table> <alias> WHERE <org condition on $1>`;
+/// the filter's placeholders follow `$1`.
+#[allow(clippy::too_many_arguments)]
+async fn filtered_page(
+    db: &mut crate::sql::Db,
+    scope: &str,
+    columns: &str,
+    order: &str,
+    org_id: Uuid,
+    filter: Option<&ScimSqlFilter>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Row>), StoreError> {
+    let (condition, args) = match filter {
         Some(f) => (f.condition.as_str(), f.args.as_slice()),
-        None => ("1 = 1", &[]),
+        None => ("1 = 1", &[][..]),
+    };
+    let mut count = query_scalar::<i64>(format!("SELECT COUNT(*) FROM {scope} AND {condition}"))
+        .bind(id(org_id));
+    for arg in args.iter().cloned() {
+        count = count.bind(arg);
     }
+    let total = count.fetch_one(&mut *db).await?;
+    if limit == 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let n = args.len();
+    let mut page = query(format!(
+        "SELECT {columns} FROM {scope} AND {condition} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        n + 2,
+        n + 3
+    ))
+    .bind(id(org_id));
+    for arg in args.iter().cloned() {
+        page = page.bind(arg);
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(db).await?;
+    Ok((total, rows))
 }
 
 /// The members of a page of groups, in one statement, in the order they joined.
