@@ -344,16 +344,7 @@ impl Service {
         user_id: &str,
         doc: Map<String, Value>,
     ) -> Result<ScimUser, ServiceError> {
-        require_scim(ctx)?;
-        let id = Uuid::try_parse(user_id).map_err(|_| user_not_found(user_id))?;
-        let mut tx = self.write_tx(ctx.org_id()).await?;
-        let existing =
-            tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
-        self.write_user(&mut *tx, ctx, &existing, doc, false).await?;
-        let user =
-            tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
-        tx.commit().await?;
-        Ok(user)
+        self.change_scim_user(ctx, user_id, |_| Ok(doc)).await
     }
 
     /// `PATCH /Users/{id}`: RFC 7644 operations on the current resource, all or nothing.
@@ -363,13 +354,29 @@ impl Service {
         user_id: &str,
         ops: &[PatchOperation],
     ) -> Result<ScimUser, ServiceError> {
+        self.change_scim_user(ctx, user_id, |current| {
+            let mut doc = user_document(current);
+            apply_patch(&mut doc, ops, &portcullis_domain::scim::USER)
+                .map_err(ServiceError::Scim)?;
+            Ok(doc)
+        })
+        .await
+    }
+
+    /// Reads the user, makes the provider's new view of them from the current one, writes it:
+    /// one transaction.
+    async fn change_scim_user(
+        &self,
+        ctx: &Ctx,
+        user_id: &str,
+        new_doc: impl FnOnce(&ScimUser) -> Result<Map<String, Value>, ServiceError>,
+    ) -> Result<ScimUser, ServiceError> {
         require_scim(ctx)?;
         let id = Uuid::try_parse(user_id).map_err(|_| user_not_found(user_id))?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let existing =
             tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
-        let mut doc = user_document(&existing);
-        apply_patch(&mut doc, ops, &portcullis_domain::scim::USER).map_err(ServiceError::Scim)?;
+        let doc = new_doc(&existing)?;
         self.write_user(&mut *tx, ctx, &existing, doc, false).await?;
         let user =
             tx.get_scim_user(ctx.org_id(), id).await?.ok_or_else(|| user_not_found(user_id))?;
