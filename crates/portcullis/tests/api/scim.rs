@@ -140,6 +140,24 @@ async fn scim_tokens_are_shown_once_listed_revoked_and_only_open_scim() {
     let (status, body) = send(s.srv.client.get(s.srv.url("/scim/v2/Users"))).await;
     assert_scim_error(status, &body, 401, None);
 
+    // Bad bodies and unknown ids are refused with ProblemDetails; nothing is created.
+    for body in [json!({}), json!({ "name": "x", "scope": "all" }), json!({ "name": "  " })] {
+        let (status, problem) =
+            send(s.srv.api(&s.org, Method::POST, "/api/v1/ScimTokens").json(&body)).await;
+        crate::common::assert_problem(status, &problem, 400, "/api/v1/ScimTokens");
+    }
+    let unknown = format!("/api/v1/ScimTokens/{}", uuid::Uuid::now_v7());
+    let (status, problem) = send(s.srv.api(&s.org, Method::DELETE, &unknown)).await;
+    crate::common::assert_problem(status, &problem, 404, &unknown);
+    let (_, list) = send(s.srv.api(&s.org, Method::GET, "/api/v1/ScimTokens")).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
+    let read_only = s.srv.read_only(&s.org).await;
+    let (status, _) = send(
+        s.srv.api(&read_only, Method::POST, "/api/v1/ScimTokens").json(&json!({ "name": "x" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a read-only credential cannot make one");
+
     // Only administrators manage SCIM tokens.
     let (_, employee) = s.srv.user_with_token(&s.org, "Eve", "User").await;
     let (status, _) = send(s.srv.bearer(&employee, Method::GET, "/api/v1/ScimTokens")).await;
