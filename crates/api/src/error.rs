@@ -85,6 +85,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ServiceError::Scim(scim) => {
                 let status = StatusCode::from_u16(scim.status).unwrap_or(StatusCode::BAD_REQUEST);
                 let mut error = Self::new(status, scim.detail.clone());

@@ -124,6 +124,7 @@ crate::wire_enum! {
         AccessReviewItemReassigned = 69 => "access_review.item_reassigned",
         ScimTokenCreated = 70 => "scim_token.created",
         ScimTokenRevoked = 71 => "scim_token.revoked",
+        SsoSettingsUpdated = 72 => "sso_settings.updated",
     }
 }
 

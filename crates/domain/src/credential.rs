@@ -56,8 +56,9 @@ pub struct ConsoleSession {
     pub id_hash: String,
     pub org_id: Uuid,
     pub user_id: Uuid,
-    /// The personal token the person signed in with: revoking it ends the session.
-    pub token_id: Uuid,
+    /// The personal token the person signed in with (revoking it ends the session); `None` for
+    /// a sign-in through the identity provider.
+    pub token_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     /// Last time the session was used (refreshed at most once a minute).
     pub last_seen_at: DateTime<Utc>,
@@ -85,7 +86,7 @@ mod tests {
             id_hash: "h".into(),
             org_id: Uuid::nil(),
             user_id: Uuid::nil(),
-            token_id: Uuid::nil(),
+            token_id: Some(Uuid::nil()),
             created_at: t0,
             last_seen_at: t0 + Duration::hours(11),
             expires_at: t0 + Duration::hours(12),

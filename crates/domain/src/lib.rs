@@ -18,6 +18,7 @@ pub mod ids;
 pub mod org;
 pub mod page;
 pub mod scim;
+pub mod sso;
 pub mod user;
 pub mod validate;
 pub mod webhook;

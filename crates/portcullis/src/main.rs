@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::egress::{parse_network, EgressPolicy, IpNet};
 use portcullis_domain::SystemClock;
-use portcullis_service::{SecretBox, Service, SessionConfig, WebhookSettings};
+use portcullis_service::{
+    SecretBox, ServerProvider, Service, SessionConfig, SsoSettings, WebhookSettings,
+};
 use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
@@ -129,6 +131,8 @@ enum Command {
         no_webhook_worker: bool,
         #[command(flatten)]
         webhooks: WebhookArgs,
+        #[command(flatten)]
+        sso: SsoArgs,
         /// Seconds between sweeps that remove expired accesses and handle overdue access reviews.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -244,6 +248,53 @@ enum ScimTokenCommand {
     },
 }
 
+/// Single sign-on to the console with OpenID Connect, for every organization of the server
+/// (an organization may also set its own provider through the API).
+#[derive(clap::Args)]
+struct SsoArgs {
+    /// The OpenID provider's issuer URL (its discovery document is
+    /// `{issuer}/.well-known/openid-configuration`), e.g. `https://acme.okta.com`.
+    #[arg(long, env = "PORTCULLIS_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret"])]
+    oidc_issuer: Option<url::Url>,
+    /// The client id Portcullis is registered with at the provider.
+    #[arg(long, env = "PORTCULLIS_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The client secret of that registration.
+    #[arg(long, env = "PORTCULLIS_OIDC_CLIENT_SECRET", hide_env_values = true, requires = "oidc_issuer")]
+    oidc_client_secret: Option<String>,
+    /// Accept e-mail addresses the provider does not mark verified (for providers that send no
+    /// `email_verified` claim, such as Entra ID, whose addresses the directory's administrators set).
+    #[arg(long, env = "PORTCULLIS_OIDC_TRUST_EMAIL")]
+    oidc_trust_email: bool,
+    /// The URL browsers reach this server at (links in e-mails, the sign-in redirect URI
+    /// `{public-url}/login/oidc/callback`); default `http://{listen}`.
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+}
+
+impl SsoArgs {
+    fn settings(self, listen: SocketAddr) -> Result<SsoSettings, String> {
+        let public_url = match self.public_url {
+            Some(url) => url,
+            None => url::Url::parse(&format!("http://{listen}")).map_err(|e| e.to_string())?,
+        };
+        let server_provider = match (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
+        {
+            (Some(issuer), Some(client_id), Some(client_secret)) => Some(ServerProvider {
+                issuer: issuer.as_str().trim_end_matches('/').to_string(),
+                client_id,
+                client_secret,
+            }),
+            _ => None,
+        };
+        Ok(SsoSettings {
+            server_provider,
+            public_url: Some(public_url),
+            trust_email: self.oidc_trust_email,
+        })
+    }
+}
+
 /// Where webhooks may go, and how many an organization may have.
 #[derive(clap::Args)]
 struct WebhookArgs {
@@ -336,6 +387,7 @@ async fn main() -> ExitCode {
             webhook_retry_schedule,
             no_webhook_worker,
             webhooks,
+            sso,
             rate_limit_per_minute,
             auth_failure_limit_per_minute,
             console_rate_limit_per_minute,
@@ -368,8 +420,13 @@ async fn main() -> ExitCode {
                 config
             });
             let listeners = Listeners { main: listen, metrics: metrics_listen };
-            serve(listeners, expiry_sweep_seconds, worker, webhooks.settings(), http, sessions, &db)
-                .await
+            match sso.settings(listen) {
+                Ok(sso) => {
+                    let settings = Settings { webhooks: webhooks.settings(), http, sessions, sso };
+                    serve(listeners, expiry_sweep_seconds, worker, settings, &db).await
+                }
+                Err(err) => Err(err),
+            }
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -409,17 +466,27 @@ async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {address}: {e}"))
 }
 
+/// What `serve` configures the service and the HTTP layer with.
+struct Settings {
+    webhooks: WebhookSettings,
+    http: HttpConfig,
+    sessions: SessionConfig,
+    sso: SsoSettings,
+}
+
 async fn serve(
     listeners: Listeners,
     sweep_seconds: u64,
     worker: Option<WorkerConfig>,
-    webhooks: WebhookSettings,
-    http: HttpConfig,
-    sessions: SessionConfig,
+    settings: Settings,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
-    let service =
-        open_service(db).await?.with_session_config(sessions).with_webhook_settings(webhooks);
+    let Settings { webhooks, http, sessions, sso } = settings;
+    let service = open_service(db)
+        .await?
+        .with_session_config(sessions)
+        .with_webhook_settings(webhooks)
+        .with_sso(sso);
     // Target URLs with credentials stored in plain text by an earlier version are encrypted.
     match service.seal_plain_target_urls().await {
         Ok(0) => {}

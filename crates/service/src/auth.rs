@@ -58,9 +58,20 @@ impl Service {
         if !token.is_usable_at(now) {
             return Err(invalid_token());
         }
+        self.user_actor(token.org_id, token.user_id).await
+    }
+
+    /// The person `user_id` as an actor, if they may act (not deactivated); records the sign-in
+    /// time (at most once per granularity).
+    pub(crate) async fn user_actor(
+        &self,
+        org_id: uuid::Uuid,
+        user_id: uuid::Uuid,
+    ) -> Result<Actor, ServiceError> {
+        let now = self.clock.now();
         let user = {
             let mut tx = self.store.read().await?;
-            tx.get_user(token.org_id, token.user_id).await?.ok_or_else(invalid_token)?
+            tx.get_user(org_id, user_id).await?.ok_or_else(invalid_token)?
         };
         if user.status() == UserStatus::Deactivated {
             return Err(invalid_token());

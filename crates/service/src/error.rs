@@ -26,6 +26,10 @@ pub enum ServiceError {
     /// status says otherwise.
     #[error("{0}")]
     Scim(portcullis_domain::scim::ScimError),
+    /// A service of another party we depend on (an identity provider) failed or answered
+    /// something we cannot use (502). The message says which, without its details.
+    #[error("{0}")]
+    Upstream(String),
     /// A stored secret could not be sealed or opened (500; usually a wrong master key).
     #[error("crypto: {0}")]
     Crypto(String),

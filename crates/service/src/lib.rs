@@ -18,6 +18,7 @@ mod requests;
 pub mod scim;
 pub mod secrets;
 mod sessions;
+mod sso;
 mod users;
 mod webhooks;
 mod work_apps;
@@ -43,6 +44,7 @@ pub use portcullis_store::{AuditFilter, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use sessions::SessionConfig;
+pub use sso::{ServerProvider, SsoChange, SsoSettings, SsoSignIn, SsoStart, SsoView};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{
     AttemptOutcome, CreatedSubscription, SendJob, WebhookSettings, WorkerStep,
@@ -59,6 +61,7 @@ pub struct Service {
     credentials: cache::CredentialCache,
     sessions: SessionConfig,
     webhooks: Arc<WebhookSettings>,
+    sso: Arc<sso::SsoRuntime>,
 }
 
 impl Service {
@@ -70,6 +73,7 @@ impl Service {
             credentials: cache::CredentialCache::default(),
             sessions: SessionConfig::default(),
             webhooks: Arc::new(WebhookSettings::default()),
+            sso: Arc::default(),
         }
     }
 

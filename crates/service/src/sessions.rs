@@ -1,12 +1,12 @@
 //! Web console sessions, kept server-side.
 //!
-//! Signing in with a personal token opens a session: the cookie carries a random 256-bit session
+//! Signing in with a personal token, or through the identity provider (`sso`), opens a session: the cookie carries a random 256-bit session
 //! id, the database only its SHA-256 (a copy of the table opens no session). A session ends
 //! - when it has not been used for [`SessionConfig::idle`],
 //! - at its absolute end, [`SessionConfig::absolute`] after sign-in, however busy it is,
 //! - at sign-out (the row is deleted, so a copied cookie stops working too),
-//! - when the token it was opened with is revoked or expires, and when its user is deleted
-//!   (which also revokes all of the user's tokens).
+//! - when the token it was opened with is revoked or expires, and when its user is deactivated
+//!   (which also revokes all of the user's tokens and deletes their sessions).
 use chrono::Duration;
 use portcullis_domain::ConsoleSession;
 
@@ -53,6 +53,18 @@ impl Service {
         let (token_id, _) = parse_bearer_token(token).ok_or_else(session_ended)?;
         let user_id = actor.user_id().ok_or_else(session_ended)?;
         self.record_sign_in(&Ctx::new(actor, None)).await?;
+        let id = self.start_console_session(actor, user_id, Some(token_id)).await?;
+        Ok((id, actor))
+    }
+
+    /// Opens a session for a person who proved who they are (with a personal token, or through
+    /// the identity provider: `token_id` is `None`); returns its id.
+    pub(crate) async fn start_console_session(
+        &self,
+        actor: Actor,
+        user_id: uuid::Uuid,
+        token_id: Option<uuid::Uuid>,
+    ) -> Result<String, ServiceError> {
         let now = self.clock.now();
         let id = new_session_id();
         let session = ConsoleSession {
@@ -68,18 +80,23 @@ impl Service {
         tx.delete_expired_console_sessions(now).await?;
         tx.insert_console_session(&session).await?;
         tx.commit().await?;
-        Ok((id, actor))
+        Ok(id)
     }
 
-    /// The person behind a session id, if the session is still open (and its token and user
-    /// still valid); records the use.
+    /// The person behind a session id, if the session is still open (and its token, when it
+    /// was opened with one, and its user still valid); records the use.
     pub async fn console_session(&self, id: &str) -> Result<Actor, ServiceError> {
         let now = self.clock.now();
         let id_hash = hash_secret(id);
         let (session, token) = {
             let mut tx = self.store.read().await?;
             let session = tx.get_console_session(&id_hash).await?.ok_or_else(session_ended)?;
-            let token = tx.get_user_token(session.token_id).await?.ok_or_else(session_ended)?;
+            let token = match session.token_id {
+                Some(token_id) => {
+                    Some(tx.get_user_token(token_id).await?.ok_or_else(session_ended)?)
+                }
+                None => None,
+            };
             (session, token)
         };
         if !session.is_open_at(now, self.sessions.idle) {
@@ -88,7 +105,13 @@ impl Service {
             tx.commit().await?;
             return Err(session_ended());
         }
-        let actor = self.token_holder(&token).await?;
+        let actor = match token {
+            Some(token) => self.token_holder(&token).await?,
+            None => self.user_actor(session.org_id, session.user_id).await.map_err(|e| match e {
+                ServiceError::Unauthenticated(_) => session_ended(),
+                other => other,
+            })?,
+        };
         if now - session.last_seen_at >= TOUCH_GRANULARITY {
             let mut tx = self.store.write().await?;
             tx.touch_console_session(&id_hash, now).await?;

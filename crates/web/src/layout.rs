@@ -22,6 +22,7 @@ th { color: var(--muted); font-weight: 600; }
 label { display: block; font-weight: 600; margin-top: .75rem; }
 input, select, textarea { font: inherit; padding: .45rem; border: 1px solid #8c959f; border-radius: 4px; width: 100%; max-width: 28rem; }
 button { font: inherit; padding: .45rem 1rem; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; margin-top: .75rem; }
+a.button { display: inline-block; padding: .55rem 1.2rem; border-radius: 4px; background: var(--accent); color: #fff; text-decoration: none; font-weight: 600; }
 button.secondary { background: #fff; color: var(--accent); }
 button.danger { background: var(--bad); border-color: var(--bad); }
 a, button, input, select, textarea { outline-offset: 2px; }
@@ -101,8 +102,8 @@ fn nav_link(href: &str, label: &str, current: &str) -> Markup {
 /// An error page in the console's own style (never JSON).
 #[derive(Debug)]
 pub struct ConsoleError {
-    status: StatusCode,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
     /// `Retry-After` seconds (a 429).
     retry_after: Option<u64>,
 }
@@ -138,6 +139,7 @@ impl From<ServiceError> for ConsoleError {
             ServiceError::Invalid(m) => Self::new(400, m),
             ServiceError::Conflict(m) => Self::new(409, m),
             ServiceError::Scim(e) => Self::new(e.status, e.detail),
+            ServiceError::Upstream(m) => Self::new(502, m),
             ServiceError::Internal(_) | ServiceError::Crypto(_) => {
                 Self::new(500, "Something went wrong on our side.")
             }

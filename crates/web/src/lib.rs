@@ -10,7 +10,10 @@
 //!   access reviews (start one; per campaign its progress, items, close, cancel and the export),
 //!   and the settings (approvals, joiner / mover / leaver automation).
 //!
-//! Sessions: the sign-in page exchanges a personal token for a server-side session (the cookie
+//! Sign-in: single sign-on through the identity provider (OpenID Connect, `sso.rs`), or a
+//! personal token for break-glass access and automation.
+//!
+//! Sessions: the sign-in page exchanges a personal token (or the provider's ID token) for a server-side session (the cookie
 //! holds a random id; Secure, HttpOnly, SameSite=Strict) with idle and absolute lifetimes; every
 //! request checks the session, its token and its user, so signing out, revoking the token or
 //! deleting the user ends it at once. Console traffic is rate-limited per client address,
@@ -21,6 +24,7 @@ mod employee;
 mod layout;
 mod reviews;
 mod session;
+mod sso;
 
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -35,7 +39,10 @@ pub use session::{LOGIN_COOKIE, SESSION_COOKIE};
 /// Middleware: the console's rate limits per client address (sign-in attempts have their own,
 /// stricter one); over it, a 429 page with `Retry-After`.
 async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (bucket, limit) = if request.method() == Method::POST && request.uri().path() == "/login" {
+    let path = request.uri().path();
+    let signing_in = (request.method() == Method::POST && path == "/login")
+        || (path.starts_with("/login/oidc") && path != "/login/oidc/callback");
+    let (bucket, limit) = if signing_in {
         (Bucket::SignIn, state.http.sign_ins_per_minute)
     } else {
         (Bucket::Console, state.http.console_per_minute)
@@ -54,6 +61,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(employee::my_apps))
         .route("/login", get(session::login_page).post(session::login))
+        .route("/login/oidc", get(sso::start_server))
+        .route("/login/oidc/callback", get(sso::callback))
+        .route("/login/oidc/{org_id}", get(sso::start_organization))
         .route("/logout", post(session::logout))
         .route("/catalogue", get(employee::catalogue))
         .route("/catalogue/request", post(employee::request_access))

@@ -77,7 +77,7 @@ fn form_token(purpose: &str, cookie: &str) -> String {
 }
 
 /// The value of cookie `name`, if the request carries it.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -108,7 +108,7 @@ fn from_own_pages(headers: &HeaderMap) -> bool {
     })
 }
 
-fn set_cookie(
+pub(crate) fn set_cookie(
     name: &str,
     value: &str,
     path: &str,
@@ -122,7 +122,7 @@ fn set_cookie(
     )
 }
 
-fn clear_cookie(name: &str, path: &str) -> (axum::http::HeaderName, String) {
+pub(crate) fn clear_cookie(name: &str, path: &str) -> (axum::http::HeaderName, String) {
     set_cookie(name, "", path, 0)
 }
 
@@ -152,22 +152,27 @@ impl FromRequestParts<AppState> for Session {
 }
 
 /// The sign-in page, with a fresh pre-session cookie and the form token bound to it.
-pub async fn login_page() -> Response {
+pub async fn login_page(State(state): State<AppState>) -> Response {
     let pre_session = new_session_id();
+    let sso = state.service.sso_sign_in_link().await.ok().flatten();
     (
         AppendHeaders([set_cookie(LOGIN_COOKIE, &pre_session, "/login", 3600)]),
-        login_form(&form_token("login", &pre_session), None),
+        login_form(&form_token("login", &pre_session), sso.as_deref(), None),
     )
         .into_response()
 }
 
-fn login_form(csrf: &str, error: Option<&str>) -> maud::Markup {
+fn login_form(csrf: &str, sso: Option<&str>, error: Option<&str>) -> maud::Markup {
     page(
         "Sign in",
         None,
         html! {
             h1 { "Sign in to Portcullis" }
             @if let Some(e) = error { p.error role="alert" { (e) } }
+            @if let Some(href) = sso {
+                p { a.button id="sso" href=(href) { "Sign in with single sign-on" } }
+                p.hint { "Or, for break-glass access and automation, with a personal access token:" }
+            }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="token" { "Personal access token" }
@@ -204,7 +209,9 @@ pub async fn login(
         Ok((id, _)) => id,
         Err(ServiceError::Unauthenticated(_)) => {
             let again = "That token is not valid, has expired or was revoked.";
-            return (StatusCode::UNAUTHORIZED, login_form(&csrf, Some(again))).into_response();
+            let sso = state.service.sso_sign_in_link().await.ok().flatten();
+            return (StatusCode::UNAUTHORIZED, login_form(&csrf, sso.as_deref(), Some(again)))
+                .into_response();
         }
         Err(_) => return ConsoleError::new(500, "Could not start a session.").into_response(),
     };

@@ -6,6 +6,7 @@ mod credentials;
 mod custom_fields;
 mod groups;
 mod organization_settings;
+mod single_sign_on;
 mod policies;
 mod requests;
 mod scim_tokens;
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(requests::routes())
         .merge(groups::routes())
         .merge(organization_settings::routes())
+        .merge(single_sign_on::routes())
         .merge(webhooks::routes())
         .merge(scim_tokens::routes())
 }

@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/Tasks/{taskId}/Assignees"),
     ("get", "/api/v1/OrganizationSettings"),
     ("patch", "/api/v1/OrganizationSettings"),
+    ("get", "/api/v1/SingleSignOn"),
+    ("patch", "/api/v1/SingleSignOn"),
     ("get", "/api/v1/UsersGroups"),
     ("post", "/api/v1/UsersGroups"),
     ("get", "/api/v1/UsersGroups/{usersGroupId}"),
