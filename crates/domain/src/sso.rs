@@ -96,9 +96,15 @@ pub enum SignInScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInDecision {
     /// An existing person signs in.
-    Existing { org_id: Uuid, user_id: Uuid },
+    Existing {
+        org_id: Uuid,
+        user_id: Uuid,
+    },
     /// A person the organization does not know yet is created, then signed in.
-    JustInTime { org_id: Uuid, email: String },
+    JustInTime {
+        org_id: Uuid,
+        email: String,
+    },
     Refused(SignInRefusal),
 }
 
@@ -222,7 +228,8 @@ mod tests {
     fn a_known_person_signs_in_by_verified_email_whatever_its_case() {
         let people = [user(1, 10, "ada@example.com", UserStatus::Active)];
         let who = identity("ADA@Example.com", true);
-        let expected = SignInDecision::Existing { org_id: Uuid::from_u128(1), user_id: Uuid::from_u128(10) };
+        let expected =
+            SignInDecision::Existing { org_id: Uuid::from_u128(1), user_id: Uuid::from_u128(10) };
         assert_eq!(decide_sign_in(&who, false, ORG1, &people), expected);
         assert_eq!(decide_sign_in(&who, false, SignInScope::AnyOrganization, &people), expected);
         let invited = [user(1, 10, "ada@example.com", UserStatus::Invited)];
@@ -256,10 +263,14 @@ mod tests {
             decide_sign_in(&who, false, ORG1, &elsewhere),
             SignInDecision::Refused(SignInRefusal::Unknown)
         );
-        let jit = SignInScope::Organization { org_id: Uuid::from_u128(1), allow_just_in_time: true };
+        let jit =
+            SignInScope::Organization { org_id: Uuid::from_u128(1), allow_just_in_time: true };
         assert_eq!(
             decide_sign_in(&who, false, jit, &elsewhere),
-            SignInDecision::JustInTime { org_id: Uuid::from_u128(1), email: "new@example.com".into() }
+            SignInDecision::JustInTime {
+                org_id: Uuid::from_u128(1),
+                email: "new@example.com".into()
+            }
         );
         assert_eq!(
             decide_sign_in(&who, false, SignInScope::AnyOrganization, &[]),
@@ -276,7 +287,8 @@ mod tests {
             SignInDecision::Refused(SignInRefusal::Deactivated)
         );
         // A deactivated person is not created again just in time.
-        let jit = SignInScope::Organization { org_id: Uuid::from_u128(1), allow_just_in_time: true };
+        let jit =
+            SignInScope::Organization { org_id: Uuid::from_u128(1), allow_just_in_time: true };
         assert_eq!(
             decide_sign_in(&who, false, jit, &off),
             SignInDecision::Refused(SignInRefusal::Deactivated)
@@ -316,7 +328,13 @@ mod tests {
             "https://login.microsoftonline.com/t/v2.0"
         );
         assert!(issuer_url("http://localhost:9400").is_ok());
-        for bad in ["http://idp.example.com", "idp.example.com", "https://a/?x=1", "ftp://a", "https://u:p@a"] {
+        for bad in [
+            "http://idp.example.com",
+            "idp.example.com",
+            "https://a/?x=1",
+            "ftp://a",
+            "https://u:p@a",
+        ] {
             assert!(issuer_url(bad).is_err(), "{bad}");
         }
     }

@@ -132,7 +132,7 @@ enum Command {
         #[command(flatten)]
         webhooks: WebhookArgs,
         #[command(flatten)]
-        sso: SsoArgs,
+        sso: Box<SsoArgs>,
         /// Seconds between sweeps that remove expired accesses and handle overdue access reviews.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -260,7 +260,12 @@ struct SsoArgs {
     #[arg(long, env = "PORTCULLIS_OIDC_CLIENT_ID", requires = "oidc_issuer")]
     oidc_client_id: Option<String>,
     /// The client secret of that registration.
-    #[arg(long, env = "PORTCULLIS_OIDC_CLIENT_SECRET", hide_env_values = true, requires = "oidc_issuer")]
+    #[arg(
+        long,
+        env = "PORTCULLIS_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "oidc_issuer"
+    )]
     oidc_client_secret: Option<String>,
     /// Accept e-mail addresses the provider does not mark verified (for providers that send no
     /// `email_verified` claim, such as Entra ID, whose addresses the directory's administrators set).

@@ -107,10 +107,12 @@ impl Service {
         }
         let actor = match token {
             Some(token) => self.token_holder(&token).await?,
-            None => self.user_actor(session.org_id, session.user_id).await.map_err(|e| match e {
-                ServiceError::Unauthenticated(_) => session_ended(),
-                other => other,
-            })?,
+            None => {
+                self.user_actor(session.org_id, session.user_id).await.map_err(|e| match e {
+                    ServiceError::Unauthenticated(_) => session_ended(),
+                    other => other,
+                })?
+            }
         };
         if now - session.last_seen_at >= TOUCH_GRANULARITY {
             let mut tx = self.store.write().await?;

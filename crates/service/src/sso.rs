@@ -23,8 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    SubjectIdentifier, TokenResponse,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, SubjectIdentifier, TokenResponse,
 };
 use portcullis_domain::sso::{
     decide_sign_in, issuer_url, OrganizationSso, SignInDecision, SignInScope, SsoProvider,
@@ -489,37 +489,36 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let org_id = ctx.org_id();
         let given = [&change.issuer, &change.client_id, &change.client_secret];
-        let provider = match given.iter().filter(|v| v.is_some()).count() {
-            0 => None,
-            3 if !change.clear_provider => {
-                let (Some(issuer), Some(client_id), Some(secret)) =
-                    (change.issuer, change.client_id, change.client_secret)
-                else {
-                    return Err(ServiceError::Invalid("issuer is required".into()));
-                };
-                let issuer = issuer_url(&issuer)?;
-                let client_id = required_text("clientId", &client_id)?;
-                let secret = required_text("clientSecret", &secret)?;
-                self.provider_metadata(&issuer).await.map_err(|_| {
-                    ServiceError::Invalid(format!(
-                        "issuer: could not read {issuer}/.well-known/openid-configuration"
-                    ))
-                })?;
-                let sealed = self.secrets.seal(secret.as_bytes())?;
-                Some(SsoProvider { issuer, client_id, client_secret_sealed: sealed })
-            }
-            _ if change.clear_provider => {
-                return Err(ServiceError::Invalid(
+        let provider =
+            match given.iter().filter(|v| v.is_some()).count() {
+                0 => None,
+                3 if !change.clear_provider => {
+                    let (Some(issuer), Some(client_id), Some(secret)) =
+                        (change.issuer, change.client_id, change.client_secret)
+                    else {
+                        return Err(ServiceError::Invalid("issuer is required".into()));
+                    };
+                    let issuer = issuer_url(&issuer)?;
+                    let client_id = required_text("clientId", &client_id)?;
+                    let secret = required_text("clientSecret", &secret)?;
+                    self.provider_metadata(&issuer).await.map_err(|_| {
+                        ServiceError::Invalid(format!(
+                            "issuer: could not read {issuer}/.well-known/openid-configuration"
+                        ))
+                    })?;
+                    let sealed = self.secrets.seal(secret.as_bytes())?;
+                    Some(SsoProvider { issuer, client_id, client_secret_sealed: sealed })
+                }
+                _ if change.clear_provider => return Err(ServiceError::Invalid(
                     "useServerProvider cannot be combined with issuer, clientId or clientSecret"
                         .into(),
-                ))
-            }
-            _ => {
-                return Err(ServiceError::Invalid(
-                    "issuer, clientId and clientSecret must be given together".into(),
-                ))
-            }
-        };
+                )),
+                _ => {
+                    return Err(ServiceError::Invalid(
+                        "issuer, clientId and clientSecret must be given together".into(),
+                    ))
+                }
+            };
         let mut tx = self.write_tx(org_id).await?;
         let before = tx.get_organization_sso(org_id).await?;
         let now = self.clock.now();

@@ -73,7 +73,9 @@ pub async fn start_organization(
 ) -> Response {
     match Uuid::parse_str(&org_id) {
         Ok(org_id) => start(&state, Some(org_id)).await,
-        Err(_) => sign_in_failed(ServiceError::NotFound("Single sign-on is not set up here.".into())),
+        Err(_) => {
+            sign_in_failed(ServiceError::NotFound("Single sign-on is not set up here.".into()))
+        }
     }
 }
 
@@ -91,7 +93,8 @@ pub async fn callback(
     Query(params): Query<Callback>,
 ) -> Response {
     if let Some(error) = params.error {
-        let code: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
+        let code: String =
+            error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
         return sign_in_failed(ServiceError::Forbidden(format!(
             "The identity provider did not sign you in ({code})."
         )));
@@ -107,8 +110,7 @@ pub async fn callback(
     else {
         return sign_in_failed(expired());
     };
-    let signed_in = match state.service.finish_sso_sign_in(&pending, &code, &returned_state).await
-    {
+    let signed_in = match state.service.finish_sso_sign_in(&pending, &code, &returned_state).await {
         Ok(signed_in) => signed_in,
         Err(err) => return sign_in_failed(err),
     };

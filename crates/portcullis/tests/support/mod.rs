@@ -5,6 +5,9 @@
 //! The API tests (`tests/api`) run the server in-process instead, on a manual clock.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod tools;
+
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};

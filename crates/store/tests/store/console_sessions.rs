@@ -1,10 +1,16 @@
-//! Web console sessions: `ConsoleSessionReads`, `ConsoleSessionWrites`.
+//! Web console sessions and sign-in settings: `ConsoleSessionReads`, `ConsoleSessionWrites`.
 use chrono::Duration;
+use portcullis_domain::sso::{OrganizationSso, SsoProvider};
 use portcullis_domain::{new_id, ConsoleSession, User, UserToken};
 
 use crate::common::*;
 
-on_every_backend!(console_sessions_round_trip_touch_and_end);
+on_every_backend!(
+    console_sessions_round_trip_touch_and_end,
+    single_sign_on_sessions_have_no_token,
+    organization_sso_settings_round_trip,
+    one_organization_is_the_sole_one,
+);
 
 async fn token_of(db: &TestDb, user: &User) -> UserToken {
     let token = UserToken {
@@ -28,7 +34,7 @@ fn session(user: &User, token: &UserToken, hash: &str, expires_in_hours: i64) ->
         id_hash: hash.into(),
         org_id: user.org_id,
         user_id: user.id,
-        token_id: token.id,
+        token_id: Some(token.id),
         created_at: at_ms(5_005),
         last_seen_at: at_ms(5_005),
         expires_at: at_ms(5_005) + Duration::hours(expires_in_hours),
@@ -99,4 +105,78 @@ async fn console_sessions_round_trip_touch_and_end(db: &TestDb) {
     for x in [&a1, &a3, &b] {
         assert_eq!(read.get_console_session(&x.id_hash).await.expect("get"), None);
     }
+}
+
+async fn single_sign_on_sessions_have_no_token(db: &TestDb) {
+    let seed = seed(db).await;
+    let sso = ConsoleSession {
+        id_hash: "c0".repeat(32),
+        org_id: seed.alice.org_id,
+        user_id: seed.alice.id,
+        token_id: None,
+        created_at: at(5),
+        last_seen_at: at(5),
+        expires_at: at(5) + Duration::hours(12),
+    };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_console_session(&sso).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_console_session(&sso.id_hash).await.expect("get"), Some(sso));
+}
+
+async fn organization_sso_settings_round_trip(db: &TestDb) {
+    let seed = seed(db).await;
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_sso(seed.org.id).await.expect("get"), None);
+    // Two organizations: none is the only one.
+    assert_eq!(read.sole_organization_id().await.expect("sole"), None);
+    drop(read);
+
+    let own = OrganizationSso {
+        org_id: seed.org.id,
+        provider: Some(SsoProvider {
+            issuer: "https://idp.example.com".into(),
+            client_id: "portcullis".into(),
+            client_secret_sealed: vec![1, 2, 3, 0, 255],
+        }),
+        allow_just_in_time: true,
+        updated_at: at(7),
+    };
+    let server_only = OrganizationSso {
+        org_id: seed.other_org.id,
+        provider: None,
+        allow_just_in_time: false,
+        updated_at: at(8),
+    };
+    let mut tx = db.store.write().await.expect("write");
+    tx.save_organization_sso(&own).await.expect("save");
+    tx.save_organization_sso(&server_only).await.expect("save");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_sso(seed.org.id).await.expect("get").as_ref(), Some(&own));
+    assert_eq!(read.get_organization_sso(seed.other_org.id).await.expect("get"), Some(server_only));
+    drop(read);
+
+    // Saving again replaces; deleting goes back to nothing, in that organization only.
+    let back =
+        OrganizationSso { provider: None, allow_just_in_time: false, updated_at: at(9), ..own };
+    let mut tx = db.store.write().await.expect("write");
+    tx.save_organization_sso(&back).await.expect("replace");
+    assert!(tx.delete_organization_sso(seed.other_org.id).await.expect("delete"));
+    assert!(!tx.delete_organization_sso(seed.other_org.id).await.expect("delete again"));
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_organization_sso(seed.org.id).await.expect("get"), Some(back));
+    assert_eq!(read.get_organization_sso(seed.other_org.id).await.expect("get"), None);
+}
+
+/// `sole_organization_id` on a database with exactly one organization.
+async fn one_organization_is_the_sole_one(db: &TestDb) {
+    let org = organization("Solo");
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_organization(&org).await.expect("org");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.sole_organization_id().await.expect("sole"), Some(org.id));
 }
