@@ -23,9 +23,10 @@ use chrono::{DateTime, Duration, Utc};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, SubjectIdentifier, TokenResponse,
+    EndpointSet, HttpClientError, HttpRequest, HttpResponse, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SubjectIdentifier, TokenResponse,
 };
+use portcullis_domain::egress::TargetHost;
 use portcullis_domain::sso::{
     decide_sign_in, issuer_url, OrganizationSso, SignInDecision, SignInScope, SsoProvider,
     VerifiedIdentity,
@@ -126,6 +127,9 @@ struct Pending {
 
 /// A provider to talk to, with its secret in the clear (only in memory, for the call).
 struct ProviderUse {
+    /// An organization's own provider (its addresses pass the egress policy), not the
+    /// server's, which the operator configured.
+    own: bool,
     issuer: String,
     client_id: String,
     client_secret: String,
@@ -246,6 +250,7 @@ impl Service {
             let client_secret = String::from_utf8(secret)
                 .map_err(|_| ServiceError::Crypto("client secret is not text".into()))?;
             let used = ProviderUse {
+                own: true,
                 issuer: own.issuer.clone(),
                 client_id: own.client_id.clone(),
                 client_secret,
@@ -254,6 +259,7 @@ impl Service {
         }
         let server = self.sso.settings.server_provider.as_ref().ok_or_else(not_set_up)?;
         let used = ProviderUse {
+            own: false,
             issuer: server.issuer.clone(),
             client_id: server.client_id.clone(),
             client_secret: server.client_secret.clone(),
@@ -262,7 +268,11 @@ impl Service {
     }
 
     /// The provider's discovery document (with its keys), from the cache when fresh.
-    async fn provider_metadata(&self, issuer: &str) -> Result<CoreProviderMetadata, ServiceError> {
+    async fn provider_metadata(
+        &self,
+        issuer: &str,
+        own: bool,
+    ) -> Result<CoreProviderMetadata, ServiceError> {
         if let Ok(cache) = self.sso.metadata.lock() {
             if let Some((at, metadata)) = cache.get(issuer) {
                 if at.elapsed() < METADATA_TTL {
@@ -271,13 +281,56 @@ impl Service {
             }
         }
         let url = IssuerUrl::new(issuer.to_string()).map_err(|e| provider_error("issuer", e))?;
-        let metadata = CoreProviderMetadata::discover_async(url, &self.sso.http)
+        let http = |request| self.provider_call(own, request);
+        let metadata = CoreProviderMetadata::discover_async(url, &http)
             .await
             .map_err(|e| provider_error("discovery", e))?;
         if let Ok(mut cache) = self.sso.metadata.lock() {
             cache.insert(issuer.to_string(), (Instant::now(), metadata.clone()));
         }
         Ok(metadata)
+    }
+
+    /// One HTTP call to a provider. An organization's own provider is held to the egress policy
+    /// on every call (discovery, keys, token, user info: each URL its discovery document names).
+    async fn provider_call(
+        &self,
+        own: bool,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+        if own {
+            let url = url::Url::parse(&request.uri().to_string())
+                .map_err(|e| HttpClientError::Other(e.to_string()))?;
+            self.check_egress(&url)
+                .await
+                .map_err(|_| HttpClientError::Other(format!("{url}: address not allowed")))?;
+        }
+        openidconnect::AsyncHttpClient::call(&self.sso.http, request).await
+    }
+
+    /// Refuses a URL of an organization's provider whose host is, or resolves to, an address
+    /// the server's egress policy refuses (the webhook policy: public addresses and the allowed
+    /// networks), so that configuring a provider cannot make the server call internal services.
+    async fn check_egress(&self, url: &url::Url) -> Result<(), ServiceError> {
+        let policy = &self.webhooks.egress;
+        let blocked = |why: String| {
+            tracing::warn!(url = %url, "single sign-on: provider address refused: {why}");
+            ServiceError::Upstream(
+                "The identity provider could not be used (its address is not allowed).".into(),
+            )
+        };
+        let host = TargetHost::of(url).ok_or_else(|| blocked("no host".into()))?;
+        policy.check_target(&host).map_err(|b| blocked(b.to_string()))?;
+        if let TargetHost::Name(name) = host {
+            let port = url.port_or_known_default().unwrap_or(443);
+            let addresses = tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|e| blocked(e.to_string()))?;
+            for address in addresses {
+                policy.check(address.ip()).map_err(|b| blocked(b.to_string()))?;
+            }
+        }
+        Ok(())
     }
 
     /// Starts a sign-in: the provider's authorization URL (code flow, PKCE S256, `state`,
@@ -287,7 +340,7 @@ impl Service {
             ServiceError::NotFound("Single sign-on needs the server's public URL.".into())
         })?;
         let (provider, _) = self.provider_for(org).await?;
-        let metadata = self.provider_metadata(&provider.issuer).await?;
+        let metadata = self.provider_metadata(&provider.issuer, provider.own).await?;
         let client = provider_client(metadata, &provider, redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
@@ -386,13 +439,13 @@ impl Service {
         code: &str,
     ) -> Result<VerifiedIdentity, ServiceError> {
         let redirect = self.redirect_uri().ok_or_else(expired)?;
-        let metadata = self.provider_metadata(&provider.issuer).await?;
+        let metadata = self.provider_metadata(&provider.issuer, provider.own).await?;
         let client = provider_client(metadata, provider, redirect)?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| provider_error("token endpoint", e))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&self.sso.http)
+            .request_async(&|request| self.provider_call(provider.own, request))
             .await
             .map_err(|e| provider_error("code exchange", e))?;
         let id_token = token
@@ -415,7 +468,7 @@ impl Service {
             let info: openidconnect::core::CoreUserInfoClaims = client
                 .user_info(token.access_token().clone(), Some(subject))
                 .map_err(|e| provider_error("user info endpoint", e))?
-                .request_async(&self.sso.http)
+                .request_async(&|request| self.provider_call(provider.own, request))
                 .await
                 .map_err(|e| provider_error("user info", e))?;
             identity.email = info.email().map(|e| e.to_string());
@@ -489,36 +542,44 @@ impl Service {
         ctx.actor.require_org_admin()?;
         let org_id = ctx.org_id();
         let given = [&change.issuer, &change.client_id, &change.client_secret];
-        let provider =
-            match given.iter().filter(|v| v.is_some()).count() {
-                0 => None,
-                3 if !change.clear_provider => {
-                    let (Some(issuer), Some(client_id), Some(secret)) =
-                        (change.issuer, change.client_id, change.client_secret)
-                    else {
-                        return Err(ServiceError::Invalid("issuer is required".into()));
-                    };
-                    let issuer = issuer_url(&issuer)?;
-                    let client_id = required_text("clientId", &client_id)?;
-                    let secret = required_text("clientSecret", &secret)?;
-                    self.provider_metadata(&issuer).await.map_err(|_| {
+        let provider = match given.iter().filter(|v| v.is_some()).count() {
+            0 => None,
+            3 if !change.clear_provider => {
+                let (Some(issuer), Some(client_id), Some(secret)) =
+                    (change.issuer, change.client_id, change.client_secret)
+                else {
+                    return Err(ServiceError::Invalid("issuer is required".into()));
+                };
+                let issuer = issuer_url(&issuer)?;
+                let client_id = required_text("clientId", &client_id)?;
+                let secret = required_text("clientSecret", &secret)?;
+                let parsed = url::Url::parse(&issuer)
+                    .map_err(|e| ServiceError::Invalid(format!("issuer: {e}")))?;
+                self.check_egress(&parsed).await.map_err(|_| {
                         ServiceError::Invalid(format!(
-                            "issuer: could not read {issuer}/.well-known/openid-configuration"
+                            "issuer: the server may not call {issuer} (its egress policy allows public addresses and the networks of --webhook-allow-network)"
                         ))
                     })?;
-                    let sealed = self.secrets.seal(secret.as_bytes())?;
-                    Some(SsoProvider { issuer, client_id, client_secret_sealed: sealed })
-                }
-                _ if change.clear_provider => return Err(ServiceError::Invalid(
+                self.provider_metadata(&issuer, true).await.map_err(|_| {
+                    ServiceError::Invalid(format!(
+                        "issuer: could not read {issuer}/.well-known/openid-configuration"
+                    ))
+                })?;
+                let sealed = self.secrets.seal(secret.as_bytes())?;
+                Some(SsoProvider { issuer, client_id, client_secret_sealed: sealed })
+            }
+            _ if change.clear_provider => {
+                return Err(ServiceError::Invalid(
                     "useServerProvider cannot be combined with issuer, clientId or clientSecret"
                         .into(),
-                )),
-                _ => {
-                    return Err(ServiceError::Invalid(
-                        "issuer, clientId and clientSecret must be given together".into(),
-                    ))
-                }
-            };
+                ))
+            }
+            _ => {
+                return Err(ServiceError::Invalid(
+                    "issuer, clientId and clientSecret must be given together".into(),
+                ))
+            }
+        };
         let mut tx = self.write_tx(org_id).await?;
         let before = tx.get_organization_sso(org_id).await?;
         let now = self.clock.now();
