@@ -1,159 +1,215 @@
-//! Administrators: the directory, groups, apps, workspaces, webhooks, the audit log and the
-//! organization's settings (joiner / mover / leaver automation).
-use axum::extract::{Path, Query, State};
+//! Administrators: the directory, groups, apps, policies, credentials, webhooks, the audit log
+//! and the organization's settings (joiner / mover / leaver automation). One file per area; this
+//! one holds what they share (form fields, search and paging, error and show-once pages) and the
+//! smaller pages (workspaces, audit log, settings).
+//!
+//! Every state-changing form is a POST checked for its CSRF token first, then for an
+//! administrator, translated into one service call; a refusal re-renders the page with the
+//! service's words, a success redirects (POST-redirect-GET) — except the pages showing a secret
+//! once, which are never stored or shown again.
+pub mod apps;
+pub mod credentials;
+pub mod groups;
+pub mod policies;
+pub mod scim;
+pub mod users;
+pub mod webhooks;
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use portcullis_api::AppState;
 use portcullis_domain::{
-    GroupLeaveAction, LeaverAccessAction, OrganizationSettingsPatch, PageRequest, User,
+    GroupLeaveAction, LeaverAccessAction, OrganizationSettingsPatch, Page, PageRequest, User,
 };
-use portcullis_service::AuditFilter;
+use portcullis_service::{AuditFilter, ServiceError};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::layout::{page, require_admin, ConsoleError};
 use crate::session::Session;
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+/// A form's fields as sent, repeated names kept (checkbox lists).
+pub struct Fields(Vec<(String, String)>);
+
+impl From<Vec<(String, String)>> for Fields {
+    fn from(fields: Vec<(String, String)>) -> Self {
+        Self(fields)
+    }
+}
+
+impl Fields {
+    /// The first value of `name`, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+    }
+
+    /// The value of `name` unless it is absent or blank.
+    pub fn opt(&self, name: &str) -> Option<&str> {
+        Some(self.get(name)).filter(|v| !v.is_empty())
+    }
+
+    /// Every non-blank value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The id in field `name` (a 400 page when it is not one).
+    pub fn id(&self, name: &str) -> Result<Uuid, ConsoleError> {
+        Uuid::parse_str(self.get(name))
+            .map_err(|_| ConsoleError::new(400, format!("The form sent no valid {name}.")))
+    }
+}
+
+/// Reads a form posted by an administrator: its CSRF token first, then the role.
+pub fn admin_form(
+    session: &Session,
+    fields: Vec<(String, String)>,
+) -> Result<Fields, ConsoleError> {
+    let fields = Fields(fields);
+    session.check_csrf(fields.get("csrf"))?;
+    require_admin(session)?;
+    Ok(fields)
+}
+
+/// A refused form: the status and the service's words to show on the form again; our own
+/// failures (5xx) become the error page.
+pub type Problem = (StatusCode, String);
+
+pub fn refused(err: ServiceError) -> Result<Problem, ConsoleError> {
+    let err = ConsoleError::from(err);
+    if err.status().is_server_error() {
+        return Err(err);
+    }
+    Ok((err.status(), err.message().to_string()))
+}
+
+/// A page, with the status of the problem it shows (200 without one).
+pub fn with_problem(problem: Option<&Problem>, markup: Markup) -> Response {
+    let status = problem.map(|(s, _)| *s).unwrap_or(StatusCode::OK);
+    (status, markup).into_response()
+}
+
+/// The problem of a refused form, above the page's content.
+pub fn alert(problem: Option<&Problem>) -> Markup {
+    html! { @if let Some((_, message)) = problem { p.error role="alert" id="form-error" { (message) } } }
+}
+
+pub fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// `?q=…&after=…` of a searchable, paged list.
+#[derive(Deserialize, Default, Clone)]
+pub struct ListParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub after: String,
+}
+
+impl ListParams {
+    pub fn page(&self) -> Result<PageRequest, ConsoleError> {
+        if self.after.is_empty() {
+            return Ok(PageRequest::first());
+        }
+        let after = Uuid::parse_str(&self.after)
+            .map_err(|_| ConsoleError::new(400, "That page link is not valid."))?;
+        Ok(PageRequest::after(Some(after)))
+    }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The search box of a list.
+pub fn search_box(action: &str, q: &str, what: &str) -> Markup {
+    html! {
+        form.filters role="search" method="get" action=(action) {
+            div { label for="q" { "Search " (what) } input id="q" name="q" type="search" value=(q); }
+            button type="submit" { "Search" }
+            @if !q.is_empty() { a href=(action) { "Clear" } }
+        }
+    }
+}
+
+/// "First page" / "Next page" links of a list, keeping its search.
+pub fn pager<T>(action: &str, params: &ListParams, page: &Page<T>) -> Markup {
+    let q = encode(&params.q);
+    html! {
+        nav.pager aria-label="Pages" {
+            @if !params.after.is_empty() { a href=(format!("{action}?q={q}")) { "First page" } }
+            @if let Some(next) = page.next_after { a rel="next" href=(format!("{action}?q={q}&after={next}")) { "Next page" } }
+        }
+    }
+}
+
+/// A secret shown once: never cached, never shown again.
+pub fn show_once(
+    session: &Session,
+    title: &str,
+    intro: &str,
+    secrets: &[(&str, &str)],
+    back: (&str, &str),
+) -> Response {
+    let body = page(
+        title,
+        Some(session),
+        html! {
+            h1 { (title) }
+            p.ok role="status" { (intro) }
+            p { strong { "Copy it now: it is shown only this once and cannot be shown again." } }
+            @for (label, value) in secrets {
+                h2 { (label) }
+                code.secret data-secret=(label) { (value) }
+            }
+            p { a href=(back.0) { (back.1) } }
+        },
+    );
+    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// Finds a user by e-mail (or id) for a form field: the directory search in the store, then the
+/// exact match.
+pub async fn user_by_email(
+    state: &AppState,
+    session: &Session,
+    text: &str,
+) -> Result<Result<User, Problem>, ConsoleError> {
+    if let Ok(id) = Uuid::parse_str(text) {
+        return match state.service.get_user(&session.ctx, id).await {
+            Ok(user) => Ok(Ok(user)),
+            Err(e) => Ok(Err(refused(e)?)),
+        };
+    }
+    let found = state.service.search_users(&session.ctx, text, PageRequest::first()).await?;
+    Ok(found.items.into_iter().find(|u| u.email.eq_ignore_ascii_case(text)).ok_or_else(|| {
+        (StatusCode::BAD_REQUEST, format!("There is no user with the e-mail address '{text}'."))
+    }))
+}
+
+pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-async fn all_users(state: &AppState, session: &Session) -> Result<Vec<User>, ConsoleError> {
-    Ok(state.service.list_all_users(&session.ctx).await?)
-}
-
-pub async fn users(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let users = all_users(&state, &session).await?;
-    let name = |id: Option<Uuid>| {
-        id.and_then(|i| users.iter().find(|u| u.id == i)).map(|u| u.full_name()).unwrap_or_default()
-    };
-    Ok(page(
-        "Users",
-        Some(&session),
-        html! {
-            h1 { "Users" } p.muted { (users.len()) " users" }
-            table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Manager" } } }
-                tbody { @for u in &users { tr {
-                    td { (u.full_name()) } td { (u.email) } td { (u.role.cakewalk_name()) } td { (u.status().cakewalk_name()) } td { (name(u.manager_id)) }
-                } } }
-            }
-        },
-    ))
-}
-
-pub async fn groups(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let groups = state.service.list_groups(&session.ctx, PageRequest::first()).await?.items;
-    Ok(page(
-        "Groups",
-        Some(&session),
-        html! {
-            h1 { "Groups" }
-            table {
-                thead { tr { th scope="col" { "Group" } th scope="col" { "Members" } th scope="col" { "Description" } } }
-                tbody { @for g in &groups { tr {
-                    td { a href=(format!("/admin/groups/{}", g.id)) { (g.name) } } td { (g.member_count) } td { (g.description) }
-                } } }
-            }
-        },
-    ))
-}
-
-pub async fn group(
-    State(state): State<AppState>,
-    session: Session,
-    Path(group_id): Path<Uuid>,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let group = state.service.get_group(&session.ctx, group_id).await?;
-    let members =
-        state.service.list_group_members(&session.ctx, group_id, PageRequest::first()).await?.items;
-    let defaults = state.service.group_default_apps(&session.ctx, group_id).await?;
-    let hidden = state.service.group_hidden_apps(&session.ctx, group_id).await?;
-    Ok(page(
-        "Groups",
-        Some(&session),
-        html! {
-            h1 { "Group: " (group.name) }
-            p { (group.description) }
-            h2 { "Default apps" }
-            ul { @for (d, level) in &defaults { li { (d.app.name) @if let Some(l) = level { " (level " (l) ")" } } } }
-            h2 { "Hidden apps" }
-            ul { @for h in &hidden { li { (h.app.name) } } }
-            h2 { "Members (" (group.member_count) ")" }
-            ul { @for m in &members { li { (m.full_name()) " — " (m.email) } } }
-        },
-    ))
-}
-
-pub async fn apps(State(state): State<AppState>, session: Session) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let apps = state.service.list_work_apps(&session.ctx, PageRequest::first()).await?.items;
-    Ok(page(
-        "Apps",
-        Some(&session),
-        html! {
-            h1 { "Apps" }
-            table {
-                thead { tr { th scope="col" { "App" } th scope="col" { "Status" } th scope="col" { "Provisioning" } th scope="col" { "Accounts" } th scope="col" { "Owners" } } }
-                tbody { @for d in &apps { tr {
-                    td { a href=(format!("/admin/apps/{}", d.app.id)) { (d.app.name) } }
-                    td { (d.app.status.name()) } td { (d.app.provisioning_mode.name()) } td { (d.number_of_accounts) }
-                    td { @for o in &d.owners { div { (o.full_name()) } } }
-                } } }
-            }
-        },
-    ))
-}
-
-pub async fn app(
-    State(state): State<AppState>,
-    session: Session,
-    Path(app_id): Path<Uuid>,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let details = state.service.get_work_app(&session.ctx, app_id).await?;
-    let levels = state
-        .service
-        .list_permission_levels(&session.ctx, app_id, PageRequest::first())
-        .await?
-        .items;
-    let policies = state.service.app_policies(&session.ctx, app_id).await?;
-    let (accesses, _) =
-        state.service.list_accesses(&session.ctx, app_id, PageRequest::first()).await?;
-    Ok(page(
-        "Apps",
-        Some(&session),
-        html! {
-            h1 { "App: " (details.app.name) }
-            p { (details.app.description) }
-            p { "Status " strong { (details.app.status.name()) } ", provisioning " strong { (details.app.provisioning_mode.name()) } "." }
-            h2 { "Owners" }
-            ul { @for o in &details.owners { li { (o.full_name()) " — " (o.email) } } }
-            h2 { "Permission levels" }
-            ul { @for l in &levels { li { (l.name) @if l.is_privileged { " (privileged)" } @if l.is_default { " (default)" } } } }
-            h2 { "Policies" }
-            table {
-                thead { tr { th scope="col" { "Request type" } th scope="col" { "Policy" } th scope="col" { "Steps" } th scope="col" { "Set on" } } }
-                tbody { @for (t, p, source) in &policies { tr {
-                    td { (t.name()) } td { (p.name) " v" (p.version) }
-                    td { @if p.steps.is_empty() { "auto-approve" } @for s in &p.steps { div { (format!("{:?}", s.approver)) } } }
-                    td { (source) }
-                } } }
-            }
-            h2 { "Accounts (" (details.number_of_accounts) ")" }
-            ul { @for a in &accesses.items { li { (a.user.full_name()) @if let Some(l) = &a.level { " — " (l.name) } " (" (a.access.source.name()) ")" } } }
-        },
-    ))
 }
 
 pub async fn workspaces(
@@ -177,60 +233,13 @@ pub async fn workspaces(
     ))
 }
 
-pub async fn webhooks(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let subs = state.service.list_subscriptions(&session.ctx).await?;
-    Ok(page(
-        "Webhooks",
-        Some(&session),
-        html! {
-            h1 { "Webhooks" }
-            table {
-                thead { tr { th scope="col" { "Target" } th scope="col" { "Events" } th scope="col" { "State" } } }
-                tbody { @for s in &subs { tr {
-                    td { a href=(format!("/admin/webhooks/{}", s.id)) { (s.target_url) } }
-                    td { (s.events.join(", ")) }
-                    td { @if s.enabled { "enabled" } @else { span.error { "disabled" } } @if let Some(f) = s.failing_since { " — failing since " (when(f)) } @if let Some(p) = s.paused_until { " — paused until " (when(p)) } }
-                } } }
-            }
-        },
-    ))
-}
-
-pub async fn webhook(
-    State(state): State<AppState>,
-    session: Session,
-    Path(webhook_id): Path<Uuid>,
-) -> Result<Markup, ConsoleError> {
-    require_admin(&session)?;
-    let deliveries =
-        state.service.list_deliveries(&session.ctx, webhook_id, PageRequest::first()).await?.items;
-    Ok(page(
-        "Webhooks",
-        Some(&session),
-        html! {
-            h1 { "Deliveries" }
-            table {
-                thead { tr { th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" } th scope="col" { "Next try" } } }
-                tbody { @for (d, attempts) in &deliveries { tr {
-                    td { (d.event_type) } td { (d.status.name()) }
-                    td { @for a in attempts { div { "#" (a.attempt) " " (when(a.attempted_at)) ": " (a.status_code.map(|c| c.to_string()).unwrap_or_else(|| a.error.clone().unwrap_or_default())) } } }
-                    td { (d.next_attempt_at.map(when).unwrap_or_default()) }
-                } } }
-            }
-        },
-    ))
-}
-
 #[derive(Deserialize, Default)]
 pub struct AuditParams {
     action: Option<String>,
     actor: Option<String>,
     target: Option<String>,
     since: Option<String>,
+    after: Option<String>,
 }
 
 pub async fn audit(
@@ -263,7 +272,21 @@ pub async fn audit(
         action: params.action.clone().filter(|a| !a.is_empty()),
         since,
     };
-    let events = state.service.audit_log(&session.ctx, filter, PageRequest::first()).await?.items;
+    let paging = ListParams { q: String::new(), after: params.after.clone().unwrap_or_default() };
+    let events = state.service.audit_log(&session.ctx, filter, paging.page()?).await?;
+    let next = events.next_after.map(|after| {
+        let keep = |name: &str, v: &Option<String>| {
+            format!("{name}={}&", encode(v.as_deref().unwrap_or_default()))
+        };
+        format!(
+            "/admin/audit?{}{}{}{}after={after}",
+            keep("action", &params.action),
+            keep("actor", &params.actor),
+            keep("target", &params.target),
+            keep("since", &params.since)
+        )
+    });
+    let events = events.items;
     Ok(page(
         "Audit log",
         Some(&session),
@@ -286,6 +309,10 @@ pub async fn audit(
                     }
                     td { (e.target_type) " " (e.target_id.map(|i| i.to_string()).unwrap_or_default()) }
                 } } }
+            }
+            nav.pager aria-label="Pages" {
+                @if params.after.is_some() { a href="/admin/audit" { "First page" } }
+                @if let Some(next) = &next { a rel="next" href=(next) { "Next page" } }
             }
         },
     ))
