@@ -34,6 +34,7 @@ a, button, input, select, textarea { outline-offset: 2px; }
 .filters { display: flex; gap: 1rem; flex-wrap: wrap; align-items: end; }
 .filters label { margin-top: 0; }
 .secret { font: 1rem/1.4 ui-monospace, monospace; background: #f6f8fa; border: 1px solid var(--line); padding: .5rem; word-break: break-all; display: block; }
+header nav a { white-space: nowrap; display: inline-block; }
 .pager { display: flex; gap: 1rem; margin: 1rem 0; }
 .row { display: flex; gap: 1rem; flex-wrap: wrap; align-items: end; }
 .row > div { flex: 1 1 12rem; }
