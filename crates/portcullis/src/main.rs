@@ -535,7 +535,21 @@ async fn serve(
         });
         tracing::info!(address = %address, "metrics listening");
     }
-    let app = portcullis_api::app_with(state.clone(), portcullis_web::routes(&state));
+    // A fresh database: the console's first-run page (`/setup`) asks for this one-time code.
+    let setup_code = match state.service.needs_setup().await {
+        Ok(true) => {
+            let code = portcullis_web::new_setup_code();
+            tracing::warn!(
+                setup_code = %code,
+                "no organization yet: open /setup in the console and give this one-time setup code"
+            );
+            Some(code)
+        }
+        Ok(false) => None,
+        Err(err) => return Err(err.to_string()),
+    };
+    let console = portcullis_web::routes_with_setup(&state, portcullis_web::Setup::new(setup_code));
+    let app = portcullis_api::app_with(state.clone(), console);
     tracing::info!(address = %local, "portcullis listening");
     portcullis_api::server::serve(listener, app, stop_requested(stopping)).await;
     // Returning from main would drop the jobs wherever they are; wait for them so that a sweep

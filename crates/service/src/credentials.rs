@@ -143,6 +143,24 @@ impl Service {
         Ok(IssuedToken { token, value })
     }
 
+    /// A user's personal tokens (never their values): for an org administrator, or the user.
+    pub async fn list_user_tokens(
+        &self,
+        ctx: &Ctx,
+        user_id: Uuid,
+    ) -> Result<Vec<UserToken>, ServiceError> {
+        ctx.actor.require_validated()?;
+        match ctx.actor.kind {
+            ActorKind::User { id, .. } if id == user_id => {}
+            _ => ctx.actor.require_org_admin()?,
+        }
+        let mut tx = self.store.read().await?;
+        tx.get_user(ctx.org_id(), user_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("user", user_id))?;
+        Ok(tx.list_user_tokens(ctx.org_id(), UserId(user_id)).await?)
+    }
+
     /// Revokes one of a user's tokens: by an org administrator, or by the user themselves.
     pub async fn revoke_user_token(
         &self,

@@ -211,6 +211,18 @@ impl Service {
         Ok(tx.list_groups(ctx.org_id(), page).await?)
     }
 
+    /// Groups whose name contains `text` (the console's search), a page at a time.
+    pub async fn search_groups(
+        &self,
+        ctx: &Ctx,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.search_groups(ctx.org_id(), text, page).await?)
+    }
+
     pub async fn list_group_members(
         &self,
         ctx: &Ctx,

@@ -55,6 +55,36 @@ impl Service {
         owner_email: &str,
         owner_name: &str,
     ) -> Result<InitOutput, ServiceError> {
+        self.create_organization(org_name, owner_email, owner_name, false).await
+    }
+
+    /// Is the database still empty (no organization yet)? The console's first-run page is open
+    /// only then.
+    pub async fn needs_setup(&self) -> Result<bool, ServiceError> {
+        let mut tx = self.store.read().await?;
+        Ok(!tx.any_organization().await?)
+    }
+
+    /// The console's first-run page: [`Service::init_organization`], but only while the database
+    /// holds no organization — checked inside the creating transaction, under a lock every
+    /// first-run creation takes, so that two concurrent submissions cannot both succeed (the
+    /// second gets a conflict).
+    pub async fn init_first_organization(
+        &self,
+        org_name: &str,
+        owner_email: &str,
+        owner_name: &str,
+    ) -> Result<InitOutput, ServiceError> {
+        self.create_organization(org_name, owner_email, owner_name, true).await
+    }
+
+    async fn create_organization(
+        &self,
+        org_name: &str,
+        owner_email: &str,
+        owner_name: &str,
+        only_first: bool,
+    ) -> Result<InitOutput, ServiceError> {
         let org_name = validate::name("org name", org_name)?;
         let owner_email = validate::email(owner_email)?;
         let owner_name = validate::name("owner name", owner_name)?;
@@ -109,6 +139,15 @@ impl Service {
         let ctx = Ctx::new(Actor { org_id: org.id, kind: ActorKind::System }, None);
 
         let mut tx = self.write_tx(ctx.org_id()).await?;
+        if only_first {
+            // One lock for every first-run creation (SQLite has one writer at a time anyway).
+            tx.lock_org(Uuid::nil()).await?;
+            if tx.any_organization().await? {
+                return Err(ServiceError::Conflict(
+                    "This server already has an organization: sign in instead".into(),
+                ));
+            }
+        }
         tx.insert_organization(&org).await?;
         tx.insert_user(&owner).await?;
         tx.insert_api_credential(&credential).await?;

@@ -14,6 +14,8 @@
 //!   organization allows it. The session opened is the console's usual one (server-side, idle
 //!   and absolute lifetimes); it ends when the person is deactivated.
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -133,6 +135,23 @@ struct ProviderUse {
     issuer: String,
     client_id: String,
     client_secret: String,
+}
+
+/// The HTTP client the OpenID library calls providers with: ours, through
+/// [`Service::provider_call`] (a named type, so that its future is `Send` for every lifetime).
+struct ProviderHttp {
+    service: Service,
+    own: bool,
+}
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for ProviderHttp {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let (service, own) = (self.service.clone(), self.own);
+        Box::pin(async move { service.provider_call(own, request).await })
+    }
 }
 
 /// A client made from a provider's discovery document.
@@ -281,7 +300,7 @@ impl Service {
             }
         }
         let url = IssuerUrl::new(issuer.to_string()).map_err(|e| provider_error("issuer", e))?;
-        let http = |request| self.provider_call(own, request);
+        let http = ProviderHttp { service: self.clone(), own };
         let metadata = CoreProviderMetadata::discover_async(url, &http)
             .await
             .map_err(|e| provider_error("discovery", e))?;
@@ -312,22 +331,16 @@ impl Service {
     /// the server's egress policy refuses (the webhook policy: public addresses and the allowed
     /// networks), so that configuring a provider cannot make the server call internal services.
     async fn check_egress(&self, url: &url::Url) -> Result<(), ServiceError> {
-        let policy = &self.webhooks.egress;
-        let blocked = |why: String| {
-            tracing::warn!(url = %url, "single sign-on: provider address refused: {why}");
-            ServiceError::Upstream(
-                "The identity provider could not be used (its address is not allowed).".into(),
-            )
-        };
-        let host = TargetHost::of(url).ok_or_else(|| blocked("no host".into()))?;
-        policy.check_target(&host).map_err(|b| blocked(b.to_string()))?;
+        let shown = url.to_string();
+        let host = TargetHost::of(url).ok_or_else(|| egress_refused(&shown, "no host".into()))?;
+        let port = url.port_or_known_default().unwrap_or(443);
+        let policy = self.webhooks.egress.clone();
+        policy.check_target(&host).map_err(|b| egress_refused(&shown, b.to_string()))?;
         if let TargetHost::Name(name) = host {
-            let port = url.port_or_known_default().unwrap_or(443);
-            let addresses = tokio::net::lookup_host((name.as_str(), port))
-                .await
-                .map_err(|e| blocked(e.to_string()))?;
+            let found = tokio::net::lookup_host(format!("{name}:{port}")).await;
+            let addresses = found.map_err(|e| egress_refused(&shown, e.to_string()))?;
             for address in addresses {
-                policy.check(address.ip()).map_err(|b| blocked(b.to_string()))?;
+                policy.check(address.ip()).map_err(|b| egress_refused(&shown, b.to_string()))?;
             }
         }
         Ok(())
@@ -445,7 +458,7 @@ impl Service {
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| provider_error("token endpoint", e))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&|request| self.provider_call(provider.own, request))
+            .request_async(&ProviderHttp { service: self.clone(), own: provider.own })
             .await
             .map_err(|e| provider_error("code exchange", e))?;
         let id_token = token
@@ -468,7 +481,7 @@ impl Service {
             let info: openidconnect::core::CoreUserInfoClaims = client
                 .user_info(token.access_token().clone(), Some(subject))
                 .map_err(|e| provider_error("user info endpoint", e))?
-                .request_async(&|request| self.provider_call(provider.own, request))
+                .request_async(&ProviderHttp { service: self.clone(), own: provider.own })
                 .await
                 .map_err(|e| provider_error("user info", e))?;
             identity.email = info.email().map(|e| e.to_string());
@@ -607,6 +620,13 @@ impl Service {
         tx.commit().await?;
         Ok(self.sso_view(org_id, Some(&after)))
     }
+}
+
+fn egress_refused(url: &str, why: String) -> ServiceError {
+    tracing::warn!(url, "single sign-on: provider address refused: {why}");
+    ServiceError::Upstream(
+        "The identity provider could not be used (its address is not allowed).".into(),
+    )
 }
 
 fn required_text(field: &str, value: &str) -> Result<String, ServiceError> {

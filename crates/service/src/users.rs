@@ -132,6 +132,19 @@ impl Service {
         Ok(tx.list_users(ctx.org_id(), page).await?)
     }
 
+    /// Users whose name or e-mail contains `text` (the console's search), a page at a time; for
+    /// those who manage the directory.
+    pub async fn search_users(
+        &self,
+        ctx: &Ctx,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<User>, ServiceError> {
+        require_directory_reader(ctx)?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.search_users(ctx.org_id(), text, page).await?)
+    }
+
     /// Every user of the organization (the Flashback API does not page), capped at 10,000; for
     /// those who manage the directory (WORKSPACES or higher).
     pub async fn list_all_users(&self, ctx: &Ctx) -> Result<Vec<User>, ServiceError> {

@@ -143,6 +143,20 @@ impl Service {
         Ok(Page { items, next_after: page.next_after })
     }
 
+    /// Apps whose name contains `text` (the console's search), a page at a time.
+    pub async fn search_work_apps(
+        &self,
+        ctx: &Ctx,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<WorkAppDetails>, ServiceError> {
+        ctx.actor.require_validated()?;
+        let mut tx = self.store.read().await?;
+        let page = tx.search_work_apps(ctx.org_id(), text, page).await?;
+        let items = self.details(&mut *tx, page.items).await?;
+        Ok(Page { items, next_after: page.next_after })
+    }
+
     pub async fn get_work_app(
         &self,
         ctx: &Ctx,

@@ -21,6 +21,12 @@ pub trait CredentialReads: Send {
         org_id: Uuid,
     ) -> Result<Vec<ApiCredential>, StoreError>;
     async fn get_user_token(&mut self, token_id: Uuid) -> Result<Option<UserToken>, StoreError>;
+    /// A user's tokens (revoked and expired ones too), oldest first.
+    async fn list_user_tokens(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+    ) -> Result<Vec<UserToken>, StoreError>;
 }
 
 #[async_trait]
@@ -71,6 +77,25 @@ impl<S: Session + ?Sized> CredentialReads for S {
         .as_ref()
         .map(decode_user_token)
         .transpose()
+    }
+
+    async fn list_user_tokens(
+        &mut self,
+        org_id: Uuid,
+        user_id: UserId,
+    ) -> Result<Vec<UserToken>, StoreError> {
+        let db = self.db();
+        query(
+            "SELECT id, org_id, user_id, name, secret_hash, created_at, expires_at, revoked_at
+             FROM user_tokens WHERE org_id = $1 AND user_id = $2 ORDER BY id",
+        )
+        .bind(id(org_id))
+        .bind(user_id)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(decode_user_token)
+        .collect()
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_ts, id, id_array, opt_id, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Row};
+use crate::sql::{contains_pattern, query, query_scalar, Row};
 use crate::users::USER_COLUMNS;
 use crate::{AppGroups, StoreError};
 
@@ -37,6 +37,13 @@ pub trait GroupReads: Send {
     async fn list_groups(
         &mut self,
         org_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, StoreError>;
+    /// Groups whose name contains `text` (case-insensitive), a page in id order.
+    async fn search_groups(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
         page: PageRequest,
     ) -> Result<Page<UsersGroup>, StoreError>;
     async fn list_group_members(
@@ -142,6 +149,27 @@ impl<S: Session + ?Sized> GroupReads for S {
         .bind(id(org_id))
         .bind(page.after.map(id).unwrap_or_default())
         .bind(i64::from(page.limit) + 1)
+        .fetch_all(db)
+        .await?;
+        let groups = rows.iter().map(decode_users_group).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(groups, page.limit, |g| g.id))
+    }
+
+    async fn search_groups(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<UsersGroup>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {COLUMNS} FROM users_groups g WHERE g.org_id = $1 AND g.id > $2
+               AND lower(g.name) LIKE $4 ESCAPE '\\' ORDER BY g.id LIMIT $3"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .bind(contains_pattern(text))
         .fetch_all(db)
         .await?;
         let groups = rows.iter().map(decode_users_group).collect::<Result<Vec<_>, _>>()?;

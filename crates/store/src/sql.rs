@@ -214,6 +214,20 @@ pub struct Query<'q> {
 }
 
 /// Starts a statement.
+/// A case-insensitive "contains" pattern for `lower(column) LIKE $n ESCAPE '\'`: the search
+/// text lowercased, with `%`, `_` and `\` taken literally (an empty text matches everything).
+pub fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
     Query { sql: sql.into(), args: Vec::new() }
 }

@@ -10,7 +10,7 @@ use crate::decode::{
     get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, stored_name, ts,
 };
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Db, Row};
+use crate::sql::{contains_pattern, query, query_scalar, Db, Row};
 use crate::StoreError;
 
 pub(crate) const USER_COLUMNS: &str = "id, org_id, first_name, last_name, email, role_id, \
@@ -35,6 +35,15 @@ pub trait UserReads: Send {
         org_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<User>, StoreError>;
+    /// Users whose name or e-mail contains `text` (case-insensitive), a page in id order.
+    async fn search_users(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+    /// Does any organization exist (the first-run page is open only while none does)?
+    async fn any_organization(&mut self) -> Result<bool, StoreError>;
     /// Users with this e-mail (case-insensitive) in any organization; for CLI tooling only.
     async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError>;
     /// The manager chain above `user_id` (its manager, that one's manager, …), at most `max` long.
@@ -125,6 +134,34 @@ impl<S: Session + ?Sized> UserReads for S {
         .await?;
         let users = rows.iter().map(decode_user).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(users, page.limit, |u| u.id))
+    }
+
+    async fn search_users(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id > $2
+               AND (lower(first_name || ' ' || last_name) LIKE $4 ESCAPE '\\'
+                    OR lower(email) LIKE $4 ESCAPE '\\')
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .bind(contains_pattern(text))
+        .fetch_all(db)
+        .await?;
+        let users = rows.iter().map(decode_user).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(users, page.limit, |u| u.id))
+    }
+
+    async fn any_organization(&mut self) -> Result<bool, StoreError> {
+        let db = self.db();
+        Ok(query("SELECT id FROM organizations LIMIT 1").fetch_optional(db).await?.is_some())
     }
 
     async fn find_users_by_email(&mut self, email: &str) -> Result<Vec<User>, StoreError> {

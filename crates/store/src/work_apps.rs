@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::decode::{self, get_id, get_ts, id, id_array, stored_id, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, Db, Row};
+use crate::sql::{contains_pattern, query, Db, Row};
 use crate::StoreError;
 
 const COLUMNS: &str = "id, org_id, name, description, status_id, provisioning_mode, category, url,
@@ -105,6 +105,13 @@ pub trait WorkAppReads: Send {
         org_id: Uuid,
         page: PageRequest,
     ) -> Result<Page<WorkApp>, StoreError>;
+    /// Apps whose name contains `text` (case-insensitive), a page in id order.
+    async fn search_work_apps(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<WorkApp>, StoreError>;
     async fn get_permission_level(
         &mut self,
         org_id: Uuid,
@@ -150,6 +157,29 @@ impl<S: Session + ?Sized> WorkAppReads for S {
         .bind(id(org_id))
         .bind(page.after.map(id).unwrap_or_default())
         .bind(i64::from(page.limit) + 1)
+        .fetch_all(&mut *db)
+        .await?;
+        let apps = rows.iter().map(decode_work_app).collect::<Result<Vec<_>, _>>()?;
+        let mut page = Page::from_overfetch(apps, page.limit, |a| a.id);
+        attach_owners(db, &mut page.items).await?;
+        Ok(page)
+    }
+
+    async fn search_work_apps(
+        &mut self,
+        org_id: Uuid,
+        text: &str,
+        page: PageRequest,
+    ) -> Result<Page<WorkApp>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {COLUMNS} FROM work_apps WHERE org_id = $1 AND id > $2
+               AND lower(name) LIKE $4 ESCAPE '\\' ORDER BY id LIMIT $3"
+        ))
+        .bind(id(org_id))
+        .bind(page.after.map(id).unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .bind(contains_pattern(text))
         .fetch_all(&mut *db)
         .await?;
         let apps = rows.iter().map(decode_work_app).collect::<Result<Vec<_>, _>>()?;

@@ -34,6 +34,15 @@ a, button, input, select, textarea { outline-offset: 2px; }
 .inline { display: inline; }
 .filters { display: flex; gap: 1rem; flex-wrap: wrap; align-items: end; }
 .filters label { margin-top: 0; }
+.secret { font: 1rem/1.4 ui-monospace, monospace; background: #f6f8fa; border: 1px solid var(--line); padding: .5rem; word-break: break-all; display: block; }
+header nav a { white-space: nowrap; display: inline-block; }
+.pager { display: flex; gap: 1rem; margin: 1rem 0; }
+.row { display: flex; gap: 1rem; flex-wrap: wrap; align-items: end; }
+.row > div { flex: 1 1 12rem; }
+.row label { margin-top: .5rem; }
+td form.inline button, td form button { margin-top: 0; padding: .25rem .75rem; }
+input[type=checkbox], input[type=radio] { width: auto; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; }
 "#;
 
 pub async fn stylesheet() -> Response {
@@ -73,6 +82,8 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                                 (nav_link("/admin/groups", "Groups", title))
                                 (nav_link("/admin/apps", "Apps", title))
                                 (nav_link("/admin/workspaces", "Workspaces", title))
+                                (nav_link("/admin/policies", "Policies", title))
+                                (nav_link("/admin/credentials", "Credentials", title))
                                 (nav_link("/admin/webhooks", "Webhooks", title))
                                 (nav_link("/admin/reviews", "Access reviews", title))
                                 (nav_link("/admin/audit", "Audit log", title))
@@ -126,6 +137,16 @@ impl ConsoleError {
                 format!("Too many requests from your address. Try again in {retry_after} seconds."),
             )
         }
+    }
+}
+
+impl ConsoleError {
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

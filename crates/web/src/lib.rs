@@ -24,6 +24,7 @@ mod employee;
 mod layout;
 mod reviews;
 mod session;
+mod setup;
 mod sso;
 
 use axum::extract::{Request, State};
@@ -35,6 +36,7 @@ use axum::Router;
 use portcullis_api::{AppState, Bucket, ClientAddr};
 
 pub use session::{LOGIN_COOKIE, SESSION_COOKIE};
+pub use setup::{new_setup_code, Setup};
 
 /// Middleware: the console's rate limits per client address (sign-in attempts have their own,
 /// stricter one); over it, a 429 page with `Retry-After`.
@@ -56,9 +58,17 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
     next.run(request).await
 }
 
-/// The console's routes, to be merged into the application router built on `state`.
+/// The console's routes, to be merged into the application router built on `state`, without a
+/// setup code (the first-run page cannot create an organization).
 pub fn routes(state: &AppState) -> Router<AppState> {
+    routes_with_setup(state, Setup::default())
+}
+
+/// The console's routes with the first-run page's setup (`portcullis serve` makes one with a
+/// code when it starts on a database without an organization).
+pub fn routes_with_setup(state: &AppState, setup: Setup) -> Router<AppState> {
     Router::new()
+        .route("/setup", get(setup::form).post(setup::create))
         .route("/", get(employee::my_apps))
         .route("/login", get(session::login_page).post(session::login))
         .route("/login/oidc", get(sso::start_server))
@@ -79,16 +89,47 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/reviews/{review_id}/cancel", post(reviews::cancel))
         .route("/admin/reviews/{review_id}/export.csv", get(reviews::export_csv))
         .route("/admin/reviews/{review_id}/export.json", get(reviews::export_json))
-        .route("/admin/users", get(admin::users))
-        .route("/admin/groups", get(admin::groups))
-        .route("/admin/groups/{group_id}", get(admin::group))
-        .route("/admin/apps", get(admin::apps))
-        .route("/admin/apps/{app_id}", get(admin::app))
+        .route("/admin/users", get(admin::users::list).post(admin::users::create))
+        .route("/admin/users/{user_id}", get(admin::users::show).post(admin::users::update))
+        .route("/admin/users/{user_id}/deactivate", post(admin::users::deactivate))
+        .route("/admin/users/{user_id}/reactivate", post(admin::users::reactivate))
+        .route("/admin/users/{user_id}/tokens", post(admin::users::create_token))
+        .route("/admin/users/{user_id}/tokens/{token_id}/revoke", post(admin::users::revoke_token))
+        .route("/admin/groups", get(admin::groups::list).post(admin::groups::create))
+        .route("/admin/groups/{group_id}", get(admin::groups::show).post(admin::groups::update))
+        .route("/admin/groups/{group_id}/delete", post(admin::groups::delete))
+        .route("/admin/groups/{group_id}/members", post(admin::groups::add_member))
+        .route("/admin/groups/{group_id}/members/remove", post(admin::groups::remove_member))
+        .route("/admin/groups/{group_id}/defaults", post(admin::groups::add_default))
+        .route("/admin/groups/{group_id}/defaults/remove", post(admin::groups::remove_default))
+        .route("/admin/groups/{group_id}/hidden", post(admin::groups::add_hidden))
+        .route("/admin/groups/{group_id}/hidden/remove", post(admin::groups::remove_hidden))
+        .route("/admin/apps", get(admin::apps::list).post(admin::apps::create))
+        .route("/admin/apps/{app_id}", get(admin::apps::show).post(admin::apps::update))
+        .route("/admin/apps/{app_id}/levels", post(admin::apps::add_level))
+        .route(
+            "/admin/apps/{app_id}/levels/{level_id}/policies",
+            post(admin::apps::set_level_policy),
+        )
+        .route("/admin/apps/{app_id}/policies", post(admin::apps::set_policy))
+        .route("/admin/apps/{app_id}/fields", post(admin::apps::set_fields))
+        .route("/admin/policies", get(admin::policies::list).post(admin::policies::create))
+        .route(
+            "/admin/policies/{policy_id}",
+            get(admin::policies::show).post(admin::policies::update),
+        )
+        .route("/admin/credentials", get(admin::credentials::list).post(admin::credentials::create))
+        .route("/admin/credentials/{id}/revoke", post(admin::credentials::revoke))
+        .route("/admin/scim", get(admin::scim::list).post(admin::scim::create))
+        .route("/admin/scim/{id}/revoke", post(admin::scim::revoke))
         .route("/admin/workspaces", get(admin::workspaces))
-        .route("/admin/webhooks", get(admin::webhooks))
-        .route("/admin/webhooks/{webhook_id}", get(admin::webhook))
+        .route("/admin/webhooks", get(admin::webhooks::list).post(admin::webhooks::create))
+        .route("/admin/webhooks/{webhook_id}", get(admin::webhooks::deliveries))
+        .route("/admin/webhooks/{webhook_id}/delete", post(admin::webhooks::delete))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/settings", get(admin::settings).post(admin::save_settings))
         .route("/assets/console.css", get(layout::stylesheet))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), setup::first_run))
+        .layer(axum::Extension(setup))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit))
 }

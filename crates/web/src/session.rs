@@ -51,7 +51,7 @@ impl Session {
 }
 
 /// Compares a sent form token with the expected one (constant-time).
-fn check_token(sent: &str, expected: &str) -> Result<(), ConsoleError> {
+pub(crate) fn check_token(sent: &str, expected: &str) -> Result<(), ConsoleError> {
     let ok = sent.len() == expected.len()
         && sent.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if ok {
@@ -61,7 +61,7 @@ fn check_token(sent: &str, expected: &str) -> Result<(), ConsoleError> {
     }
 }
 
-fn forged() -> ConsoleError {
+pub(crate) fn forged() -> ConsoleError {
     ConsoleError::new(
         403,
         "This form has expired or did not come from this site. Reload the page and try again.",
@@ -69,7 +69,7 @@ fn forged() -> ConsoleError {
 }
 
 /// A form token derived from a secret cookie value, for one purpose.
-fn form_token(purpose: &str, cookie: &str) -> String {
+pub(crate) fn form_token(purpose: &str, cookie: &str) -> String {
     Sha256::digest(format!("portcullis-{purpose}:{cookie}").as_bytes())[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -93,7 +93,7 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// (sent by current browsers, whatever proxies do to `Host`) must be `same-origin` or `none`;
 /// without it, an `Origin` must name the host the request was sent to. A request saying neither
 /// (not a browser, or a very old one) relies on its form token alone.
-fn from_own_pages(headers: &HeaderMap) -> bool {
+pub(crate) fn from_own_pages(headers: &HeaderMap) -> bool {
     let values = |name: &str| -> Vec<&str> {
         headers.get_all(name).iter().map(|v| v.to_str().unwrap_or("?")).collect()
     };

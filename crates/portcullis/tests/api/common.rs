@@ -111,7 +111,21 @@ impl TestServer {
         Self::start_with_settings(http, webhooks).await
     }
 
+    /// A server on an empty database whose first-run page (`/setup`) takes this setup code.
+    pub async fn start_with_setup_code(code: &str) -> Self {
+        let setup = portcullis_web::Setup::new(Some(code.to_string()));
+        Self::start_full(HttpConfig::without_rate_limits(), loopback_receivers(), setup).await
+    }
+
     async fn start_with_settings(http: HttpConfig, webhooks: WebhookSettings) -> Self {
+        Self::start_full(http, webhooks, portcullis_web::Setup::default()).await
+    }
+
+    async fn start_full(
+        http: HttpConfig,
+        webhooks: WebhookSettings,
+        setup: portcullis_web::Setup,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
             match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
@@ -140,7 +154,8 @@ impl TestServer {
         .with_webhook_settings(webhooks);
         // The whole application, web console included, as `portcullis serve` runs it.
         let state = AppState::new(service.clone(), http);
-        let app = portcullis_api::app_with(state.clone(), portcullis_web::routes(&state));
+        let console = portcullis_web::routes_with_setup(&state, setup);
+        let app = portcullis_api::app_with(state.clone(), console);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));

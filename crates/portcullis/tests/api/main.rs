@@ -7,6 +7,7 @@ mod access_reviews;
 mod auth;
 mod cakewalk_current;
 mod console;
+mod console_admin;
 mod custom_fields;
 mod errors;
 mod flashback_org;

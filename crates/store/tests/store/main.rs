@@ -13,6 +13,7 @@ mod access_reviews;
 mod accesses;
 mod audit;
 mod basics;
+mod console_search;
 mod console_sessions;
 mod coverage;
 mod credentials;
