@@ -124,6 +124,8 @@ crate::wire_enum! {
         AccessReviewItemReassigned = 69 => "access_review.item_reassigned",
         ScimTokenCreated = 70 => "scim_token.created",
         ScimTokenRevoked = 71 => "scim_token.revoked",
+        NotificationSettingsUpdated = 75 => "notification_settings.updated",
+        NotificationPreferencesUpdated = 76 => "notification_preferences.updated",
     }
 }
 
