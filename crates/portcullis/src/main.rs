@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::egress::{parse_network, EgressPolicy, IpNet};
 use portcullis_domain::SystemClock;
-use portcullis_service::{SecretBox, Service, SessionConfig, WebhookSettings};
+use portcullis_service::{NotificationConfig, SecretBox, Service, SessionConfig, WebhookSettings};
 use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
 use tracing_subscriber::EnvFilter;
@@ -129,6 +129,12 @@ enum Command {
         no_webhook_worker: bool,
         #[command(flatten)]
         webhooks: WebhookArgs,
+        /// The address people reach the web console at, for links in notifications (default
+        /// `http://{listen}`).
+        #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
+        public_url: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
         /// Seconds between sweeps that remove expired accesses and handle overdue access reviews.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -336,6 +342,8 @@ async fn main() -> ExitCode {
             webhook_retry_schedule,
             no_webhook_worker,
             webhooks,
+            public_url,
+            mail,
             rate_limit_per_minute,
             auth_failure_limit_per_minute,
             console_rate_limit_per_minute,
@@ -368,8 +376,18 @@ async fn main() -> ExitCode {
                 config
             });
             let listeners = Listeners { main: listen, metrics: metrics_listen };
-            serve(listeners, expiry_sweep_seconds, worker, webhooks.settings(), http, sessions, &db)
-                .await
+            let notify = Notify {
+                config: NotificationConfig {
+                    public_url: public_url
+                        .unwrap_or_else(|| format!("http://{listen}"))
+                        .trim_end_matches('/')
+                        .to_string(),
+                    email: mail.smtp_url.is_some(),
+                },
+                worker: mail.worker_config(),
+            };
+            let jobs = Jobs { sweep_seconds: expiry_sweep_seconds, worker, notify };
+            serve(listeners, jobs, webhooks.settings(), http, sessions, &db).await
         }
         Command::Init { org_name, owner_email, owner_name, json, db } => {
             init(&db, &org_name, &owner_email, &owner_name, json).await
@@ -409,17 +427,57 @@ async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {address}: {e}"))
 }
 
-async fn serve(
-    listeners: Listeners,
+/// The background jobs of `serve`: the sweep, the webhook worker, notifications.
+struct Jobs {
     sweep_seconds: u64,
     worker: Option<WorkerConfig>,
+    notify: Notify,
+}
+
+/// Notifications: links and whether e-mail is on, and the delivery worker's settings.
+struct Notify {
+    config: NotificationConfig,
+    worker: portcullis_notifications::WorkerConfig,
+}
+
+/// E-mail notifications (`portcullis serve`).
+#[derive(clap::Args, Debug)]
+struct MailArgs {
+    /// The SMTP server for e-mail notifications: `smtp://host:port` (add `?tls=required` for
+    /// STARTTLS) or `smtps://user:pass@host:port`. Without it no e-mail notification is written.
+    #[arg(long, env = "PORTCULLIS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of e-mail notifications, e.g. `Portcullis <portcullis@example.com>`.
+    #[arg(long, env = "PORTCULLIS_MAIL_FROM", default_value = "Portcullis <portcullis@localhost>")]
+    mail_from: String,
+}
+
+impl MailArgs {
+    fn worker_config(&self) -> portcullis_notifications::WorkerConfig {
+        portcullis_notifications::WorkerConfig {
+            smtp: self.smtp_url.as_ref().map(|url| portcullis_notifications::SmtpConfig {
+                url: url.clone(),
+                from: self.mail_from.clone(),
+            }),
+            ..portcullis_notifications::WorkerConfig::default()
+        }
+    }
+}
+
+async fn serve(
+    listeners: Listeners,
+    jobs: Jobs,
     webhooks: WebhookSettings,
     http: HttpConfig,
     sessions: SessionConfig,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
-    let service =
-        open_service(db).await?.with_session_config(sessions).with_webhook_settings(webhooks);
+    let Jobs { sweep_seconds, worker, notify } = jobs;
+    let service = open_service(db)
+        .await?
+        .with_session_config(sessions)
+        .with_webhook_settings(webhooks)
+        .with_notification_config(notify.config);
     // Target URLs with credentials stored in plain text by an earlier version are encrypted.
     match service.seal_plain_target_urls().await {
         Ok(0) => {}
@@ -450,6 +508,8 @@ async fn serve(
         let worker = Worker::new(service.clone(), config)?;
         background.spawn(worker.run(stop_requested(stopping.clone())));
     }
+    let notifier = portcullis_notifications::Worker::new(service.clone(), notify.worker)?;
+    background.spawn(notifier.run(stop_requested(stopping.clone())));
 
     let state = AppState::new(service, http);
     if let Some(listener) = metrics_listener {
@@ -511,6 +571,12 @@ async fn sweep_expired_accesses(
             Ok(0) => {}
             Ok(n) => tracing::info!(campaigns = n, "overdue access reviews handled"),
             Err(err) => tracing::warn!(error = %err, "access review sweep failed; will retry"),
+        }
+        // Reminders, digests and due-soon notices.
+        match service.sweep_notifications().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notices = n, "reminders and digests queued"),
+            Err(err) => tracing::warn!(error = %err, "notification sweep failed; will retry"),
         }
     }
 }

@@ -12,6 +12,7 @@ mod custom_fields;
 mod error;
 mod groups;
 mod jml;
+mod notifications;
 mod organizations;
 mod policies;
 mod requests;
@@ -35,6 +36,9 @@ pub use crypto::SecretBox;
 pub use custom_fields::{AppFieldValue, FieldValueChange};
 pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch, RemoveMembersOutcome};
+pub use notifications::{
+    NotificationConfig, NotificationJob, NotificationSettingsView, PreferenceView,
+};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
 pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY};
@@ -59,6 +63,7 @@ pub struct Service {
     credentials: cache::CredentialCache,
     sessions: SessionConfig,
     webhooks: Arc<WebhookSettings>,
+    notifications: Arc<NotificationConfig>,
 }
 
 impl Service {
@@ -70,6 +75,7 @@ impl Service {
             credentials: cache::CredentialCache::default(),
             sessions: SessionConfig::default(),
             webhooks: Arc::new(WebhookSettings::default()),
+            notifications: Arc::new(NotificationConfig::default()),
         }
     }
 

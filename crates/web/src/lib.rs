@@ -19,6 +19,7 @@
 mod admin;
 mod employee;
 mod layout;
+mod notifications;
 mod reviews;
 mod session;
 
@@ -79,6 +80,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/admin/webhooks/{webhook_id}", get(admin::webhook))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/settings", get(admin::settings).post(admin::save_settings))
+        .route(
+            "/settings/notifications",
+            get(notifications::my_preferences).post(notifications::save_my_preferences),
+        )
+        .route(
+            "/admin/notifications",
+            get(notifications::organization).post(notifications::save_organization),
+        )
         .route("/assets/console.css", get(layout::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit))
 }

@@ -5,6 +5,7 @@ pub mod access_reviews;
 mod credentials;
 mod custom_fields;
 mod groups;
+mod notifications;
 mod organization_settings;
 mod policies;
 mod requests;
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(requests::routes())
         .merge(groups::routes())
         .merge(organization_settings::routes())
+        .merge(notifications::routes())
         .merge(webhooks::routes())
         .merge(scim_tokens::routes())
 }
