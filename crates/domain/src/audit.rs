@@ -125,6 +125,8 @@ crate::wire_enum! {
         ScimTokenCreated = 70 => "scim_token.created",
         ScimTokenRevoked = 71 => "scim_token.revoked",
         SsoSettingsUpdated = 72 => "sso_settings.updated",
+        NotificationSettingsUpdated = 75 => "notification_settings.updated",
+        NotificationPreferencesUpdated = 76 => "notification_preferences.updated",
     }
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod governance;
 pub mod groups;
 pub mod ids;
+pub mod notifications;
 pub mod org;
 pub mod page;
 pub mod scim;
@@ -48,6 +49,10 @@ pub use ids::{
     new_id, AccessReviewId, AccessReviewItemId, CustomFieldId, DeliveryId, GroupId,
     PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId, TokenId, UserId, WorkAppId,
     WorkspaceId,
+};
+pub use notifications::{
+    Notification, NotificationCategory, NotificationChannel, NotificationPreference,
+    NotificationSettings, NotificationSettingsPatch, NotificationStatus,
 };
 pub use org::{
     AccessLevel, GroupLeaveAction, LeaverAccessAction, OrgRole, Organization, OrganizationPatch,

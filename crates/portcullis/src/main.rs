@@ -10,7 +10,8 @@ use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::egress::{parse_network, EgressPolicy, IpNet};
 use portcullis_domain::SystemClock;
 use portcullis_service::{
-    SecretBox, ServerProvider, Service, SessionConfig, SsoSettings, WebhookSettings,
+    NotificationConfig, SecretBox, ServerProvider, Service, SessionConfig, SsoSettings,
+    WebhookSettings,
 };
 use portcullis_store::sqlite::private;
 use portcullis_webhooks::{Worker, WorkerConfig};
@@ -133,6 +134,8 @@ enum Command {
         webhooks: WebhookArgs,
         #[command(flatten)]
         sso: Box<SsoArgs>,
+        #[command(flatten)]
+        mail: MailArgs,
         /// Seconds between sweeps that remove expired accesses and handle overdue access reviews.
         #[arg(long, env = "PORTCULLIS_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
         expiry_sweep_seconds: u64,
@@ -393,6 +396,7 @@ async fn main() -> ExitCode {
             no_webhook_worker,
             webhooks,
             sso,
+            mail,
             rate_limit_per_minute,
             auth_failure_limit_per_minute,
             console_rate_limit_per_minute,
@@ -427,8 +431,18 @@ async fn main() -> ExitCode {
             let listeners = Listeners { main: listen, metrics: metrics_listen };
             match sso.settings(listen) {
                 Ok(sso) => {
+                    let public_url = sso
+                        .public_url
+                        .as_ref()
+                        .map(|u| u.as_str().trim_end_matches('/').to_string())
+                        .unwrap_or_else(|| format!("http://{listen}"));
+                    let notify = Notify {
+                        config: NotificationConfig { public_url, email: mail.smtp_url.is_some() },
+                        worker: mail.worker_config(),
+                    };
+                    let jobs = Jobs { sweep_seconds: expiry_sweep_seconds, worker, notify };
                     let settings = Settings { webhooks: webhooks.settings(), http, sessions, sso };
-                    serve(listeners, expiry_sweep_seconds, worker, settings, &db).await
+                    serve(listeners, jobs, settings, &db).await
                 }
                 Err(err) => Err(err),
             }
@@ -471,6 +485,43 @@ async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {address}: {e}"))
 }
 
+/// The background jobs of `serve`: the sweep, the webhook worker, notifications.
+struct Jobs {
+    sweep_seconds: u64,
+    worker: Option<WorkerConfig>,
+    notify: Notify,
+}
+
+/// Notifications: links and whether e-mail is on, and the delivery worker's settings.
+struct Notify {
+    config: NotificationConfig,
+    worker: portcullis_notifications::WorkerConfig,
+}
+
+/// E-mail notifications (`portcullis serve`).
+#[derive(clap::Args, Debug)]
+struct MailArgs {
+    /// The SMTP server for e-mail notifications: `smtp://host:port` (add `?tls=required` for
+    /// STARTTLS) or `smtps://user:pass@host:port`. Without it no e-mail notification is written.
+    #[arg(long, env = "PORTCULLIS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of e-mail notifications, e.g. `Portcullis <portcullis@example.com>`.
+    #[arg(long, env = "PORTCULLIS_MAIL_FROM", default_value = "Portcullis <portcullis@localhost>")]
+    mail_from: String,
+}
+
+impl MailArgs {
+    fn worker_config(&self) -> portcullis_notifications::WorkerConfig {
+        portcullis_notifications::WorkerConfig {
+            smtp: self.smtp_url.as_ref().map(|url| portcullis_notifications::SmtpConfig {
+                url: url.clone(),
+                from: self.mail_from.clone(),
+            }),
+            ..portcullis_notifications::WorkerConfig::default()
+        }
+    }
+}
+
 /// What `serve` configures the service and the HTTP layer with.
 struct Settings {
     webhooks: WebhookSettings,
@@ -481,17 +532,18 @@ struct Settings {
 
 async fn serve(
     listeners: Listeners,
-    sweep_seconds: u64,
-    worker: Option<WorkerConfig>,
+    jobs: Jobs,
     settings: Settings,
     db: &DatabaseArgs,
 ) -> Result<(), String> {
+    let Jobs { sweep_seconds, worker, notify } = jobs;
     let Settings { webhooks, http, sessions, sso } = settings;
     let service = open_service(db)
         .await?
         .with_session_config(sessions)
         .with_webhook_settings(webhooks)
-        .with_sso(sso);
+        .with_sso(sso)
+        .with_notification_config(notify.config);
     // Target URLs with credentials stored in plain text by an earlier version are encrypted.
     match service.seal_plain_target_urls().await {
         Ok(0) => {}
@@ -522,6 +574,8 @@ async fn serve(
         let worker = Worker::new(service.clone(), config)?;
         background.spawn(worker.run(stop_requested(stopping.clone())));
     }
+    let notifier = portcullis_notifications::Worker::new(service.clone(), notify.worker)?;
+    background.spawn(notifier.run(stop_requested(stopping.clone())));
 
     let state = AppState::new(service, http);
     if let Some(listener) = metrics_listener {
@@ -597,6 +651,12 @@ async fn sweep_expired_accesses(
             Ok(0) => {}
             Ok(n) => tracing::info!(campaigns = n, "overdue access reviews handled"),
             Err(err) => tracing::warn!(error = %err, "access review sweep failed; will retry"),
+        }
+        // Reminders, digests and due-soon notices.
+        match service.sweep_notifications().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(notices = n, "reminders and digests queued"),
+            Err(err) => tracing::warn!(error = %err, "notification sweep failed; will retry"),
         }
     }
 }

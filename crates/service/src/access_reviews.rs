@@ -12,6 +12,7 @@ use portcullis_domain::access_reviews::{
     check_decider, check_decision, close_action, effective_decision, resolve_reviewers, CarriedOut,
     CheckedDecision, CloseAction, DeciderRefusal, ReviewDecider, ReviewerFacts,
 };
+use portcullis_domain::NotificationCategory;
 use portcullis_domain::{
     new_id, AccessReview, AccessReviewId, AccessReviewPatch, AccessReviewStatus, AuditAction,
     ItemDecision, ItemOutcome, NewAccessReview, Page, PageRequest, RequestType, ReviewDecision,
@@ -176,6 +177,8 @@ impl Service {
         let change =
             Change::new(AuditAction::AccessReviewCreated, "access_review", review.id).after(after);
         self.audit(&mut *tx, ctx, change).await?;
+        self.notify_reviewers(&mut *tx, org_id, review.id, NotificationCategory::ReviewStarted)
+            .await?;
         let details = self.review_details(&mut *tx, review, None).await?;
         tx.commit().await?;
         Ok(details)

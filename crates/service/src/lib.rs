@@ -12,6 +12,7 @@ mod custom_fields;
 mod error;
 mod groups;
 mod jml;
+mod notifications;
 mod organizations;
 mod policies;
 mod requests;
@@ -36,6 +37,9 @@ pub use crypto::SecretBox;
 pub use custom_fields::{AppFieldValue, FieldValueChange};
 pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch, RemoveMembersOutcome};
+pub use notifications::{
+    NotificationConfig, NotificationJob, NotificationSettingsView, PreferenceView,
+};
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
 pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY};
@@ -62,6 +66,7 @@ pub struct Service {
     sessions: SessionConfig,
     webhooks: Arc<WebhookSettings>,
     sso: Arc<sso::SsoRuntime>,
+    notifications: Arc<NotificationConfig>,
 }
 
 impl Service {
@@ -74,6 +79,7 @@ impl Service {
             sessions: SessionConfig::default(),
             webhooks: Arc::new(WebhookSettings::default()),
             sso: Arc::default(),
+            notifications: Arc::new(NotificationConfig::default()),
         }
     }
 

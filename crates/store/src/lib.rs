@@ -13,6 +13,7 @@ mod decode;
 mod error;
 mod groups;
 mod migrations;
+mod notifications;
 mod policies;
 pub mod postgres;
 mod requests;
@@ -32,6 +33,7 @@ pub use console_sessions::{ConsoleSessionReads, ConsoleSessionWrites};
 pub use credentials::{CredentialReads, CredentialWrites};
 pub use custom_fields::{CustomFieldReads, CustomFieldWrites};
 pub use groups::{GroupReads, GroupWrites};
+pub use notifications::{NotificationReads, NotificationWrites};
 pub use policies::{PolicyReads, PolicyWrites};
 pub use requests::{RequestReads, RequestWrites};
 pub use scim::{ScimPage, ScimReads, ScimResource, ScimSqlFilter, ScimWrites};
@@ -45,10 +47,10 @@ pub mod prelude {
     pub use crate::{
         AccessReads, AccessReviewReads, AccessReviewWrites, AccessWrites, AuditReads, AuditWrites,
         ConsoleSessionReads, ConsoleSessionWrites, CredentialReads, CredentialWrites,
-        CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, PolicyReads, PolicyWrites,
-        ReadTx, RequestReads, RequestWrites, ScimReads, ScimWrites, Store, UserReads, UserWrites,
-        WebhookReads, WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites,
-        WriteTx,
+        CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, NotificationReads,
+        NotificationWrites, PolicyReads, PolicyWrites, ReadTx, RequestReads, RequestWrites,
+        ScimReads, ScimWrites, Store, UserReads, UserWrites, WebhookReads, WebhookWrites,
+        WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
     };
 }
 
@@ -190,6 +192,7 @@ pub trait ReadTx:
     + ConsoleSessionReads
     + AccessReviewReads
     + ScimReads
+    + NotificationReads
     + Send
 {
 }
@@ -212,6 +215,7 @@ pub trait WriteTx:
     + ConsoleSessionWrites
     + AccessReviewWrites
     + ScimWrites
+    + NotificationWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

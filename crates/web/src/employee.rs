@@ -208,7 +208,7 @@ pub async fn inbox(
             h1 { "Inbox" }
             @if tasks.is_empty() { p { "Nothing waits for you." } }
             @for t in &tasks {
-                section.card aria-label=(format!("Task {}", t.task.id)) {
+                section.card id=(format!("task-{}", t.task.id)) aria-label=(format!("Task {}", t.task.id)) {
                     h2 {
                         (t.task.kind.name()) ": " (t.request.request_type.name()) " — "
                         (apps.get(&t.request.work_app_id).cloned().unwrap_or_default())

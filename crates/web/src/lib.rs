@@ -22,6 +22,7 @@
 mod admin;
 mod employee;
 mod layout;
+mod notifications;
 mod reviews;
 mod session;
 mod setup;
@@ -128,6 +129,14 @@ pub fn routes_with_setup(state: &AppState, setup: Setup) -> Router<AppState> {
         .route("/admin/webhooks/{webhook_id}/delete", post(admin::webhooks::delete))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/settings", get(admin::settings).post(admin::save_settings))
+        .route(
+            "/settings/notifications",
+            get(notifications::my_preferences).post(notifications::save_my_preferences),
+        )
+        .route(
+            "/admin/notifications",
+            get(notifications::organization).post(notifications::save_organization),
+        )
         .route("/assets/console.css", get(layout::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), setup::first_run))
         .layer(axum::Extension(setup))

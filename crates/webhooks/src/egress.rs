@@ -12,14 +12,14 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Resolves names (the system resolver, or fixed entries first) and keeps the allowed addresses.
 #[derive(Clone)]
-pub(crate) struct EgressResolver {
+pub struct EgressResolver {
     policy: Arc<EgressPolicy>,
     /// Fixed answers, like `/etc/hosts` (lower-case names); still subject to the policy.
     hosts: Arc<HashMap<String, Vec<IpAddr>>>,
 }
 
 impl EgressResolver {
-    pub(crate) fn new(policy: Arc<EgressPolicy>, hosts: &[(String, IpAddr)]) -> Self {
+    pub fn new(policy: Arc<EgressPolicy>, hosts: &[(String, IpAddr)]) -> Self {
         let mut fixed: HashMap<String, Vec<IpAddr>> = HashMap::new();
         for (name, ip) in hosts {
             fixed.entry(name.to_ascii_lowercase()).or_default().push(*ip);
@@ -91,7 +91,7 @@ impl Resolve for EgressResolver {
 
 /// The egress refusal somewhere in an error's chain of causes (the client wraps the resolver's
 /// error in its own).
-pub(crate) fn blocked_in<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e Blocked> {
+pub fn blocked_in<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e Blocked> {
     let mut current = Some(err);
     while let Some(e) = current {
         if let Some(blocked) = e.downcast_ref::<Blocked>() {

@@ -21,7 +21,7 @@
 //! organization's key, as Cakewalk does) and the Standard Webhooks headers `webhook-id`,
 //! `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
 
-mod egress;
+pub mod egress;
 
 use std::net::IpAddr;
 use std::sync::Arc;

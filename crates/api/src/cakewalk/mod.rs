@@ -5,6 +5,7 @@ pub mod access_reviews;
 mod credentials;
 mod custom_fields;
 mod groups;
+mod notifications;
 mod organization_settings;
 mod policies;
 mod requests;
@@ -37,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(organization_settings::routes())
         .merge(single_sign_on::routes())
+        .merge(notifications::routes())
         .merge(webhooks::routes())
         .merge(scim_tokens::routes())
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use portcullis_api::{AppState, HttpConfig};
 use portcullis_domain::clock::{Clock, ManualClock};
 use portcullis_domain::egress::{parse_network, EgressPolicy};
-use portcullis_service::{SecretBox, Service, WebhookSettings};
+use portcullis_service::{NotificationConfig, SecretBox, Service, SsoSettings, WebhookSettings};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -114,17 +114,26 @@ impl TestServer {
     /// A server on an empty database whose first-run page (`/setup`) takes this setup code.
     pub async fn start_with_setup_code(code: &str) -> Self {
         let setup = portcullis_web::Setup::new(Some(code.to_string()));
-        Self::start_full(HttpConfig::without_rate_limits(), loopback_receivers(), setup).await
+        Self::start_full(HttpConfig::without_rate_limits(), loopback_receivers(), setup, false)
+            .await
+    }
+
+    /// A server with e-mail notifications on (links point at the server itself); a test sends
+    /// them with its own `portcullis_notifications::Worker` pointed at its SMTP server.
+    pub async fn start_with_mail() -> Self {
+        let setup = portcullis_web::Setup::default();
+        Self::start_full(HttpConfig::without_rate_limits(), loopback_receivers(), setup, true).await
     }
 
     async fn start_with_settings(http: HttpConfig, webhooks: WebhookSettings) -> Self {
-        Self::start_full(http, webhooks, portcullis_web::Setup::default()).await
+        Self::start_full(http, webhooks, portcullis_web::Setup::default(), false).await
     }
 
     async fn start_full(
         http: HttpConfig,
         webhooks: WebhookSettings,
         setup: portcullis_web::Setup,
+        email: bool,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, db): (Arc<dyn portcullis_store::Store>, TestDb) =
@@ -145,19 +154,27 @@ impl TestServer {
                     (store, TestDb::Sqlite(path))
                 }
             };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
         let clock = Arc::new(ManualClock::starting_now());
         let service = Service::new(
             store,
             clock.clone(),
             SecretBox::from_base64(&SecretBox::generate_key_base64()).expect("key"),
         )
-        .with_webhook_settings(webhooks);
+        .with_webhook_settings(webhooks)
+        .with_notification_config(NotificationConfig {
+            public_url: format!("http://{addr}"),
+            email,
+        })
+        .with_sso(SsoSettings {
+            public_url: Some(url::Url::parse(&format!("http://{addr}")).expect("public URL")),
+            ..SsoSettings::default()
+        });
         // The whole application, web console included, as `portcullis serve` runs it.
         let state = AppState::new(service.clone(), http);
         let console = portcullis_web::routes_with_setup(&state, setup);
         let app = portcullis_api::app_with(state.clone(), console);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
         tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));
         Self {
             base: format!("http://{addr}"),

@@ -2,6 +2,8 @@
 //! database and talks HTTP to it.
 
 mod common;
+#[path = "../support/tools.rs"]
+mod tools;
 
 mod access_reviews;
 mod auth;
@@ -17,6 +19,7 @@ mod input;
 mod isolation;
 mod jml;
 mod limits;
+mod notifications;
 mod openapi;
 mod ops;
 mod scim;

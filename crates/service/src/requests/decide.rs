@@ -77,6 +77,7 @@ impl Service {
                 Change::new(action, "request", request.id).after(request_snapshot(&request)),
             )
             .await?;
+            self.notify_request_status(tx, &request).await?;
         }
         Ok(request)
     }

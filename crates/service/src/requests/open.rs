@@ -467,6 +467,7 @@ impl Service {
                 Change::new(AuditAction::ActionTaskActionable, "task", task.id).event(data);
             self.audit(tx, ctx, change).await?;
         }
+        self.notify_task_opened(tx, request, &task).await?;
         Ok(task)
     }
 }

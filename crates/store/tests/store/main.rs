@@ -20,6 +20,7 @@ mod credentials;
 mod custom_fields;
 mod groups;
 mod migrations;
+mod notifications;
 mod policies;
 mod requests;
 mod scim;
