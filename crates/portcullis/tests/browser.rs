@@ -5,35 +5,12 @@
 //! Skips with a message only when Chromium or ChromeDriver is not installed; CI installs both.
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use support::{free_port, Portcullis};
-
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(candidates: &[&str]) -> Option<PathBuf> {
-    candidates.iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-fn screenshots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::Portcullis;
 
 async fn shot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.unwrap();
-    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+    support::browser::save_screenshot(browser, name).await;
 }
 
 async fn sign_in(browser: &Client, base: &str, token: &str) {
@@ -51,15 +28,7 @@ async fn sign_in(browser: &Client, base: &str, token: &str) {
 
 /// Polls the page until it contains `text` (navigation after a click is asynchronous).
 async fn wait_for(browser: &Client, text: &str) -> String {
-    let mut source = String::new();
-    for _ in 0..50 {
-        source = browser.source().await.unwrap();
-        if source.contains(text) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    source
+    support::browser::wait_for(browser, text).await
 }
 
 async fn approve_first_task(browser: &Client, base: &str, who: &str) {
@@ -81,14 +50,6 @@ async fn approve_first_task(browser: &Client, base: &str, who: &str) {
 
 #[tokio::test]
 async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
-    let (Some(chromium), Some(driver)) = (
-        find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]),
-        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
-    ) else {
-        eprintln!("skipped: Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver); CI installs them");
-        return;
-    };
-
     // The real server, on a fresh database.
     let dir = tempfile::tempdir().unwrap();
     let portcullis = Portcullis::new(format!("{}/p.db", dir.path().display()));
@@ -144,41 +105,10 @@ async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
         (token(employee).await, token(manager).await, token(owner).await);
 
     // The browser.
-    let driver_port = free_port();
-    let _driver = Kill(
-        Command::new(driver)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1000", format!("--user-data-dir={}", dir.path().join("chrome").display())]
-        }),
-    );
-    let mut browser = None;
-    for _ in 0..50 {
-        // Plain HTTP to the local chromedriver: no TLS stack needed.
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            Ok(client) => {
-                browser = Some(client);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let browser = browser.expect("chromedriver did not start");
+    let Some(session) = support::browser::Browser::start(&dir.path().join("chrome")).await else {
+        return;
+    };
+    let browser = session.client.clone();
 
     // Sign-in page, and a bad token.
     browser.goto(&format!("{base}/login")).await.unwrap();
@@ -253,5 +183,4 @@ async fn employee_requests_manager_and_owner_approve_employee_sees_the_app() {
     browser.goto(&format!("{base}/admin/users")).await.unwrap();
     assert!(browser.source().await.unwrap().contains("Only administrators"));
     browser.close().await.unwrap();
-    eprintln!("screenshots in {}", screenshots_dir().display());
 }

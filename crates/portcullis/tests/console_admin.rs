@@ -6,41 +6,22 @@
 //! Skips with a message only when Chromium or ChromeDriver is not installed; CI installs both.
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use support::{free_port, Portcullis};
+use support::Portcullis;
 
-struct Kill(Child);
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find(candidates: &[&str]) -> Option<PathBuf> {
-    candidates.iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-fn screenshots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
+/// The shared headless browser, with helpers for forms on pages of `base`.
 struct Browser {
+    session: support::browser::Browser,
     client: Client,
     base: String,
 }
 
 impl Browser {
     async fn shot(&self, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+        self.session.shot(name).await;
     }
 
     async fn goto(&self, path: &str) {
@@ -114,14 +95,6 @@ fn plain(log: &str) -> String {
 
 #[tokio::test]
 async fn an_administrator_sets_up_and_runs_the_organization_from_the_console() {
-    let (Some(chromium), Some(driver)) = (
-        find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]),
-        find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
-    ) else {
-        eprintln!("skipped: Chromium and ChromeDriver are not installed (apt-get install chromium chromium-driver); CI installs them");
-        return;
-    };
-
     // A fresh server on an empty database: it prints a one-time setup code.
     let dir = tempfile::tempdir().unwrap();
     let portcullis = Portcullis::new(format!("{}/p.db", dir.path().display()));
@@ -135,40 +108,11 @@ async fn an_administrator_sets_up_and_runs_the_organization_from_the_console() {
         .unwrap_or_else(|| panic!("no setup code in the log: {log}"))
         .to_string();
 
-    let driver_port = free_port();
-    let _driver = Kill(
-        Command::new(driver)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1100", format!("--user-data-dir={}", dir.path().join("chrome").display())]
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let b = Browser { client: client.expect("chromedriver did not start"), base: base.clone() };
+    let Some(session) = support::browser::Browser::start(&dir.path().join("chrome")).await else {
+        return;
+    };
+    let client = session.client.clone();
+    let b = Browser { session, client, base: base.clone() };
 
     // 1. First run: `/` leads to `/setup`; a wrong code is refused, the right one creates the
     //    organization and shows the owner's token and an API key and secret once.
@@ -436,5 +380,4 @@ async fn an_administrator_sets_up_and_runs_the_organization_from_the_console() {
     b.goto("/admin/credentials").await;
     b.wait_for("Only administrators").await;
     b.client.close().await.unwrap();
-    eprintln!("screenshots in {}", screenshots_dir().display());
 }

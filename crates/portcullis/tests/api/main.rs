@@ -24,6 +24,7 @@ mod openapi;
 mod ops;
 mod scim;
 mod separation_of_duties;
+mod sso;
 mod users;
 mod webhooks;
 mod webhooks_security;

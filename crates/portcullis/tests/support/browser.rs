@@ -73,23 +73,33 @@ impl Browser {
 
     /// Saves a screenshot of the page as `target/screenshots/{name}.png`.
     pub async fn shot(&self, name: &str) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&dir).expect("screenshots directory");
-        let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        save_screenshot(&self.client, name).await;
     }
 
-    /// Polls the page until it contains `text` (navigation after a click is asynchronous);
-    /// returns the page source either way.
+    /// See [`wait_for`].
     pub async fn wait_for(&self, text: &str) -> String {
-        let mut source = String::new();
-        for _ in 0..100 {
-            source = self.client.source().await.unwrap_or_default();
-            if source.contains(text) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        source
+        wait_for(&self.client, text).await
     }
+}
+
+/// Saves a screenshot of `client`'s page as `target/screenshots/{name}.png`.
+pub async fn save_screenshot(client: &Client, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshots directory");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Polls the page until it contains `text` (navigation after a click is asynchronous); returns
+/// the page source either way.
+pub async fn wait_for(client: &Client, text: &str) -> String {
+    let mut source = String::new();
+    for _ in 0..100 {
+        source = client.source().await.unwrap_or_default();
+        if source.contains(text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    source
 }

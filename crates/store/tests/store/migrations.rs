@@ -108,7 +108,8 @@ fn migration_files(backend: &str) -> Vec<(String, String)> {
     files
 }
 
-/// Reads `CREATE TABLE`, `ALTER TABLE … ADD COLUMN / RENAME COLUMN` and `CREATE [UNIQUE] INDEX`
+/// Reads `CREATE TABLE`, `DROP TABLE`, `ALTER TABLE … ADD COLUMN / RENAME COLUMN / RENAME TO`
+/// and `CREATE [UNIQUE] INDEX`
 /// statements out of migration texts: one column per line, as the migrations are written.
 fn parse_migrations(backend: &str) -> Shape {
     let mut shape = Shape::default();
@@ -127,6 +128,22 @@ fn parse_migrations(backend: &str) -> Shape {
                     let new = new.trim_end_matches(';');
                     assert!(shape.columns.remove(&(ident(on), ident(old))), "{on}.{old} renamed");
                     shape.columns.insert((ident(on), ident(new)));
+                }
+                // A table rebuilt (SQLite cannot change a column in place): the new table
+                // replaces the old one under its name.
+                (None, ["DROP", "TABLE", name]) => {
+                    let name = ident(name.trim_end_matches(';'));
+                    shape.columns.retain(|(t, _)| *t != name);
+                    shape.indexes.retain(|(t, _)| *t != name);
+                }
+                (None, ["ALTER", "TABLE", old, "RENAME", "TO", new]) => {
+                    let (old, new) = (ident(old), ident(new.trim_end_matches(';')));
+                    let moved: Vec<_> =
+                        shape.columns.iter().filter(|(t, _)| *t == old).cloned().collect();
+                    for (_, column) in moved {
+                        shape.columns.remove(&(old.clone(), column.clone()));
+                        shape.columns.insert((new.clone(), column));
+                    }
                 }
                 (None, ["CREATE", "INDEX", name, "ON", on, ..])
                 | (None, ["CREATE", "UNIQUE", "INDEX", name, "ON", on, ..]) => {
