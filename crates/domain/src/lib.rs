@@ -15,6 +15,7 @@ pub mod error;
 pub mod governance;
 pub mod groups;
 pub mod ids;
+pub mod mcp;
 pub mod notifications;
 pub mod org;
 pub mod page;
@@ -50,6 +51,7 @@ pub use ids::{
     PermissionLevelId, PolicyId, RequestId, SubscriptionId, TaskId, TokenId, UserId, WorkAppId,
     WorkspaceId,
 };
+pub use mcp::{McpScope, McpScopes};
 pub use notifications::{
     Notification, NotificationCategory, NotificationChannel, NotificationPreference,
     NotificationSettings, NotificationSettingsPatch, NotificationStatus,
