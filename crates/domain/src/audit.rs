@@ -48,6 +48,25 @@ pub struct AuditEvent {
     /// The user the actor named as acting for (`userId`, `createdByUserId`,
     /// `triggeredByUserId`), when that is not the actor itself.
     pub on_behalf_of: Option<Uuid>,
+    /// The channel the call came through, when it is not the API or the console itself (an AI
+    /// assistant over MCP).
+    pub source: Option<CallSource>,
+}
+
+/// A channel calls can come through besides the API and the console, and the client that used it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSource {
+    /// `mcp`.
+    pub source: String,
+    /// The client's name as it registered or introduced itself (`Claude`, `python-httpx/0.28`).
+    pub client_name: String,
+}
+
+impl CallSource {
+    /// A call made by an MCP client.
+    pub fn mcp(client_name: impl Into<String>) -> Self {
+        CallSource { source: "mcp".into(), client_name: client_name.into() }
+    }
 }
 
 crate::wire_enum! {
@@ -127,6 +146,7 @@ crate::wire_enum! {
         SsoSettingsUpdated = 72 => "sso_settings.updated",
         NotificationSettingsUpdated = 75 => "notification_settings.updated",
         NotificationPreferencesUpdated = 76 => "notification_preferences.updated",
+        McpToolCalled = 77 => "mcp.tool_called",
     }
 }
 

@@ -33,7 +33,7 @@ pub use access_reviews::{
     CarriedOut, CheckedDecision, CloseItem, ItemDecision, ItemOutcome, NewAccessReview,
     ReviewDecision, ReviewItemDetail, ReviewProgress, UndecidedItems,
 };
-pub use audit::{ActorRef, AuditAction, AuditEvent};
+pub use audit::{ActorRef, AuditAction, AuditEvent, CallSource};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{ApiCredential, ConsoleSession, ScimToken, UserToken};
 pub use custom_fields::{

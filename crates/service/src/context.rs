@@ -1,4 +1,4 @@
-use portcullis_domain::{AccessLevel, ActorRef, OrgRole};
+use portcullis_domain::{AccessLevel, ActorRef, CallSource, OrgRole};
 use uuid::Uuid;
 
 use crate::ServiceError;
@@ -89,11 +89,19 @@ pub struct Ctx {
     /// `triggeredByUserId`) when that is not the actor itself: audit rows keep the real actor and
     /// record this user beside it.
     pub on_behalf_of: Option<Uuid>,
+    /// The channel the call came through, when it is not the API or the console (an AI
+    /// assistant over MCP): recorded on every audit row the call writes.
+    pub source: Option<CallSource>,
 }
 
 impl Ctx {
     pub fn new(actor: Actor, request_id: Option<String>) -> Self {
-        Self { actor, request_id, on_behalf_of: None }
+        Self { actor, request_id, on_behalf_of: None, source: None }
+    }
+
+    /// The same call, made through `source`.
+    pub fn through(self, source: CallSource) -> Ctx {
+        Ctx { source: Some(source), ..self }
     }
 
     /// The same call, carried out for `user` (nothing changes when `user` is the actor itself).

@@ -160,6 +160,7 @@ impl Service {
                 after: change.after.map(|v| v.to_string()),
                 request_id: ctx.request_id.clone(),
                 on_behalf_of: ctx.on_behalf_of,
+                source: ctx.source.clone(),
             });
         }
         tx.insert_webhook_events(&events).await?;

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use portcullis_domain::{ActorRef, AuditEvent, Page, PageRequest};
+use portcullis_domain::{ActorRef, AuditEvent, CallSource, Page, PageRequest};
 use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_ts, id, opt_id, opt_ts, ts};
@@ -29,7 +29,7 @@ impl<S: Session + ?Sized> AuditReads for S {
         let db = self.db();
         let rows = query(
             "SELECT id, org_id, occurred_at, actor_type, actor_id, action, target_type, target_id,
-                    before_json, after_json, request_id, on_behalf_of_user_id
+                    before_json, after_json, request_id, on_behalf_of_user_id, source, client_name
              FROM audit_events
              WHERE org_id = $1 AND id > $2
                AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR target_id = $4)
@@ -66,8 +66,8 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         query(
             "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
                                        target_type, target_id, before_json, after_json, request_id,
-                                       on_behalf_of_user_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                       on_behalf_of_user_id, source, client_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id(event.id))
         .bind(id(event.org_id))
@@ -81,6 +81,8 @@ impl<S: Writable + ?Sized> AuditWrites for S {
         .bind(&event.after)
         .bind(&event.request_id)
         .bind(opt_id(event.on_behalf_of))
+        .bind(event.source.as_ref().map(|s| s.source.as_str()))
+        .bind(event.source.as_ref().map(|s| s.client_name.as_str()))
         .execute(db)
         .await?;
         Ok(())
@@ -104,6 +106,8 @@ impl<S: Writable + ?Sized> AuditWrites for S {
             &'a Option<String>,
             &'a Option<String>,
             Option<String>,
+            Option<&'a str>,
+            Option<&'a str>,
         );
         let rows: Vec<AuditRow<'_>> = events
             .iter()
@@ -121,15 +125,18 @@ impl<S: Writable + ?Sized> AuditWrites for S {
                     &e.after,
                     &e.request_id,
                     opt_id(e.on_behalf_of),
+                    e.source.as_ref().map(|s| s.source.as_str()),
+                    e.source.as_ref().map(|s| s.client_name.as_str()),
                 )
             })
             .collect();
         query(format!(
             "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
                                        target_type, target_id, before_json, after_json, request_id,
-                                       on_behalf_of_user_id)
+                                       on_behalf_of_user_id, source, client_name)
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11
+                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11,
+                    value ->> 12, value ->> 13
              FROM {}",
             db.dialect().json_rows("$1")
         ))
@@ -149,6 +156,10 @@ pub(crate) fn decode_audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
         ("scim_token", Some(id)) => ActorRef::ScimToken(id),
         _ => ActorRef::System,
     };
+    let client_name: Option<String> = row.try_get("client_name")?;
+    let source = row
+        .try_get::<Option<String>>("source")?
+        .map(|source| CallSource { source, client_name: client_name.unwrap_or_default() });
     Ok(AuditEvent {
         id: get_id(row, "id")?,
         org_id: get_id(row, "org_id")?,
@@ -161,5 +172,6 @@ pub(crate) fn decode_audit_event(row: &Row) -> Result<AuditEvent, StoreError> {
         after: row.try_get("after_json")?,
         request_id: row.try_get("request_id")?,
         on_behalf_of: get_opt_id(row, "on_behalf_of_user_id")?,
+        source,
     })
 }

@@ -154,6 +154,13 @@ pub struct AuditEventView {
     /// The user the actor named as acting for (`userId`, `createdByUserId`,
     /// `triggeredByUserId`) when that is not the actor itself; `actorId` stays the real actor.
     pub on_behalf_of_user_id: Option<Uuid>,
+    /// `mcp` when the call came from an AI assistant over the MCP server; absent for the API and
+    /// the console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The MCP client that made the call (its registered name, or its `User-Agent`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -171,6 +178,8 @@ impl From<AuditEvent> for AuditEventView {
             after: parse(e.after),
             request_id: e.request_id,
             on_behalf_of_user_id: e.on_behalf_of,
+            source: e.source.as_ref().map(|s| s.source.clone()),
+            client_name: e.source.map(|s| s.client_name),
         }
     }
 }

@@ -26,6 +26,7 @@ fn audit(
         after: None,
         request_id: None,
         on_behalf_of: None,
+        source: None,
     }
 }
 
@@ -59,6 +60,8 @@ async fn audit_events_round_trip_and_filter(db: &TestDb) {
         ..audit(org, 10, ActorRef::Credential(cred), "user.created", Some(alice))
     };
     let updated = AuditEvent {
+        // A call from an AI assistant keeps the channel and the client beside the actor.
+        source: Some(portcullis_domain::CallSource::mcp("Claude")),
         before: Some(r#"{"name":"Alice"}"#.into()),
         after: Some(r#"{"name":"Alice B."}"#.into()),
         ..audit(org, 20, ActorRef::User(owner), "user.updated", Some(alice))
@@ -148,6 +151,7 @@ async fn many_audit_events_are_appended_in_one_call(db: &TestDb) {
             after: Some(format!(r#"{{"n":{n}}}"#)),
             request_id: (n % 3 == 0).then(|| format!("req-{n}")),
             on_behalf_of: (n % 5 == 0).then_some(seed.alice.id),
+            source: (n % 7 == 0).then(|| portcullis_domain::CallSource::mcp(format!("client {n}"))),
             ..audit(
                 org,
                 n,

@@ -229,6 +229,7 @@ async fn audit_log_is_append_only(db: &TestDb) {
         after: None,
         request_id: None,
         on_behalf_of: None,
+        source: None,
     };
     let mut tx = db.store.write().await.expect("write");
     tx.insert_audit_event(&event).await.expect("insert");
