@@ -1,5 +1,9 @@
 //! What an AI assistant may do through the MCP server: the scopes a person grants it (named as
-//! Cakewalk names them), and which scope each tool needs.
+//! Cakewalk names them), and what a caller may see through one.
+use uuid::Uuid;
+
+use crate::org::OrgRole;
+use crate::workapp::{WorkApp, WorkAppStatus};
 
 /// One permission an MCP client holds. A token carries a set of them; each tool needs one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,6 +110,49 @@ impl McpScopes {
     }
 }
 
+
+/// Who is reading through an assistant, as far as what they may see goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// An API credential, an administrator, or someone who manages the directory (WORKSPACES
+    /// role): sees the whole organization, as in the console's administration pages.
+    Organization,
+    /// Anyone else: sees themself, the apps offered to them, and who holds the apps they own.
+    Person(Uuid),
+}
+
+impl Viewer {
+    /// The viewer a caller is: `person` is their user id and role (`None` for a credential).
+    pub fn of(person: Option<(Uuid, OrgRole)>) -> Viewer {
+        match person {
+            Some((id, role)) if !role.can_manage_users() => Viewer::Person(id),
+            _ => Viewer::Organization,
+        }
+    }
+}
+
+/// May `viewer` see that `holder` holds an access to an app owned by `app_owners`? Their own
+/// accesses, and the holders of the apps they own; the organization sees all.
+pub fn may_see_access(viewer: Viewer, holder: Uuid, app_owners: &[Uuid]) -> bool {
+    match viewer {
+        Viewer::Organization => true,
+        Viewer::Person(me) => holder == me || app_owners.contains(&me),
+    }
+}
+
+/// May `viewer` see an app (its levels, fields, holders' names aside)? What the console's
+/// catalogue offers them — Managed apps not hidden from any of their groups — and the apps they
+/// own; the organization sees all.
+pub fn may_see_app(viewer: Viewer, app: &WorkApp, hidden_from_viewer: bool) -> bool {
+    match viewer {
+        Viewer::Organization => true,
+        Viewer::Person(me) => {
+            app.owner_ids.contains(&me)
+                || (app.status == WorkAppStatus::Managed && !hidden_from_viewer)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +167,54 @@ mod tests {
         assert!(!McpScopes::read_only().contains(McpScope::RequestsWrite));
     }
 
+    fn app(status: WorkAppStatus, owners: Vec<Uuid>) -> WorkApp {
+        WorkApp {
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            name: "Figma".into(),
+            description: String::new(),
+            status,
+            provisioning_mode: crate::workapp::ProvisioningMode::Manual,
+            category: String::new(),
+            url: String::new(),
+            image_url: String::new(),
+            tag_line: String::new(),
+            owner_ids: owners,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn people_see_themselves_their_catalogue_and_what_they_own() {
+        let (me, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(Viewer::of(None), Viewer::Organization);
+        assert_eq!(Viewer::of(Some((me, OrgRole::Workspaces))), Viewer::Organization);
+        let person = Viewer::of(Some((me, OrgRole::User)));
+        assert_eq!(person, Viewer::Person(me));
+        assert!(may_see_access(person, me, &[]));
+        assert!(!may_see_access(person, other, &[]));
+        assert!(may_see_access(person, other, &[me]));
+        assert!(may_see_access(Viewer::Organization, other, &[]));
+        assert!(may_see_app(person, &app(WorkAppStatus::Managed, vec![]), false));
+        assert!(!may_see_app(person, &app(WorkAppStatus::Managed, vec![]), true));
+        assert!(!may_see_app(person, &app(WorkAppStatus::Unmanaged, vec![]), false));
+        assert!(may_see_app(person, &app(WorkAppStatus::Unmanaged, vec![me]), true));
+        assert!(may_see_app(Viewer::Organization, &app(WorkAppStatus::Archived, vec![]), true));
+    }
+
     proptest! {
+        /// A person never sees another's access to an app they do not own, whatever the ids.
+        #[test]
+        fn a_person_sees_others_only_through_apps_they_own(
+            me in any::<u128>(), holder in any::<u128>(), owners in proptest::collection::vec(any::<u128>(), 0..4),
+        ) {
+            let (me, holder) = (Uuid::from_u128(me), Uuid::from_u128(holder));
+            let owners: Vec<Uuid> = owners.into_iter().map(Uuid::from_u128).collect();
+            let seen = may_see_access(Viewer::Person(me), holder, &owners);
+            prop_assert_eq!(seen, holder == me || owners.contains(&me));
+        }
+
         #[test]
         fn text_round_trips_and_intersection_is_a_subset(a in 0u8..16, b in 0u8..16) {
             let pick = |mask: u8| McpScopes::new(

@@ -71,6 +71,15 @@ pub trait RequestReads: Send {
         org_id: Uuid,
         request_id: Uuid,
     ) -> Result<Vec<Task>, StoreError>;
+    /// The newest requests first, at most `limit`, filtered; with `open_only`, only Pending
+    /// and Approved ones (an assistant's "recent" and "open" requests).
+    async fn recent_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        open_only: bool,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError>;
     /// The open (Pending or Approved) requests `user_id` made or that are about them, by id.
     async fn open_requests_of_user(
         &mut self,
@@ -133,6 +142,36 @@ impl<S: Session + ?Sized> RequestReads for S {
         .await?;
         let requests = rows.iter().map(decode_request).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_overfetch(requests, page.limit, |r| r.id))
+    }
+
+    async fn recent_requests(
+        &mut self,
+        org_id: Uuid,
+        filter: RequestFilter,
+        open_only: bool,
+        limit: u32,
+    ) -> Result<Vec<Request>, StoreError> {
+        let db = self.db();
+        let rows = query(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests
+             WHERE org_id = $1
+               AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR target_user_id = $3)
+               AND ($4 IS NULL OR work_app_id = $4) AND ($5 IS NULL OR request_type = $5)
+               AND ($6 IS NULL OR updated_at > $6)
+               AND ($7 = 0 OR status IN ('Pending', 'Approved'))
+             ORDER BY id DESC LIMIT $8"
+        ))
+        .bind(id(org_id))
+        .bind(filter.status.map(RequestStatus::name))
+        .bind(opt_id(filter.target_user_id))
+        .bind(opt_id(filter.work_app_id))
+        .bind(filter.request_type.map(RequestType::name))
+        .bind(opt_ts(filter.updated_after))
+        .bind(i64::from(open_only))
+        .bind(i64::from(limit))
+        .fetch_all(db)
+        .await?;
+        rows.iter().map(decode_request).collect()
     }
 
     async fn get_task(&mut self, org_id: Uuid, task_id: Uuid) -> Result<Option<Task>, StoreError> {

@@ -257,6 +257,23 @@ async fn requests_filter_and_page(db: &TestDb) {
         }
     }
     assert_eq!(seen, all);
+    // Newest first, cut at the limit; `open_only` keeps Pending and Approved.
+    let newest_first = |mut v: Vec<Request>| {
+        v.reverse();
+        v
+    };
+    let recent = read.recent_requests(org, RequestFilter::default(), false, 3).await.expect("recent");
+    assert_eq!(recent, newest_first(all.clone()).into_iter().take(3).collect::<Vec<_>>());
+    let open = read.recent_requests(org, RequestFilter::default(), true, 100).await.expect("open");
+    let expected = pick(&|r| matches!(r.status, RequestStatus::Pending | RequestStatus::Approved));
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    assert_eq!(open, newest_first(expected));
+    let alice = RequestFilter { target_user_id: Some(seed.alice.id), ..Default::default() };
+    let recent = read.recent_requests(org, alice, false, 100).await.expect("recent");
+    assert_eq!(recent, newest_first(pick(&|r| r.target_user_id == Some(seed.alice.id))));
+    let theirs_only =
+        read.recent_requests(seed.other_org.id, RequestFilter::default(), false, 100).await;
+    assert_eq!(theirs_only.expect("recent").len(), 1);
     let page = read
         .list_requests(seed.other_org.id, RequestFilter::default(), PageRequest::first())
         .await
