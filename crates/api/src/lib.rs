@@ -6,6 +6,8 @@
 //!   `{success, message}` bodies);
 //! - `scim/`: the SCIM 2.0 service provider at `/scim/v2` (the identity provider's SCIM token,
 //!   `application/scim+json`, SCIM error bodies);
+//! - `mcp`: the Model Context Protocol server at `/mcp` for AI assistants (bearer tokens, API keys
+//!   or OAuth access tokens; JSON-RPC over Streamable HTTP);
 //! - `ops`: health, readiness, metrics and the OpenAPI document.
 //!
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
@@ -18,6 +20,7 @@ mod extract;
 mod flashback;
 mod headers;
 mod limits;
+mod mcp;
 mod metrics;
 mod normalize;
 mod openapi;
@@ -89,6 +92,7 @@ pub fn router_and_openapi_with(
     let request_id = HeaderName::from_static("x-request-id");
     let router = router
         .merge(scim::routes())
+        .merge(mcp::routes(&state))
         .merge(extra)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)

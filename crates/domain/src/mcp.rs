@@ -15,8 +15,12 @@ pub enum McpScope {
 }
 
 impl McpScope {
-    pub const ALL: [McpScope; 4] =
-        [McpScope::UsersRead, McpScope::WorkAppsRead, McpScope::RequestsRead, McpScope::RequestsWrite];
+    pub const ALL: [McpScope; 4] = [
+        McpScope::UsersRead,
+        McpScope::WorkAppsRead,
+        McpScope::RequestsRead,
+        McpScope::RequestsWrite,
+    ];
 
     /// The scope's name on the wire (`scope` parameters, metadata documents).
     pub fn name(self) -> &'static str {
@@ -109,7 +113,6 @@ impl McpScopes {
         self.0.iter().map(|s| s.name()).collect::<Vec<_>>().join(" ")
     }
 }
-
 
 /// Who is reading through an assistant, as far as what they may see goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! writes its change together with its audit event in one store transaction.
 
 mod access_reviews;
+mod assistant;
 mod auth;
 mod cache;
 mod console;
@@ -31,6 +32,7 @@ use portcullis_domain::{AuditAction, AuditEvent, Clock};
 use portcullis_store::prelude::*;
 
 pub use access_reviews::AccessReviewDetails;
+pub use assistant::{AppHolders, MyReviewItem, UserWithAccesses, MAX_ASSISTANT_ITEMS};
 pub use context::{Actor, ActorKind, Ctx};
 pub use credentials::{IssuedCredential, IssuedToken};
 pub use crypto::SecretBox;

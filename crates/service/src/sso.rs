@@ -218,6 +218,14 @@ fn expired() -> ServiceError {
 }
 
 impl Service {
+    /// The URL the server is reached at, without a trailing slash (`--public-url`), if set.
+    pub fn public_base_url(&self) -> Option<String> {
+        let url = self.sso.settings.public_url.as_ref()?;
+        Some(url.as_str().trim_end_matches('/').to_string())
+    }
+}
+
+impl Service {
     /// The same service with these single sign-on settings.
     pub fn with_sso(mut self, settings: SsoSettings) -> Self {
         self.sso = Arc::new(SsoRuntime::new(settings));

@@ -3,17 +3,17 @@
 
 pub mod access_reviews;
 mod credentials;
-mod custom_fields;
+pub(crate) mod custom_fields;
 mod groups;
 mod notifications;
 mod organization_settings;
 mod policies;
-mod requests;
+pub(crate) mod requests;
 mod scim_tokens;
 mod single_sign_on;
-mod users;
+pub(crate) mod users;
 mod webhooks;
-mod work_apps;
+pub(crate) mod work_apps;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -187,7 +187,7 @@ impl Service {
     /// `None` when the answer is empty. Credentials and administrators filter as they ask; any
     /// other user sees only rows about themselves, so their listing is always filtered to them,
     /// and asking for another user's rows finds none (rather than quietly their own).
-    fn visible_user(ctx: &Ctx, asked: Option<Uuid>) -> Option<Option<Uuid>> {
+    pub(crate) fn visible_user(ctx: &Ctx, asked: Option<Uuid>) -> Option<Option<Uuid>> {
         match ctx.actor.kind {
             ActorKind::User { id, role, .. } if !role.is_org_admin() => {
                 asked.is_none_or(|asked| asked == id).then_some(Some(id))

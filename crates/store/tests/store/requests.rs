@@ -262,7 +262,8 @@ async fn requests_filter_and_page(db: &TestDb) {
         v.reverse();
         v
     };
-    let recent = read.recent_requests(org, RequestFilter::default(), false, 3).await.expect("recent");
+    let recent =
+        read.recent_requests(org, RequestFilter::default(), false, 3).await.expect("recent");
     assert_eq!(recent, newest_first(all.clone()).into_iter().take(3).collect::<Vec<_>>());
     let open = read.recent_requests(org, RequestFilter::default(), true, 100).await.expect("open");
     let expected = pick(&|r| matches!(r.status, RequestStatus::Pending | RequestStatus::Approved));
