@@ -75,12 +75,26 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Err(err) => unauthorized(&state, request.headers(), err),
+        Err(Refusal::Unauthenticated(err)) => unauthorized(&state, request.headers(), err),
+        Err(Refusal::RateLimited(err)) => err.into_response(),
+    }
+}
+
+/// Why a request does not reach the tools.
+enum Refusal {
+    Unauthenticated(ServiceError),
+    /// The caller is over its rate limit (429 with `Retry-After`, as for the API).
+    RateLimited(crate::error::ApiError),
+}
+
+impl From<ServiceError> for Refusal {
+    fn from(err: ServiceError) -> Self {
+        Refusal::Unauthenticated(err)
     }
 }
 
 /// The caller of a request, from its bearer token or API key.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, ServiceError> {
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, Refusal> {
     let client_name = || {
         let agent = header_value(headers, header::USER_AGENT.as_str()).unwrap_or("unknown");
         agent.chars().take(MAX_CLIENT_NAME).collect::<String>()
@@ -91,7 +105,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, Serv
         let actor = state.service.authenticate_bearer(token).await?;
         if let Some((token_id, _)) = portcullis_service::secrets::parse_bearer_token(token) {
             crate::limits::count_identity(state, &format!("token:{token_id}"))
-                .map_err(|_| rate_limited())?;
+                .map_err(Refusal::RateLimited)?;
         }
         let ctx = Ctx::new(actor, None).through(CallSource::mcp(client_name()));
         return Ok(McpCaller { ctx, scopes: McpScopes::all() });
@@ -103,7 +117,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, Serv
         let scopes = match actor.kind {
             ActorKind::Credential { id, access } => {
                 crate::limits::count_identity(state, &format!("key:{id}"))
-                    .map_err(|_| rate_limited())?;
+                    .map_err(Refusal::RateLimited)?;
                 match access {
                     AccessLevel::ReadOnly => McpScopes::read_only(),
                     _ => McpScopes::all(),
@@ -114,11 +128,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, Serv
         let ctx = Ctx::new(actor, None).through(CallSource::mcp(client_name()));
         return Ok(McpCaller { ctx, scopes });
     }
-    Err(ServiceError::Unauthenticated("A bearer token or an API key is required".into()))
-}
-
-fn rate_limited() -> ServiceError {
-    ServiceError::Forbidden("rate limited".into())
+    Err(ServiceError::Unauthenticated("A bearer token or an API key is required".into()).into())
 }
 
 /// 401 with the challenge that points an MCP client at the protected-resource metadata

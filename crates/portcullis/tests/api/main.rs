@@ -19,6 +19,7 @@ mod input;
 mod isolation;
 mod jml;
 mod limits;
+mod mcp;
 mod notifications;
 mod openapi;
 mod ops;

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The PyPI packages the tests use, pinned.
-const PACKAGES: &[&str] = &["aiosmtpd==1.4.6", "oidc-provider-mock==0.3.4"];
+const PACKAGES: &[&str] = &["aiosmtpd==1.4.6", "oidc-provider-mock==0.3.4", "mcp==2.3.0"];
 
 /// Serialises installation inside one test binary (several tests may ask at once).
 static INSTALL: Mutex<()> = Mutex::new(());
