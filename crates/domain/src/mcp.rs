@@ -11,8 +11,12 @@ pub enum McpScope {
 }
 
 impl McpScope {
-    pub const ALL: [McpScope; 4] =
-        [McpScope::UsersRead, McpScope::WorkAppsRead, McpScope::RequestsRead, McpScope::RequestsWrite];
+    pub const ALL: [McpScope; 4] = [
+        McpScope::UsersRead,
+        McpScope::WorkAppsRead,
+        McpScope::RequestsRead,
+        McpScope::RequestsWrite,
+    ];
 
     /// The scope's name on the wire (`scope` parameters, metadata documents).
     pub fn name(self) -> &'static str {
