@@ -261,18 +261,15 @@ pub fn check_redirect_uri(text: &str) -> Result<url::Url, OAuthError> {
         return Err(redirect_error(format!("{text} must not have a fragment")));
     }
     match url.scheme() {
-        "https" => {
-            if url.host_str().is_none() {
-                return Err(redirect_error(format!("{text} names no host")));
-            }
+        "https" if url.host_str().is_none() => {
+            return Err(redirect_error(format!("{text} names no host")));
         }
-        "http" => {
-            if !is_loopback_host(url.host_str()) {
-                return Err(redirect_error(format!(
-                    "{text}: plain http is only allowed to localhost, 127.0.0.1 or [::1]"
-                )));
-            }
+        "http" if !is_loopback_host(url.host_str()) => {
+            return Err(redirect_error(format!(
+                "{text}: plain http is only allowed to localhost, 127.0.0.1 or [::1]"
+            )));
         }
+        "https" | "http" => {}
         // Schemes a browser runs, reads locally or hands to something that is not the app.
         "javascript" | "data" | "file" | "vbscript" | "blob" | "about" | "ws" | "wss" | "ftp" => {
             return Err(redirect_error(format!("{text}: the {} scheme is refused", url.scheme())));
