@@ -46,6 +46,8 @@ pub enum OAuthErrorCode {
     AccessDenied,
     InvalidRedirectUri,
     InvalidClientMetadata,
+    /// Too many requests for now (RFC 6749 §4.1.2.1); answered with 429.
+    TemporarilyUnavailable,
     ServerError,
 }
 
@@ -62,6 +64,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::AccessDenied => "access_denied",
             OAuthErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             OAuthErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             OAuthErrorCode::ServerError => "server_error",
         }
     }
@@ -612,9 +615,13 @@ pub fn refresh_outcome(
     RefreshOutcome::Rotate
 }
 
-/// Does an access token open `/mcp` at `now`?
+/// Does an access token open `/mcp` at `now`? (An access token revoked on its own, RFC 7009,
+/// is marked used.)
 pub fn access_token_usable(token: &OAuthToken, grant: &OAuthGrant, now: DateTime<Utc>) -> bool {
-    token.kind == TokenKind::Access && grant.revoked_at.is_none() && now < token.expires_at
+    token.kind == TokenKind::Access
+        && token.used_at.is_none()
+        && grant.revoked_at.is_none()
+        && now < token.expires_at
 }
 
 #[cfg(test)]
@@ -959,6 +966,7 @@ mod tests {
         assert!(!access_token_usable(&access, &grant(false), now() + ACCESS_TOKEN_LIFETIME));
         assert!(!access_token_usable(&access, &grant(true), now()));
         assert!(!access_token_usable(&token(TokenKind::Refresh, false), &grant(false), now()));
+        assert!(!access_token_usable(&token(TokenKind::Access, true), &grant(false), now()));
     }
 
     proptest! {

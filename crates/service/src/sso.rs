@@ -79,7 +79,7 @@ pub struct SsoSettings {
 
 /// The settings, an HTTP client for providers, and their discovery documents.
 pub(crate) struct SsoRuntime {
-    settings: SsoSettings,
+    pub(crate) settings: SsoSettings,
     http: reqwest::Client,
     metadata: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
