@@ -6,6 +6,8 @@
 //!   `{success, message}` bodies);
 //! - `scim/`: the SCIM 2.0 service provider at `/scim/v2` (the identity provider's SCIM token,
 //!   `application/scim+json`, SCIM error bodies);
+//! - `oauth/`: the OAuth 2.1 authorization server for MCP clients (metadata documents,
+//!   registration, token and revocation endpoints; OAuth's own JSON error body);
 //! - `ops`: health, readiness, metrics and the OpenAPI document.
 //!
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
@@ -20,6 +22,7 @@ mod headers;
 mod limits;
 mod metrics;
 mod normalize;
+pub mod oauth;
 mod openapi;
 mod ops;
 mod query;
@@ -89,6 +92,7 @@ pub fn router_and_openapi_with(
     let request_id = HeaderName::from_static("x-request-id");
     let router = router
         .merge(scim::routes())
+        .merge(oauth::routes(&state))
         .merge(extra)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
