@@ -20,6 +20,7 @@ mod isolation;
 mod jml;
 mod limits;
 mod notifications;
+mod oauth;
 mod openapi;
 mod ops;
 mod scim;
