@@ -132,13 +132,6 @@ fn grant_snapshot(grant: &OAuthGrant, client_name: &str) -> serde_json::Value {
 }
 
 impl Service {
-    /// The base URL the server is reached at, no trailing slash (the configured
-    /// `--public-url`), if configured.
-    pub fn public_base_url(&self) -> Option<String> {
-        let url = self.sso.settings.public_url.as_ref()?;
-        Some(url.as_str().trim_end_matches('/').to_string())
-    }
-
     /// Registers a client (RFC 7591).
     pub async fn register_oauth_client(
         &self,

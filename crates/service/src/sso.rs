@@ -79,7 +79,7 @@ pub struct SsoSettings {
 
 /// The settings, an HTTP client for providers, and their discovery documents.
 pub(crate) struct SsoRuntime {
-    pub(crate) settings: SsoSettings,
+    settings: SsoSettings,
     http: reqwest::Client,
     metadata: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
@@ -215,6 +215,14 @@ fn expired() -> ServiceError {
     ServiceError::Unauthenticated(
         "This sign-in has expired or did not start here. Start again from the sign-in page.".into(),
     )
+}
+
+impl Service {
+    /// The URL the server is reached at, without a trailing slash (`--public-url`), if set.
+    pub fn public_base_url(&self) -> Option<String> {
+        let url = self.sso.settings.public_url.as_ref()?;
+        Some(url.as_str().trim_end_matches('/').to_string())
+    }
 }
 
 impl Service {
