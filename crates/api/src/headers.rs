@@ -49,8 +49,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
     let headers = response.headers_mut();
-    let csp = if is_html { HTML_CSP } else { API_CSP };
-    set(headers, header::CONTENT_SECURITY_POLICY, csp);
+    // A page may widen its own policy (the OAuth consent page lets its form lead to the
+    // client's redirect URI); everything else gets ours.
+    if !(is_html && headers.contains_key(header::CONTENT_SECURITY_POLICY)) {
+        let csp = if is_html { HTML_CSP } else { API_CSP };
+        set(headers, header::CONTENT_SECURITY_POLICY, csp);
+    }
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "no-referrer");

@@ -8,6 +8,8 @@
 //!   `application/scim+json`, SCIM error bodies);
 //! - `mcp`: the Model Context Protocol server at `/mcp` for AI assistants (bearer tokens, API keys
 //!   or OAuth access tokens; JSON-RPC over Streamable HTTP);
+//! - `oauth/`: the OAuth 2.1 authorization server for MCP clients (metadata documents,
+//!   registration, token and revocation endpoints; OAuth's own JSON error body);
 //! - `ops`: health, readiness, metrics and the OpenAPI document.
 //!
 //! Handlers only translate HTTP to one service call and back. Errors are mapped to a status once
@@ -23,6 +25,7 @@ mod limits;
 mod mcp;
 mod metrics;
 mod normalize;
+pub mod oauth;
 mod openapi;
 mod ops;
 mod query;
@@ -93,6 +96,7 @@ pub fn router_and_openapi_with(
     let router = router
         .merge(scim::routes())
         .merge(mcp::routes(&state))
+        .merge(oauth::routes(&state))
         .merge(extra)
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -10,7 +10,9 @@
 //!   presented: sending wrong secrets for a real key blocks the sender's address (429 before any
 //!   credential is checked), not the key;
 //! - the **web console** is limited per client address, sign-in attempts (`POST /login`) more
-//!   strictly.
+//!   strictly;
+//! - the **OAuth endpoints** (`/oauth/*`, `/.well-known/oauth-*`) are limited per client address
+//!   with the console's budget, client registrations with the sign-in budget (`oauth/mod.rs`).
 //!
 //! The client address is the TCP peer, or, only when `client_ip_header` is configured, the
 //! address a trusted reverse proxy put in that header.
@@ -100,6 +102,10 @@ pub enum Bucket {
     Console,
     /// Console sign-in attempts from a client address.
     SignIn,
+    /// Requests to the OAuth endpoints (metadata, token, revocation) from a client address.
+    OAuth,
+    /// OAuth client registrations from a client address.
+    OAuthRegistration,
 }
 
 type Key = (Bucket, String);

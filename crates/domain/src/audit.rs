@@ -144,6 +144,8 @@ crate::wire_enum! {
         ScimTokenCreated = 70 => "scim_token.created",
         ScimTokenRevoked = 71 => "scim_token.revoked",
         SsoSettingsUpdated = 72 => "sso_settings.updated",
+        OAuthGrantCreated = 73 => "oauth_grant.created",
+        OAuthGrantRevoked = 74 => "oauth_grant.revoked",
         NotificationSettingsUpdated = 75 => "notification_settings.updated",
         NotificationPreferencesUpdated = 76 => "notification_preferences.updated",
         McpToolCalled = 77 => "mcp.tool_called",

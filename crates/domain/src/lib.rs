@@ -17,6 +17,7 @@ pub mod groups;
 pub mod ids;
 pub mod mcp;
 pub mod notifications;
+pub mod oauth;
 pub mod org;
 pub mod page;
 pub mod scim;

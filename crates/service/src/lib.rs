@@ -14,6 +14,7 @@ mod error;
 mod groups;
 mod jml;
 mod notifications;
+mod oauth;
 mod organizations;
 mod policies;
 mod requests;
@@ -41,6 +42,10 @@ pub use error::ServiceError;
 pub use groups::{AddMembersOutcome, GroupPatch, RemoveMembersOutcome};
 pub use notifications::{
     NotificationConfig, NotificationJob, NotificationSettingsView, PreferenceView,
+};
+pub use oauth::{
+    AuthorizationView, AuthorizeError, ClientCredentials, IssuedTokens, OAuthCaller,
+    RegisteredClient, MAX_REGISTRATIONS_PER_HOUR,
 };
 pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};

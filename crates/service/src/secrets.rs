@@ -16,6 +16,9 @@ const API_KEY_PREFIX: &str = "pk_";
 const API_SECRET_PREFIX: &str = "sk_";
 const TOKEN_PREFIX: &str = "pct_";
 const SCIM_TOKEN_PREFIX: &str = "pcs_";
+const OAUTH_ACCESS_PREFIX: &str = "pca_";
+const OAUTH_REFRESH_PREFIX: &str = "pcr_";
+const OAUTH_CLIENT_SECRET_PREFIX: &str = "pcc_";
 
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -73,6 +76,27 @@ pub fn new_session_id() -> String {
     random_secret()
 }
 
+/// A fresh OAuth access token for `/mcp`. The whole token is random; only its [`hash_secret`]
+/// is stored and looked up.
+pub fn new_oauth_access_token() -> String {
+    format!("{OAUTH_ACCESS_PREFIX}{}", random_secret())
+}
+
+/// A fresh OAuth refresh token (its own prefix: it opens nothing but the token endpoint).
+pub fn new_oauth_refresh_token() -> String {
+    format!("{OAUTH_REFRESH_PREFIX}{}", random_secret())
+}
+
+/// A fresh secret for a confidential OAuth client.
+pub fn new_oauth_client_secret() -> String {
+    format!("{OAUTH_CLIENT_SECRET_PREFIX}{}", random_secret())
+}
+
+/// Is `token` an OAuth access token (by its prefix only; nothing is verified)?
+pub fn is_oauth_access_token(token: &str) -> bool {
+    token.trim().starts_with(OAUTH_ACCESS_PREFIX)
+}
+
 /// Splits a bearer token into its row id and secret part.
 pub fn parse_bearer_token(token: &str) -> Option<(Uuid, &str)> {
     let rest = token.trim().strip_prefix(TOKEN_PREFIX)?;
@@ -96,6 +120,11 @@ mod tests {
         assert_eq!(parse_scim_token(&scim), Some((id, secret.as_str())));
         assert!(parse_scim_token(&token).is_none(), "a person's token is not a SCIM token");
         assert!(parse_bearer_token(&scim).is_none(), "a SCIM token is not a person's token");
+        let access = new_oauth_access_token();
+        assert!(is_oauth_access_token(&access));
+        assert!(!is_oauth_access_token(&new_oauth_refresh_token()));
+        assert!(!is_oauth_access_token(&token));
+        assert!(parse_bearer_token(&access).is_none(), "an OAuth token is not a person's token");
     }
 
     #[test]

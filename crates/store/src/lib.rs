@@ -14,6 +14,7 @@ mod error;
 mod groups;
 mod migrations;
 mod notifications;
+mod oauth;
 mod policies;
 pub mod postgres;
 mod requests;
@@ -34,6 +35,7 @@ pub use credentials::{CredentialReads, CredentialWrites};
 pub use custom_fields::{CustomFieldReads, CustomFieldWrites};
 pub use groups::{GroupReads, GroupWrites};
 pub use notifications::{NotificationReads, NotificationWrites};
+pub use oauth::{OAuthReads, OAuthWrites};
 pub use policies::{PolicyReads, PolicyWrites};
 pub use requests::{RequestReads, RequestWrites};
 pub use scim::{ScimPage, ScimReads, ScimResource, ScimSqlFilter, ScimWrites};
@@ -48,9 +50,10 @@ pub mod prelude {
         AccessReads, AccessReviewReads, AccessReviewWrites, AccessWrites, AuditReads, AuditWrites,
         ConsoleSessionReads, ConsoleSessionWrites, CredentialReads, CredentialWrites,
         CustomFieldReads, CustomFieldWrites, GroupReads, GroupWrites, NotificationReads,
-        NotificationWrites, PolicyReads, PolicyWrites, ReadTx, RequestReads, RequestWrites,
-        ScimReads, ScimWrites, Store, UserReads, UserWrites, WebhookReads, WebhookWrites,
-        WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites, WriteTx,
+        NotificationWrites, OAuthReads, OAuthWrites, PolicyReads, PolicyWrites, ReadTx,
+        RequestReads, RequestWrites, ScimReads, ScimWrites, Store, UserReads, UserWrites,
+        WebhookReads, WebhookWrites, WorkAppReads, WorkAppWrites, WorkspaceReads, WorkspaceWrites,
+        WriteTx,
     };
 }
 
@@ -193,6 +196,7 @@ pub trait ReadTx:
     + AccessReviewReads
     + ScimReads
     + NotificationReads
+    + OAuthReads
     + Send
 {
 }
@@ -216,6 +220,7 @@ pub trait WriteTx:
     + AccessReviewWrites
     + ScimWrites
     + NotificationWrites
+    + OAuthWrites
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     /// Serializes this write transaction with every other one of the organization (PostgreSQL:

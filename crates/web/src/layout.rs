@@ -78,6 +78,7 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                             (nav_link("/inbox", "Inbox", title))
                             (nav_link("/reviews", "Reviews", title))
                             (nav_link("/settings/notifications", "Notifications", title))
+                            (nav_link("/settings/assistants", "Assistants", title))
                             @if s.is_admin() {
                                 (nav_link("/admin/users", "Users", title))
                                 (nav_link("/admin/groups", "Groups", title))
@@ -90,6 +91,7 @@ pub fn page(title: &str, session: Option<&Session>, content: Markup) -> Markup {
                                 (nav_link("/admin/audit", "Audit log", title))
                                 (nav_link("/admin/settings", "Settings", title))
                                 (nav_link("/admin/notifications", "Notification settings", title))
+                                (nav_link("/admin/assistants", "AI assistants", title))
                             }
                         }
                         span.who { (s.user.full_name()) " (" (s.user.role.cakewalk_name()) ")" }

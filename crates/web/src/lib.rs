@@ -10,6 +10,9 @@
 //!   access reviews (start one; per campaign its progress, items, close, cancel and the export),
 //!   and the settings (approvals, joiner / mover / leaver automation).
 //!
+//! AI assistants (MCP clients) connect through OAuth: `oauth.rs` is the authorization endpoint's
+//! consent page and the lists of connected assistants (the protocol endpoints are the API's).
+//!
 //! Sign-in: single sign-on through the identity provider (OpenID Connect, `sso.rs`), or a
 //! personal token for break-glass access and automation.
 //!
@@ -23,6 +26,7 @@ mod admin;
 mod employee;
 mod layout;
 mod notifications;
+mod oauth;
 mod reviews;
 mod session;
 mod setup;
@@ -137,6 +141,11 @@ pub fn routes_with_setup(state: &AppState, setup: Setup) -> Router<AppState> {
             "/admin/notifications",
             get(notifications::organization).post(notifications::save_organization),
         )
+        .route("/oauth/authorize", get(oauth::authorize).post(oauth::decide))
+        .route("/settings/assistants", get(oauth::mine))
+        .route("/settings/assistants/{grant_id}/revoke", post(oauth::revoke_mine))
+        .route("/admin/assistants", get(oauth::everyone))
+        .route("/admin/assistants/{grant_id}/revoke", post(oauth::revoke_anyones))
         .route("/assets/console.css", get(layout::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), setup::first_run))
         .layer(axum::Extension(setup))

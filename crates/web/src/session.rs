@@ -224,8 +224,9 @@ pub async fn login(
         AppendHeaders([
             set_cookie(SESSION_COOKIE, &id, "/", lifetime),
             clear_cookie(LOGIN_COOKIE, "/login"),
+            crate::oauth::clear_return_cookie(),
         ]),
-        Redirect::to("/"),
+        Redirect::to(&crate::oauth::after_sign_in(&headers)),
     )
         .into_response()
 }

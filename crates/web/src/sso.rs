@@ -119,15 +119,16 @@ pub async fn callback(
         let _ = state.service.close_console_session(&previous).await;
     }
     let lifetime = state.service.session_config().absolute.num_seconds();
+    let next = crate::oauth::after_sign_in(&headers);
     let body = html! {
         (maud::DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
-                meta http-equiv="refresh" content="0;url=/";
+                meta http-equiv="refresh" content=(format!("0;url={next}"));
                 title { "Signed in · Portcullis" }
             }
-            body { p { "Signed in. " a href="/" { "Continue" } } }
+            body { p { "Signed in. " a href=(next) { "Continue" } } }
         }
     };
     (
@@ -135,6 +136,7 @@ pub async fn callback(
             set_cookie(SESSION_COOKIE, &signed_in.session_id, "/", lifetime),
             round_trip_cookie("", 0),
             clear_cookie(crate::session::LOGIN_COOKIE, "/login"),
+            crate::oauth::clear_return_cookie(),
         ]),
         [(CACHE_CONTROL, "no-store"), (REFERRER_POLICY, "no-referrer")],
         body,

@@ -102,6 +102,19 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<McpCaller, Refu
     if let Some(token) = header_value(headers, "authorization")
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
     {
+        if portcullis_service::secrets::is_oauth_access_token(token) {
+            // A client a person connected: the scopes they granted, the name it registered.
+            let grant = state.service.authenticate_oauth_access_token(token).await?;
+            let identity = format!(
+                "oauth:{}:{}",
+                grant.client_id,
+                grant.actor.audit_ref().id().unwrap_or_default()
+            );
+            crate::limits::count_identity(state, &identity).map_err(Refusal::RateLimited)?;
+            let client_name: String = grant.client_name.chars().take(MAX_CLIENT_NAME).collect();
+            let ctx = Ctx::new(grant.actor, None).through(CallSource::mcp(client_name));
+            return Ok(McpCaller { ctx, scopes: grant.scopes });
+        }
         let actor = state.service.authenticate_bearer(token).await?;
         if let Some((token_id, _)) = portcullis_service::secrets::parse_bearer_token(token) {
             crate::limits::count_identity(state, &format!("token:{token_id}"))

@@ -21,6 +21,7 @@ mod jml;
 mod limits;
 mod mcp;
 mod notifications;
+mod oauth;
 mod openapi;
 mod ops;
 mod scim;

@@ -21,6 +21,7 @@ mod custom_fields;
 mod groups;
 mod migrations;
 mod notifications;
+mod oauth;
 mod policies;
 mod requests;
 mod scim;
