@@ -666,3 +666,85 @@ async fn mcp_calls_count_against_the_callers_rate_limit() {
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
 }
+
+/// The whole OAuth round trip as an interactive MCP client makes it, with the SDK's own OAuth
+/// provider: the 401 challenge, protected-resource and authorization-server metadata, dynamic
+/// registration, consent in the console (signed in as usual), code exchange with PKCE, a refresh
+/// when the access token is up, and revocation from the console.
+#[tokio::test]
+async fn an_assistant_connects_through_oauth_with_the_sdk() {
+    let w = World::new().await;
+    let console = crate::console::Console::new(&w.srv);
+    let session = console.sign_in(&w.ada.1).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let storage = dir.path().join("tokens.json");
+    let oauth = |consent: bool| {
+        json!({
+            "session": session, "storage": storage, "client_name": "Test Assistant",
+            "scope": "mcp:users.read mcp:workapps.read", "consent": consent,
+        })
+    };
+    let calls = json!([
+        { "tool": "GetMyUserInformation", "arguments": {} },
+        { "tool": "ListManagedWorkApps", "arguments": {} },
+        { "tool": "RequestAccess", "arguments": { "workAppId": w.figma, "justification": "x" } },
+        { "tool": "GetMyUserInformation", "arguments": {}, "expire_token": true },
+    ]);
+    let plan = json!({ "url": w.srv.url("/mcp"), "oauth": oauth(true), "calls": calls });
+    let Some(out) = run_sdk(plan).await else { return };
+    assert!(out.get("error").is_none(), "the SDK failed: {out}");
+    let s = Session { out };
+    // Only the tools of the two granted scopes.
+    let granted: BTreeSet<String> = READ_TOOLS
+        .iter()
+        .filter(|t| !matches!(**t, "ListRecentRequests" | "SearchOpenRequests"))
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(s.tool_names(), granted);
+    assert_eq!(s.result(0).ok()["user"]["id"], w.ada.0.as_str());
+    assert_eq!(app_names(&s.result(1).ok()), set(&["Figma", "Salesforce"]));
+    s.result(2).refused("needs the scope mcp:requests.write");
+    assert_eq!(s.result(3).ok()["user"]["id"], w.ada.0.as_str());
+    // The SDK refreshed: a second access token, and both work only through their grant.
+    let tokens: Vec<String> = s.out["accessTokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    let caller = w.srv.service.authenticate_oauth_access_token(&tokens[1]).await.expect("valid");
+    assert_eq!(caller.client_name, "Test Assistant");
+    // Every call is audited with the client's registered name.
+    let rows = w.audit("mcp.tool_called").await;
+    assert_eq!(rows.len(), 4);
+    assert!(rows
+        .iter()
+        .all(|r| r["clientName"] == "Test Assistant" && r["actorId"] == w.ada.0.as_str()));
+    let granted_rows = w.audit("oauth_grant.created").await;
+    assert_eq!(granted_rows.len(), 1);
+
+    // Ada disconnects the assistant in the console; its tokens stop working, and the SDK, on
+    // its next start, is refused and sent back to the consent page.
+    let page =
+        console.get(&session, "/settings/assistants").send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Test Assistant"), "{page}");
+    let revoke = page
+        .split("action=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|action| action.starts_with("/settings/assistants/") && action.ends_with("/revoke"))
+        .expect("a revoke form")
+        .to_string();
+    let csrf = crate::console::hidden_field(&page, "csrf");
+    let response = console.post(&session, &revoke, &[("csrf", &csrf)]).send().await.unwrap();
+    assert!(response.status().is_redirection(), "{:?}", response.text().await);
+    assert!(w.srv.service.authenticate_oauth_access_token(&tokens[1]).await.is_err());
+    let plan = json!({
+        "url": w.srv.url("/mcp"), "oauth": oauth(false),
+        "calls": [{ "tool": "GetMyUserInformation", "arguments": {} }],
+    });
+    let Some(out) = run_sdk(plan).await else { return };
+    let error = out["error"].as_str().unwrap_or_default();
+    assert!(error.contains("sent to the consent page again"), "{out}");
+}
