@@ -75,8 +75,17 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Err(Refusal::Unauthenticated(err)) => unauthorized(&state, request.headers(), err),
-        Err(Refusal::RateLimited(err)) => err.into_response(),
+        Err(refusal) => {
+            let response = match refusal {
+                Refusal::Unauthenticated(err) => unauthorized(&state, request.headers(), err),
+                Refusal::RateLimited(err) => err.into_response(),
+            };
+            // Read the refused request's body, so the connection stays usable: a client that
+            // pools connections (every MCP SDK) sends its next request on it straight away, and
+            // would find it closed if the body were left unread.
+            let _ = axum::body::to_bytes(request.into_body(), crate::MAX_BODY_BYTES).await;
+            response
+        }
     }
 }
 
