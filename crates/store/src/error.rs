@@ -14,6 +14,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database: {0}")]
     Database(sqlx::Error),
+    /// A write could not be made durable (its group commit failed); nothing of it was kept.
+    #[error("commit failed: {0}")]
+    Commit(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -12,10 +12,10 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{ColumnIndex, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
-use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
 use crate::decode;
+use crate::group_commit::WriteTurn;
 use crate::StoreError;
 
 /// The SQL dialect of a connection: the only place where the two backends' SQL differs.
@@ -81,8 +81,8 @@ impl Dialect {
 /// A pooled connection: a read session or a write transaction, of either backend.
 pub enum Db {
     SqliteRead(PoolConnection<Sqlite>),
-    /// The guard queues this process's writers (SQLite allows one at a time).
-    SqliteWrite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    /// A turn on the one writing connection, inside a group-committed batch.
+    SqliteWrite(WriteTurn),
     PgRead(PoolConnection<Postgres>),
     PgWrite(Transaction<'static, Postgres>),
 }
@@ -95,7 +95,7 @@ enum Conn<'c> {
 impl Db {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::SqliteRead(_) | Db::SqliteWrite(..) => Dialect::Sqlite,
+            Db::SqliteRead(_) | Db::SqliteWrite(_) => Dialect::Sqlite,
             Db::PgRead(_) | Db::PgWrite(_) => Dialect::Postgres,
         }
     }
@@ -103,7 +103,7 @@ impl Db {
     fn conn(&mut self) -> Conn<'_> {
         match self {
             Db::SqliteRead(c) => Conn::Sqlite(c),
-            Db::SqliteWrite(tx, _) => Conn::Sqlite(tx),
+            Db::SqliteWrite(turn) => Conn::Sqlite(turn.conn()),
             Db::PgRead(c) => Conn::Pg(c),
             Db::PgWrite(tx) => Conn::Pg(tx),
         }
@@ -112,7 +112,7 @@ impl Db {
     /// Commits a write transaction (a read session has nothing to commit).
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Db::SqliteWrite(tx, _guard) => tx.commit().await?,
+            Db::SqliteWrite(turn) => turn.commit().await?,
             Db::PgWrite(tx) => tx.commit().await?,
             Db::SqliteRead(_) | Db::PgRead(_) => {}
         }

@@ -2,15 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use tokio::sync::Mutex;
+use sqlx::{ConnectOptions, SqlitePool};
 
+use crate::group_commit::{CommitStats, GroupCommit};
 use crate::session::{ReadSession, WriteSession};
 use crate::sql::Db;
 use crate::{ReadTx, Store, StoreError, WriteTx};
@@ -18,9 +17,10 @@ use crate::{ReadTx, Store, StoreError, WriteTx};
 /// A SQLite database file.
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// SQLite allows one writer at a time; queueing writers here (instead of letting them spin on
-    /// SQLITE_BUSY) keeps write latency fair. Other processes are handled by `busy_timeout`.
-    write_lock: Arc<Mutex<()>>,
+    /// SQLite allows one writer at a time: this process's writers queue on one connection (which
+    /// keeps write latency fair instead of spinning on SQLITE_BUSY) and share commits. Other
+    /// processes are handled by `busy_timeout`.
+    writer: GroupCommit,
 }
 
 /// Turns `sqlite://path`, `sqlite:path` or a bare path into a file path.
@@ -68,11 +68,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let migrator = Migrator::new(crate::migrations::SQLITE).await?;
         migrator.run(&pool).await?;
-        Ok(Self { pool, write_lock: Arc::new(Mutex::new(())) })
+        let writer = GroupCommit::new(options.connect().await?);
+        Ok(Self { pool, writer })
+    }
+
+    /// Writes committed so far and the commits that made them durable (group commit).
+    pub fn commit_stats(&self) -> CommitStats {
+        self.writer.stats()
     }
 
     /// The underlying pool, for benchmarks that compare against raw SQL.
@@ -88,11 +94,7 @@ impl Store for SqliteStore {
     }
 
     async fn write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
-        let guard = self.write_lock.clone().lock_owned().await;
-        // IMMEDIATE takes the write lock up front, so a read-then-write transaction can never
-        // fail half-way with SQLITE_BUSY when another process writes.
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(WriteSession(Db::SqliteWrite(tx, guard))))
+        Ok(Box::new(WriteSession(Db::SqliteWrite(self.writer.begin().await?))))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

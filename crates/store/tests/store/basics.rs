@@ -7,6 +7,7 @@ on_every_backend!(
     backend_name_and_ping,
     commit_publishes_and_isolates,
     dropping_a_write_transaction_rolls_back,
+    concurrent_writers_commit_together_and_fail_alone,
     lock_org_serializes_writers_of_one_organization,
 );
 
@@ -62,6 +63,59 @@ async fn dropping_a_write_transaction_rolls_back(db: &TestDb) {
     let mut read = db.store.read().await.expect("read");
     assert_eq!(read.get_user(seed.org.id, carol.id).await.expect("get"), Some(carol));
     assert_eq!(read.get_organization(ghost.id).await.expect("get"), None);
+}
+
+/// Concurrent write transactions (which SQLite commits as one group): each commit that returned
+/// is kept, and a writer that fails or gives up takes back only its own rows, even when it
+/// shares a batch with writers that commit before and after it.
+async fn concurrent_writers_commit_together_and_fail_alone(db: &TestDb) {
+    let seed = seed(db).await;
+    let mut writers = Vec::new();
+    for i in 0..48 {
+        let store = db.store.clone();
+        let org = seed.org.clone();
+        writers.push(tokio::spawn(async move {
+            let mut tx = store.write().await.expect("write");
+            let mine = user(&org, &format!("W{i}"), &format!("w{i}@acme.example"), OrgRole::User);
+            tx.insert_user(&mine).await.expect("insert");
+            match i % 4 {
+                // Fails half-way (the e-mail is taken) and gives up: its first row goes too.
+                1 => {
+                    let twin = user(&org, "Twin", "alice@acme.example", OrgRole::User);
+                    assert_conflict(tx.insert_user(&twin).await);
+                    (mine.id, false)
+                }
+                // Gives up without an error.
+                2 => (mine.id, false),
+                _ => {
+                    tokio::task::yield_now().await;
+                    tx.commit().await.expect("commit");
+                    (mine.id, true)
+                }
+            }
+        }));
+    }
+    let mut kept = 0;
+    for writer in writers {
+        let (id, committed) = writer.await.expect("writer");
+        let mut read = db.store.read().await.expect("read");
+        let found = read.get_user(seed.org.id, id).await.expect("get");
+        assert_eq!(found.is_some(), committed, "user {id}: committed {committed}");
+        kept += usize::from(committed);
+    }
+    assert_eq!(kept, 24);
+    if let Raw::Sqlite { store, .. } = &db.raw {
+        // The writers queued together, so they shared commits.
+        let stats = store.commit_stats();
+        assert!(stats.writes >= 24 && stats.commits < stats.writes, "{stats:?}");
+    }
+    // The writing connection is free and whole afterwards.
+    let mut tx = db.store.write().await.expect("write");
+    let late = user(&seed.org, "Late", "late@acme.example", OrgRole::User);
+    tx.insert_user(&late).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let mut read = db.store.read().await.expect("read");
+    assert!(read.get_user(seed.org.id, late.id).await.expect("get").is_some());
 }
 
 async fn lock_org_serializes_writers_of_one_organization(db: &TestDb) {
