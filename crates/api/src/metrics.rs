@@ -12,6 +12,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use portcullis_service::CommitStats;
+
 use crate::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -34,6 +36,8 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
+    db_writes: Counter,
+    db_commits: Counter,
 }
 
 impl Default for Metrics {
@@ -51,7 +55,18 @@ impl Metrics {
             Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.00025, 2.0, 16)));
         registry.register("http_requests", "HTTP requests served", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        Self { registry, requests, latency }
+        let (db_writes, db_commits) = (Counter::default(), Counter::default());
+        registry.register(
+            "db_group_commit_writes",
+            "Write transactions made durable by a shared commit (SQLite)",
+            db_writes.clone(),
+        );
+        registry.register(
+            "db_group_commit_commits",
+            "Commits that made them durable: writes / commits is the mean batch size",
+            db_commits.clone(),
+        );
+        Self { registry, requests, latency, db_writes, db_commits }
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -63,8 +78,13 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The OpenMetrics/Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The OpenMetrics/Prometheus text exposition, with the store's commit counters as of now.
+    pub fn render(&self, commits: Option<CommitStats>) -> String {
+        if let Some(stats) = commits {
+            // The store counts; the exposition catches up with it.
+            self.db_writes.inc_by(stats.writes.saturating_sub(self.db_writes.get()));
+            self.db_commits.inc_by(stats.commits.saturating_sub(self.db_commits.get()));
+        }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             tracing::error!("failed to encode metrics");

@@ -51,7 +51,7 @@ pub use organizations::InitOutput;
 pub use policies::{NewPolicy, PolicyPatch};
 pub use portcullis_domain::workapp::{NewWorkApp, WorkAppPatch, DEFAULT_CATEGORY};
 pub use portcullis_store::{AccessReviewFilter, DecisionFilter, ReviewItemFilter};
-pub use portcullis_store::{AuditFilter, DeliveryJob};
+pub use portcullis_store::{AuditFilter, CommitStats, DeliveryJob};
 pub use portcullis_store::{RequestFilter, TaskFilter};
 pub use requests::{NewRequest, RequestDetails, TaskDetails};
 pub use sessions::SessionConfig;

@@ -176,6 +176,10 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
+    /// Writes made durable and the commits that did it, where writes share commits (SQLite).
+    fn commit_stats(&self) -> Option<CommitStats> {
+        None
+    }
 }
 
 /// Everything a read session can do: the sum of the read traits.

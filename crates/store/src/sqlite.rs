@@ -76,11 +76,6 @@ impl SqliteStore {
         Ok(Self { pool, writer })
     }
 
-    /// Writes committed so far and the commits that made them durable (group commit).
-    pub fn commit_stats(&self) -> CommitStats {
-        self.writer.stats()
-    }
-
     /// The underlying pool, for benchmarks that compare against raw SQL.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -104,6 +99,10 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn commit_stats(&self) -> Option<CommitStats> {
+        Some(self.writer.stats())
     }
 }
 
