@@ -14,6 +14,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database: {0}")]
     Database(sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(rusqlite::Error),
     /// A write could not be made durable (its group commit failed); nothing of it was kept.
     #[error("commit failed: {0}")]
     Commit(String),
@@ -27,5 +29,21 @@ impl From<sqlx::Error> for StoreError {
             }
         }
         StoreError::Database(err)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, message) = &err {
+            // Both a UNIQUE index and a primary key are "already taken", as on PostgreSQL.
+            if matches!(
+                failure.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ) {
+                return StoreError::Conflict(message.clone().unwrap_or_else(|| err.to_string()));
+            }
+        }
+        StoreError::Sqlite(err)
     }
 }

@@ -14,14 +14,18 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use sqlx::{Executor, SqliteConnection};
+use std::path::PathBuf;
+
+use rusqlite::Connection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::StoreError;
 
 /// The connection that writes, and the batch it has open.
 pub struct Writer {
-    conn: SqliteConnection,
+    /// Away only while a commit waits for the disk on the blocking pool (the lock is held then).
+    conn: Option<Connection>,
+    path: PathBuf,
     batch: Option<Arc<Batch>>,
     /// A session ended without committing: its savepoint is still open and must be rolled back
     /// before the connection does anything else.
@@ -64,11 +68,12 @@ pub struct WriteTurn {
 }
 
 impl GroupCommit {
-    pub fn new(conn: SqliteConnection) -> Self {
-        Self {
-            writer: Arc::new(Mutex::new(Writer { conn, batch: None, abandoned: false })),
+    pub fn new(path: PathBuf) -> Result<Self, StoreError> {
+        let conn = Some(crate::lite::open(&path)?);
+        Ok(Self {
+            writer: Arc::new(Mutex::new(Writer { conn, path, batch: None, abandoned: false })),
             stats: Arc::default(),
-        }
+        })
     }
 
     pub fn stats(&self) -> CommitStats {
@@ -79,27 +84,22 @@ impl GroupCommit {
     }
 
     /// Waits for the writing connection and opens a savepoint in the current batch (starting one
-    /// if none is open).
+    /// if none is open). Nothing is awaited once the lock is held, so a caller that stops waiting
+    /// cannot leave the connection half-way.
     pub async fn begin(&self) -> Result<WriteTurn, StoreError> {
-        let queue = self.clone();
-        // Runs to completion even if the caller stops waiting, so the connection is never left
-        // half-way through BEGIN or SAVEPOINT; an unclaimed turn is abandoned like any other.
-        let starting = tokio::spawn(async move {
-            let mut guard = queue.writer.clone().lock_owned().await;
-            settle(&mut guard).await;
-            if guard.batch.is_none() {
-                // IMMEDIATE takes the database's write lock up front, so a read-then-write
-                // transaction cannot fail half-way with SQLITE_BUSY when another process writes.
-                guard.conn.execute("BEGIN IMMEDIATE").await?;
-                guard.batch = Some(Arc::new(Batch::default()));
-            }
-            if let Err(err) = guard.conn.execute("SAVEPOINT write_turn").await {
-                fail_batch(&mut guard, &err.to_string()).await;
-                return Err(err.into());
-            }
-            Ok(WriteTurn { guard: Some(guard), queue })
-        });
-        starting.await.map_err(|join| StoreError::Commit(join.to_string()))?
+        let mut guard = self.writer.clone().lock_owned().await;
+        settle(&mut guard);
+        if guard.batch.is_none() {
+            // IMMEDIATE takes the database's write lock up front, so a read-then-write
+            // transaction cannot fail half-way with SQLITE_BUSY when another process writes.
+            guard.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+            guard.batch = Some(Arc::new(Batch::default()));
+        }
+        if let Err(err) = guard.conn()?.execute_batch("SAVEPOINT write_turn") {
+            fail_batch(&mut guard, &err.to_string());
+            return Err(err.into());
+        }
+        Ok(WriteTurn { guard: Some(guard), queue: self.clone() })
     }
 
     /// Ends an abandoned turn when nobody else will: rolls its savepoint back and, if no
@@ -107,10 +107,10 @@ impl GroupCommit {
     /// can write.
     async fn clean_up(self) {
         let mut guard = self.writer.lock_owned().await;
-        settle(&mut guard).await;
+        settle(&mut guard);
         let idle = guard.batch.as_ref().is_some_and(|b| b.members.load(Ordering::SeqCst) == 0);
         if idle {
-            if let Err(err) = guard.conn.execute("ROLLBACK").await {
+            if let Err(err) = guard.conn().and_then(|c| Ok(c.execute_batch("ROLLBACK")?)) {
                 tracing::warn!(error = %err, "closing an empty write transaction failed");
             }
             guard.batch = None;
@@ -124,8 +124,8 @@ impl WriteTurn {
     }
 
     /// The connection, inside this turn's savepoint.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.writer().conn
+    pub fn conn(&mut self) -> Result<&mut Connection, StoreError> {
+        self.writer().conn()
     }
 
     /// Makes this write durable: releases its savepoint into the batch, lets the writers queued
@@ -136,8 +136,9 @@ impl WriteTurn {
         // The rest runs to completion even if the caller stops waiting: the batch must not be
         // left open with nobody to commit it.
         let finishing = tokio::spawn(async move {
-            if let Err(err) = guard.conn.execute("RELEASE write_turn").await {
-                fail_batch(&mut guard, &err.to_string()).await;
+            if let Err(err) = guard.conn().and_then(|c| Ok(c.execute_batch("RELEASE write_turn")?))
+            {
+                fail_batch(&mut guard, &err.to_string());
                 return Err(err.to_string());
             }
             let Some(batch) = guard.batch.clone() else {
@@ -151,20 +152,22 @@ impl WriteTurn {
             if let Some(outcome) = batch.outcome.get() {
                 return outcome.clone();
             }
-            settle(&mut guard).await;
+            settle(&mut guard);
             if let Some(outcome) = batch.outcome.get() {
                 return outcome.clone();
             }
             if !guard.batch.as_ref().is_some_and(|open| Arc::ptr_eq(open, &batch)) {
                 return Err("the write transaction was lost".to_string());
             }
-            let outcome = match guard.conn.execute("COMMIT").await {
-                Ok(_) => {
+            let outcome = match guard.commit_on_blocking_pool().await {
+                Ok(()) => {
                     queue.stats.commits.fetch_add(1, Ordering::Relaxed);
                     Ok(())
                 }
                 Err(err) => {
-                    if let Err(rollback) = guard.conn.execute("ROLLBACK").await {
+                    if let Err(rollback) =
+                        guard.conn().and_then(|c| Ok(c.execute_batch("ROLLBACK")?))
+                    {
                         tracing::debug!(error = %rollback, "rollback after a failed commit");
                     }
                     Err(err.to_string())
@@ -196,25 +199,56 @@ impl Drop for WriteTurn {
     }
 }
 
+impl Writer {
+    fn conn(&mut self) -> Result<&mut Connection, StoreError> {
+        if self.conn.is_none() {
+            // Lost only if a commit's blocking task died; a fresh connection carries on (the
+            // lost transaction was rolled back by SQLite when its connection closed).
+            self.conn = Some(crate::lite::open(&self.path)?);
+            self.batch = None;
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+
+    /// `COMMIT` waits for the disk: it runs on the blocking pool, not on a thread serving
+    /// requests.
+    async fn commit_on_blocking_pool(&mut self) -> Result<(), StoreError> {
+        let Some(conn) = self.conn.take() else {
+            return Err(StoreError::Commit("the write transaction was lost".into()));
+        };
+        let done = tokio::task::spawn_blocking(move || {
+            let result = conn.execute_batch("COMMIT");
+            (conn, result)
+        })
+        .await;
+        match done {
+            Ok((conn, result)) => {
+                self.conn = Some(conn);
+                Ok(result?)
+            }
+            Err(join) => Err(StoreError::Commit(join.to_string())),
+        }
+    }
+}
+
 /// Rolls back an abandoned turn's savepoint; if that is impossible the whole batch is lost.
-async fn settle(writer: &mut Writer) {
+fn settle(writer: &mut Writer) {
     if !writer.abandoned {
         return;
     }
     writer.abandoned = false;
-    let rolled_back = match writer.conn.execute("ROLLBACK TO write_turn").await {
-        Ok(_) => writer.conn.execute("RELEASE write_turn").await,
-        Err(err) => Err(err),
-    };
+    let rolled_back = writer
+        .conn()
+        .and_then(|c| Ok(c.execute_batch("ROLLBACK TO write_turn; RELEASE write_turn")?));
     if let Err(err) = rolled_back {
-        fail_batch(writer, &err.to_string()).await;
+        fail_batch(writer, &err.to_string());
     }
 }
 
 /// The batch's transaction is broken (SQLite rolled it back, or a savepoint statement failed):
 /// roll back whatever is left and tell every member its write is lost.
-async fn fail_batch(writer: &mut Writer, message: &str) {
-    if let Err(err) = writer.conn.execute("ROLLBACK").await {
+fn fail_batch(writer: &mut Writer, message: &str) {
+    if let Err(err) = writer.conn().and_then(|c| Ok(c.execute_batch("ROLLBACK")?)) {
         tracing::debug!(error = %err, "rollback of a failed write batch");
     }
     if let Some(batch) = writer.batch.take() {

@@ -13,6 +13,7 @@ mod decode;
 mod error;
 mod group_commit;
 mod groups;
+mod lite;
 mod migrations;
 mod notifications;
 mod oauth;

@@ -10,12 +10,12 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{ColumnIndex, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use sqlx::{ColumnIndex, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::decode;
 use crate::group_commit::WriteTurn;
+use crate::lite::{self, FromLite, LiteIndex, LiteRow, PooledConn};
 use crate::StoreError;
 
 /// The SQL dialect of a connection: the only place where the two backends' SQL differs.
@@ -80,7 +80,7 @@ impl Dialect {
 
 /// A pooled connection: a read session or a write transaction, of either backend.
 pub enum Db {
-    SqliteRead(PoolConnection<Sqlite>),
+    SqliteRead(PooledConn),
     /// A turn on the one writing connection, inside a group-committed batch.
     SqliteWrite(WriteTurn),
     PgRead(PoolConnection<Postgres>),
@@ -88,7 +88,7 @@ pub enum Db {
 }
 
 enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
+    Sqlite(&'c mut rusqlite::Connection),
     Pg(&'c mut PgConnection),
 }
 
@@ -100,13 +100,13 @@ impl Db {
         }
     }
 
-    fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Db::SqliteRead(c) => Conn::Sqlite(c),
-            Db::SqliteWrite(turn) => Conn::Sqlite(turn.conn()),
+    fn conn(&mut self) -> Result<Conn<'_>, StoreError> {
+        Ok(match self {
+            Db::SqliteRead(c) => Conn::Sqlite(c.conn()),
+            Db::SqliteWrite(turn) => Conn::Sqlite(turn.conn()?),
             Db::PgRead(c) => Conn::Pg(c),
             Db::PgWrite(tx) => Conn::Pg(tx),
-        }
+        })
     }
 
     /// Commits a write transaction (a read session has nothing to commit).
@@ -270,10 +270,8 @@ impl<'q> Query<'q> {
     }
 
     pub async fn execute(self, db: &mut Db) -> Result<Done, StoreError> {
-        let affected = match db.conn() {
-            Conn::Sqlite(c) => {
-                bind_all!(sqlx::query(&self.sql), &self.args).execute(c).await?.rows_affected()
-            }
+        let affected = match db.conn()? {
+            Conn::Sqlite(c) => lite::execute(c, &self.sql, &self.args)?,
             Conn::Pg(c) => {
                 bind_all!(sqlx::query(&self.sql), &self.args).execute(c).await?.rows_affected()
             }
@@ -282,13 +280,10 @@ impl<'q> Query<'q> {
     }
 
     pub async fn fetch_all(self, db: &mut Db) -> Result<Vec<Row>, StoreError> {
-        Ok(match db.conn() {
-            Conn::Sqlite(c) => bind_all!(sqlx::query(&self.sql), &self.args)
-                .fetch_all(c)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
+        Ok(match db.conn()? {
+            Conn::Sqlite(c) => {
+                lite::fetch(c, &self.sql, &self.args, None)?.into_iter().map(Row::Sqlite).collect()
+            }
             Conn::Pg(c) => bind_all!(sqlx::query(&self.sql), &self.args)
                 .fetch_all(c)
                 .await?
@@ -299,11 +294,10 @@ impl<'q> Query<'q> {
     }
 
     pub async fn fetch_optional(self, db: &mut Db) -> Result<Option<Row>, StoreError> {
-        Ok(match db.conn() {
-            Conn::Sqlite(c) => bind_all!(sqlx::query(&self.sql), &self.args)
-                .fetch_optional(c)
-                .await?
-                .map(Row::Sqlite),
+        Ok(match db.conn()? {
+            Conn::Sqlite(c) => {
+                lite::fetch(c, &self.sql, &self.args, Some(1))?.into_iter().next().map(Row::Sqlite)
+            }
             Conn::Pg(c) => {
                 bind_all!(sqlx::query(&self.sql), &self.args).fetch_optional(c).await?.map(Row::Pg)
             }
@@ -343,13 +337,13 @@ impl<'q, T: Column> QueryScalar<'q, T> {
 
 /// A result row of either backend.
 pub enum Row {
-    Sqlite(SqliteRow),
+    Sqlite(LiteRow),
     Pg(PgRow),
 }
 
 /// A column name or position.
-pub trait Idx: ColumnIndex<SqliteRow> + ColumnIndex<PgRow> + Copy {}
-impl<I: ColumnIndex<SqliteRow> + ColumnIndex<PgRow> + Copy> Idx for I {}
+pub trait Idx: LiteIndex + ColumnIndex<PgRow> + Copy + std::fmt::Debug {}
+impl<I: LiteIndex + ColumnIndex<PgRow> + Copy + std::fmt::Debug> Idx for I {}
 
 impl Row {
     pub fn try_get<T: Column>(&self, col: impl Idx) -> Result<T, StoreError> {
@@ -362,15 +356,15 @@ impl Row {
 
 /// A column value either backend can decode.
 pub trait Column: Sized {
-    fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError>;
+    fn from_sqlite(row: &LiteRow, col: impl Idx) -> Result<Self, StoreError>;
     fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError>;
 }
 
 macro_rules! column {
     ($($t:ty),*) => {$(
         impl Column for $t {
-            fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError> {
-                Ok(sqlx::Row::try_get(row, col)?)
+            fn from_sqlite(row: &LiteRow, col: impl Idx) -> Result<Self, StoreError> {
+                FromLite::from_lite(row.value(col)?)
             }
             fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError> {
                 Ok(sqlx::Row::try_get(row, col)?)
@@ -393,7 +387,7 @@ column!(
 
 /// Ids are stored as text in both databases.
 impl Column for Uuid {
-    fn from_sqlite(row: &SqliteRow, col: impl Idx) -> Result<Self, StoreError> {
+    fn from_sqlite(row: &LiteRow, col: impl Idx) -> Result<Self, StoreError> {
         parse_id(&String::from_sqlite(row, col)?)
     }
     fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError> {

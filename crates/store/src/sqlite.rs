@@ -7,16 +7,26 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, SqlitePool};
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
 
 use crate::group_commit::{CommitStats, GroupCommit};
+use crate::lite::ReadPool;
 use crate::session::{ReadSession, WriteSession};
 use crate::sql::Db;
 use crate::{ReadTx, Store, StoreError, WriteTx};
 
+/// Reading connections: a read holds one only while it runs (reads take microseconds), so a
+/// few serve many concurrent requests.
+const READ_CONNECTIONS: usize = 8;
+
 /// A SQLite database file.
 pub struct SqliteStore {
+    /// For migrations and for raw SQL in benchmarks and tests; requests use `reads` and `writer`.
     pool: SqlitePool,
+    /// Connections for reads, driven in place (see `lite`).
+    reads: Arc<ReadPool>,
     /// SQLite allows one writer at a time: this process's writers queue on one connection (which
     /// keeps write latency fair instead of spinning on SQLITE_BUSY) and share commits. Other
     /// processes are handled by `busy_timeout`.
@@ -66,14 +76,15 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(15));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
+            .max_connections(4)
+            .min_connections(0)
             .connect_with(options.clone())
             .await?;
         let migrator = Migrator::new(crate::migrations::SQLITE).await?;
         migrator.run(&pool).await?;
-        let writer = GroupCommit::new(options.connect().await?);
-        Ok(Self { pool, writer })
+        let writer = GroupCommit::new(path.to_path_buf())?;
+        let reads = ReadPool::new(path.to_path_buf(), READ_CONNECTIONS);
+        Ok(Self { pool, reads, writer })
     }
 
     /// The underlying pool, for benchmarks that compare against raw SQL.
@@ -85,7 +96,7 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> Result<Box<dyn ReadTx>, StoreError> {
-        Ok(Box::new(ReadSession(Db::SqliteRead(self.pool.acquire().await?))))
+        Ok(Box::new(ReadSession(Db::SqliteRead(self.reads.acquire().await?))))
     }
 
     async fn write(&self) -> Result<Box<dyn WriteTx>, StoreError> {
@@ -93,7 +104,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut read = self.reads.acquire().await?;
+        crate::lite::fetch(read.conn(), "SELECT 1", &[], Some(1))?;
         Ok(())
     }
 
