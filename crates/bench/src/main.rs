@@ -65,7 +65,7 @@ async fn main() {
     let (scim_users, scim_groups) = if cli.quick { (300, 15) } else { (10_000, 500) };
     match cli.command {
         Command::All => {
-            read_all(rounds, cli.postgres_url.as_deref()).await;
+            read_all(rounds, cli.postgres_url.as_deref(), cli.quick).await;
             bulk_grant::run(rounds).await;
             approval_flow::run(flows).await;
             group_join::run(rounds, flows).await;
@@ -79,7 +79,7 @@ async fn main() {
         Command::GroupJoin => group_join::run(rounds, flows).await,
         Command::WebhookFanout => webhook_fanout::run(fanout_side).await,
         Command::WebhookIsolation => webhook_isolation::run(isolation_events).await,
-        Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref()).await,
+        Command::ReadThroughput => read_all(rounds, cli.postgres_url.as_deref(), cli.quick).await,
         Command::AccessReview => access_reviews(review_users, review_apps, revocations).await,
         Command::ScimSync => scim_sync::run(scim_users, scim_groups).await,
     }
@@ -93,9 +93,13 @@ async fn access_reviews(users: usize, apps: usize, revocations: usize) {
     access_review::run(users, apps, revocations / 10, Manual).await;
 }
 
-async fn read_all(rounds: usize, postgres_url: Option<&str>) {
-    read_throughput::run(rounds, None, "sqlite").await;
+/// Reads on SQLite, on PostgreSQL when given, and on SQLite with a large directory (100,000
+/// users and 1,000,000 accesses; a tenth of that with `--quick`) against the small figures.
+async fn read_all(rounds: usize, postgres_url: Option<&str>, quick: bool) {
+    let small = read_throughput::run(rounds, None, "sqlite", None).await;
     if let Some(url) = postgres_url {
-        read_throughput::run(rounds, Some(url), "postgres").await;
+        read_throughput::run(rounds, Some(url), "postgres", None).await;
     }
+    let scale = read_throughput::Scale { users: if quick { 10_000 } else { 100_000 }, apps: 10 };
+    read_throughput::run_at_scale(rounds, &small, scale).await;
 }

@@ -82,6 +82,90 @@ impl Totals {
     }
 }
 
+/// What one run measured, for comparing a large directory with a small one.
+pub struct Figures {
+    pub user_rps: f64,
+    pub user_p99: f64,
+    pub accesses_rps: f64,
+    pub accesses_p99: f64,
+}
+
+/// The size of a large directory: generated users, and apps each held by every one of them.
+#[derive(Clone, Copy)]
+pub struct Scale {
+    pub users: usize,
+    pub apps: usize,
+}
+
+/// Fills the SQLite database with `scale.users` users, each holding `scale.apps` apps (the read
+/// app first among them), by raw SQL: the reads then run against a directory of that size.
+async fn grow(
+    db_file: &std::path::Path,
+    service: &Service,
+    ctx: &Ctx,
+    app: uuid::Uuid,
+    scale: Scale,
+) {
+    use sqlx::Connection;
+    let started = Instant::now();
+    let mut apps = vec![app];
+    for i in 1..scale.apps {
+        apps.push(
+            service
+                .create_work_app(
+                    ctx,
+                    NewWorkApp { name: format!("Scale app {i}"), ..NewWorkApp::default() },
+                )
+                .await
+                .expect("app")
+                .app
+                .id,
+        );
+    }
+    let url = format!("sqlite://{}", db_file.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+    let mut tx = conn.begin().await.expect("begin");
+    // Random version-4 ids, like the server's own: pages are ordered by id.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO users (id, org_id, first_name, email, email_key, role_id, status_id, created_at, updated_at)
+         SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+                      || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+                t.org_id, 'Scale ' || n.i, 'scale' || n.i || '@read.example', 'scale' || n.i || '@read.example',
+                t.role_id, t.status_id, t.created_at, t.updated_at
+         FROM n, (SELECT org_id, role_id, status_id, created_at, updated_at FROM users
+                  WHERE email = 'r1@read.example') AS t",
+    )
+    .bind(scale.users as i64)
+    .execute(&mut *tx)
+    .await
+    .expect("users");
+    for app in &apps {
+        // Each app's accesses are copies of the access the fixture granted (level, source).
+        sqlx::query(
+            "INSERT INTO accesses (work_app_id, user_id, org_id, permission_level_id, source, granted_at, updated_at)
+             SELECT a.work_app_id, u.id, a.org_id, a.permission_level_id, a.source, a.granted_at, a.updated_at
+             FROM users u, (SELECT * FROM accesses WHERE work_app_id = $1 LIMIT 1) AS a
+             WHERE u.email LIKE 'scale%@read.example'",
+        )
+        .bind(app.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("accesses");
+    }
+    tx.commit().await.expect("commit");
+    let accesses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accesses")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    let users: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut conn).await.expect("count");
+    eprintln!(
+        "scale: {users} users, {accesses} accesses generated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 async fn fixture(service: &Service, ctx: &Ctx) -> (uuid::Uuid, uuid::Uuid) {
     let mut users = Vec::new();
     for i in 0..100 {
@@ -120,12 +204,21 @@ async fn fixture(service: &Service, ctx: &Ctx) -> (uuid::Uuid, uuid::Uuid) {
     (users[0], app)
 }
 
-pub async fn run(rounds: usize, postgres_url: Option<&str>, label: &str) {
+/// Runs the reads against a fresh database; with `scale` (SQLite), against a large directory.
+pub async fn run(
+    rounds: usize,
+    postgres_url: Option<&str>,
+    label: &str,
+    scale: Option<Scale>,
+) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
     let service = service_on(postgres_url, dir.path()).await;
     let org = service.init_organization("Read", "owner@read.example", "Owner").await.expect("init");
     let ctx = Ctx::new(Actor { org_id: org.organization_id, kind: ActorKind::System }, None);
     let (user, app) = fixture(&service, &ctx).await;
+    if let Some(scale) = scale {
+        grow(&dir.path().join("read.db"), &service, &ctx, app, scale).await;
+    }
     let base = serve(service.clone()).await;
     let auth = vec![("X-API-KEY", org.api_key.clone()), ("X-API-SECRET", org.api_secret.clone())];
     let user_url = format!("{base}/api/v1/users/{user}");
@@ -221,6 +314,37 @@ pub async fn run(rounds: usize, postgres_url: Option<&str>, label: &str) {
     if let Some(rss) = rss_mb() {
         report(&format!("memory-rss-after-read-throughput[{label}]"), rss, "MB", None);
     }
+    Figures {
+        user_rps: api_user.rps(),
+        user_p99: api_user.p(0.99),
+        accesses_rps: api_acc.rps(),
+        accesses_p99: api_acc.p(0.99),
+    }
+}
+
+/// The same reads on a directory of `scale`, against the small database's figures of this run.
+pub async fn run_at_scale(rounds: usize, small: &Figures, scale: Scale) {
+    let label = format!("sqlite-{}-users-{}-accesses", scale.users, scale.users * scale.apps);
+    let large = run(rounds, None, &label, Some(scale)).await;
+    report(
+        &format!("scale-user-throughput[{label}]"),
+        large.user_rps,
+        "requests/s",
+        Some(small.user_rps),
+    );
+    report(&format!("scale-user-p99[{label}]"), large.user_p99, "ms", Some(small.user_p99));
+    report(
+        &format!("scale-accesses-throughput[{label}]"),
+        large.accesses_rps,
+        "requests/s",
+        Some(small.accesses_rps),
+    );
+    report(
+        &format!("scale-accesses-p99[{label}]"),
+        large.accesses_p99,
+        "ms",
+        Some(small.accesses_p99),
+    );
 }
 
 fn headers(pairs: &[(&'static str, String)]) -> reqwest::header::HeaderMap {
