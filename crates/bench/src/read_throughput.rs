@@ -141,14 +141,17 @@ async fn grow(
     .await
     .expect("users");
     for app in &apps {
-        // Each app's accesses are copies of the access the fixture granted (level, source).
+        // Copies of the access the fixture granted on the read app (its source and times; its
+        // level only on the read app, whose level it is).
         sqlx::query(
             "INSERT INTO accesses (work_app_id, user_id, org_id, permission_level_id, source, granted_at, updated_at)
-             SELECT a.work_app_id, u.id, a.org_id, a.permission_level_id, a.source, a.granted_at, a.updated_at
-             FROM users u, (SELECT * FROM accesses WHERE work_app_id = $1 LIMIT 1) AS a
+             SELECT $1, u.id, a.org_id, CASE WHEN a.work_app_id = $1 THEN a.permission_level_id END,
+                    a.source, a.granted_at, a.updated_at
+             FROM users u, (SELECT * FROM accesses WHERE work_app_id = $2 LIMIT 1) AS a
              WHERE u.email LIKE 'scale%@read.example'",
         )
         .bind(app.to_string())
+        .bind(apps[0].to_string())
         .execute(&mut *tx)
         .await
         .expect("accesses");
