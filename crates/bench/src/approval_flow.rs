@@ -1,6 +1,7 @@
 //! approval-flow: create → approve → approve → complete for N grant requests through the default
 //! two-step policy (Manager, then App owner) on an Automatic app, sequentially and 32-way
 //! concurrently; afterwards every request must be Completed and every access granted exactly once.
+use portcullis_store::Store;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -131,16 +132,26 @@ pub async fn run(requests: usize) {
     });
 
     let (app, users) = setup(&server, &ctx, "Sequential", requests).await;
+    let stats_before = server.store.commit_stats();
     let started = Instant::now();
     for user in &users {
         assert_eq!(client.flow(app, *user).await, "Completed");
     }
     let sequential = requests as f64 / started.elapsed().as_secs_f64();
+    let commits_per_flow = |before: Option<portcullis_store::CommitStats>| {
+        let (Some(before), Some(after)) = (before, server.store.commit_stats()) else {
+            return None;
+        };
+        let per = |n: u64| n as f64 / requests as f64;
+        Some((per(after.writes - before.writes), per(after.commits - before.commits)))
+    };
+    let sequential_commits = commits_per_flow(stats_before);
     verify(&server, app, requests).await;
 
     let (app, users) = setup(&server, &ctx, "Concurrent", requests).await;
     let users = Arc::new(users);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stats_before = server.store.commit_stats();
     let started = Instant::now();
     let workers: Vec<_> = (0..32)
         .map(|_| {
@@ -158,9 +169,19 @@ pub async fn run(requests: usize) {
         worker.await.expect("worker");
     }
     let concurrent = requests as f64 / started.elapsed().as_secs_f64();
+    let concurrent_commits = commits_per_flow(stats_before);
     verify(&server, app, requests).await;
 
     report("approval-flow-sequential", sequential, "requests/s", None);
     report("approval-flow-concurrent-32", concurrent, "requests/s", Some(sequential));
+    // Group commit at work: write transactions and the commits (fsyncs) that made them durable.
+    for (label, figures) in
+        [("sequential", sequential_commits), ("concurrent-32", concurrent_commits)]
+    {
+        if let Some((writes, commits)) = figures {
+            report(&format!("approval-flow-{label}-writes-per-request"), writes, "writes", None);
+            report(&format!("approval-flow-{label}-commits-per-request"), commits, "commits", None);
+        }
+    }
     println!("approval-flow-verified: {requests} requests x2, every access granted exactly once");
 }
