@@ -366,14 +366,17 @@ crate::wire_enum! {
     }
 }
 
-/// One event to one subscription.
+/// One POST to one subscription, carrying one or more events (a batch).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub id: Uuid,
     pub org_id: Uuid,
     pub subscription_id: Uuid,
+    /// The first event's id and type (a delivery of one event is described by them alone).
     pub event_id: Uuid,
     pub event_type: String,
+    /// Every event the POST carries, in the order of the body (the first is `event_id`).
+    pub event_ids: Vec<Uuid>,
     pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -381,6 +384,65 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Most events one POST carries.
+pub const MAX_BATCH_EVENTS: usize = 100;
+
+/// Most bytes of body one POST carries; a single event larger than this still goes, alone.
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// One event as it appears in a request body: `{id, eventType, occurredAt, data}`, serialized.
+/// Built from the stored event alone, so a retry's body is byte for byte the first one's.
+pub fn event_json(event: &WebhookEvent) -> String {
+    let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+    serde_json::json!({
+        "id": event.id,
+        "eventType": event.event_type,
+        "occurredAt": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// The request body of a POST: the JSON array of its events, in order.
+pub fn batch_body(events: &[WebhookEvent]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(2 + events.len() * 256);
+    body.push(b'[');
+    for (i, event) in events.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(event_json(event).as_bytes());
+    }
+    body.push(b']');
+    body
+}
+
+/// Splits a subscription's events, in order, into POSTs: given each event's serialized size
+/// ([`event_json`]), the number of events in each consecutive batch. A batch takes events while
+/// it holds fewer than `max_events` and its body (`[`, the events separated by `,`, `]`) stays
+/// within `max_bytes`; an event too large for any batch goes alone. Order is kept: batch k
+/// holds events strictly before those of batch k + 1.
+pub fn split_batches(sizes: &[usize], max_events: usize, max_bytes: usize) -> Vec<usize> {
+    let mut batches = Vec::new();
+    let (mut count, mut bytes) = (0usize, 0usize);
+    for &size in sizes {
+        // The body with this event added: brackets, or one more comma.
+        let grown = if count == 0 { 2 + size } else { bytes + 1 + size };
+        if count > 0 && (count >= max_events || grown > max_bytes) {
+            batches.push(count);
+            count = 1;
+            bytes = 2 + size;
+        } else {
+            count += 1;
+            bytes = grown;
+        }
+    }
+    if count > 0 {
+        batches.push(count);
+    }
+    batches
 }
 
 /// One try of a delivery.
@@ -397,6 +459,41 @@ pub struct DeliveryAttempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_stop_at_the_event_cap_and_the_byte_cap() {
+        assert_eq!(split_batches(&[], 100, 1000), Vec::<usize>::new());
+        assert_eq!(split_batches(&[10; 250], 100, usize::MAX), vec![100, 100, 50]);
+        // [a,b] = 2 + 10 + 1 + 10 = 23 bytes fits in 23, a third event does not.
+        assert_eq!(split_batches(&[10, 10, 10], 100, 23), vec![2, 1]);
+        assert_eq!(split_batches(&[10, 10, 10], 100, 22), vec![1, 1, 1]);
+        // An event larger than the cap goes alone, and does not hold up its neighbours.
+        assert_eq!(split_batches(&[5, 5000, 5, 5], 100, 100), vec![1, 1, 2]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn batches_keep_every_event_once_in_order_within_the_caps(
+            sizes in proptest::collection::vec(1usize..400, 0..500),
+            max_events in 1usize..120,
+            max_bytes in 1usize..3000,
+        ) {
+            let batches = split_batches(&sizes, max_events, max_bytes);
+            proptest::prop_assert_eq!(batches.iter().sum::<usize>(), sizes.len());
+            let mut start = 0;
+            for &n in &batches {
+                let part = &sizes[start..start + n];
+                let body = 2 + part.iter().sum::<usize>() + n - 1;
+                proptest::prop_assert!(n >= 1 && n <= max_events);
+                proptest::prop_assert!(n == 1 || body <= max_bytes, "{body} > {max_bytes}");
+                // Greedy: the next event would not have fitted.
+                if let Some(&next) = sizes.get(start + n) {
+                    proptest::prop_assert!(n == max_events || body + 1 + next > max_bytes);
+                }
+                start += n;
+            }
+        }
+    }
 
     #[test]
     fn every_event_but_test_is_published_by_the_audit_action_of_its_name() {

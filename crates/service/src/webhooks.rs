@@ -49,7 +49,7 @@ pub struct CreatedSubscription {
     pub secret: String,
 }
 
-/// A leased delivery, ready to send: the event, where to, and the keys to sign with.
+/// A leased delivery, ready to send: its events, where to, and the keys to sign with.
 pub struct SendJob {
     pub job: DeliveryJob,
     /// The subscription's HMAC key (the decoded `whsec_` secret).
@@ -245,6 +245,7 @@ impl Service {
             subscription_id: sub.id,
             event_id: event.id,
             event_type: event.event_type.clone(),
+            event_ids: vec![event.id],
             status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: Some(now),

@@ -90,7 +90,8 @@ pub struct AuditFilter {
 #[derive(Debug, Clone)]
 pub struct DeliveryJob {
     pub delivery: Delivery,
-    pub event: WebhookEvent,
+    /// The events the POST carries, in the order of its body.
+    pub events: Vec<WebhookEvent>,
     /// The URL as stored: masked when `target_url_ciphertext` holds the real one.
     pub target_url: String,
     pub target_url_ciphertext: Option<Vec<u8>>,

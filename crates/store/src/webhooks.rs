@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_domain::webhook::{LeaseLimits, LeasePlan};
+use portcullis_domain::webhook::{
+    event_json, split_batches, LeaseLimits, LeasePlan, MAX_BATCH_BYTES, MAX_BATCH_EVENTS,
+};
 use portcullis_domain::{
     Delivery, DeliveryAttempt, DeliveryStatus, Page, PageRequest, WebhookEvent, WebhookSubscription,
 };
@@ -13,7 +15,7 @@ use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_ts, get_ts, id, id_array, opt_ts, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Row};
+use crate::sql::{query, query_scalar, Db, Row};
 use crate::{DeliveryJob, StoreError};
 
 const SUB_COLUMNS: &str =
@@ -108,20 +110,33 @@ impl<S: Session + ?Sized> WebhookReads for S {
         .await?;
         let deliveries = rows.iter().map(decode_delivery).collect::<Result<Vec<_>, _>>()?;
         let page = Page::from_overfetch(deliveries, page.limit, |d| d.id);
+        let page_ids = id_array(page.items.iter().map(|d| d.id));
         let attempts = query(
             format!("SELECT delivery_id, attempt, attempted_at, status_code, error, duration_ms FROM webhook_attempts
              WHERE delivery_id IN {ids_1} ORDER BY attempt"),
         )
-        .bind(id_array(page.items.iter().map(|d| d.id)))
+        .bind(&page_ids)
+        .fetch_all(&mut *db)
+        .await?;
+        let members = query(format!(
+            "SELECT delivery_id, event_id FROM webhook_delivery_events
+             WHERE delivery_id IN {ids_1} ORDER BY delivery_id, position"
+        ))
+        .bind(&page_ids)
         .fetch_all(db)
         .await?;
+        let mut events: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for row in &members {
+            events.entry(get_id(row, "delivery_id")?).or_default().push(get_id(row, "event_id")?);
+        }
         let mut by_delivery: HashMap<Uuid, Vec<DeliveryAttempt>> = HashMap::new();
         for row in &attempts {
             let a = decode_attempt(row)?;
             by_delivery.entry(a.delivery_id).or_default().push(a);
         }
-        Ok(page.map(|d| {
+        Ok(page.map(|mut d| {
             let attempts = by_delivery.remove(&d.id).unwrap_or_default();
+            d.event_ids = events.remove(&d.id).unwrap_or_else(|| vec![d.event_id]);
             (d, attempts)
         }))
     }
@@ -205,14 +220,18 @@ pub trait WebhookWrites: Send {
         ciphertext: &[u8],
     ) -> Result<bool, StoreError>;
     /// Fans up to `limit` undispatched events out into deliveries; returns how many events.
+    /// Each subscription's events, in outbox order, are cut into POSTs of up to
+    /// `MAX_BATCH_EVENTS` events or `MAX_BATCH_BYTES` of body.
     async fn dispatch_events(&mut self, now: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
     async fn insert_delivery(&mut self, d: &Delivery) -> Result<(), StoreError>;
     /// Leases due deliveries of enabled, unpaused subscriptions (one worker at a time per
     /// delivery), sharing `limits.total` fairly: organizations take turns (the least busy
-    /// first), and so do the subscriptions of an organization, within the per-subscription and
-    /// per-organization caps on deliveries leased at once. On PostgreSQL the subscriptions being
+    /// first), and so do the subscriptions of an organization, within the per-organization cap
+    /// on deliveries leased at once. A subscription has at most one delivery leased, always its
+    /// oldest pending one, and only once it is due: its POSTs go out one after the other, in
+    /// order (`limits.per_subscription` is taken as 1). On PostgreSQL the subscriptions being
     /// leased from are locked (`SKIP LOCKED`), so two workers never lease from one subscription
-    /// at the same time and its cap holds across server processes.
+    /// at the same time.
     async fn lease_deliveries(
         &mut self,
         now: DateTime<Utc>,
@@ -432,31 +451,62 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         }
         let ids_json =
             serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Each subscription's events in outbox order, with what the POST body needs of them.
         let pairs = query(
-            format!("SELECT e.id AS event_id, e.org_id, e.event_type, s.id AS subscription_id
+            format!("SELECT e.id AS event_id, e.org_id, e.event_type, e.occurred_at, e.data_json,
+                    s.id AS subscription_id
              FROM webhook_events e
              JOIN webhook_subscriptions s ON s.org_id = e.org_id AND s.enabled AND s.deleted_at IS NULL
                                          AND s.created_at <= e.occurred_at
              WHERE e.id IN {ids_1}
-               AND EXISTS (SELECT 1 FROM {event_types} WHERE value = e.event_type)"),
+               AND EXISTS (SELECT 1 FROM {event_types} WHERE value = e.event_type)
+             ORDER BY s.id, e.occurred_at, e.id"),
         )
         .bind(&ids_json)
         .fetch_all(&mut *db)
         .await?;
         if !pairs.is_empty() {
-            let mut rows = Vec::with_capacity(pairs.len());
+            // (subscription, org, [(event id, event type, serialized size)]) in order.
+            let mut per_subscription: Vec<(String, String, Vec<(String, String, usize)>)> =
+                Vec::new();
             for row in &pairs {
-                let event_id: String = row.try_get("event_id")?;
-                let org_id: String = row.try_get("org_id")?;
-                let event_type: String = row.try_get("event_type")?;
+                let event = WebhookEvent {
+                    id: get_id(row, "event_id")?,
+                    org_id: get_id(row, "org_id")?,
+                    event_type: row.try_get("event_type")?,
+                    occurred_at: get_ts(row, "occurred_at")?,
+                    data: row.try_get("data_json")?,
+                };
                 let subscription_id: String = row.try_get("subscription_id")?;
-                rows.push([
-                    id(portcullis_domain::new_id()),
-                    org_id,
-                    subscription_id,
-                    event_id,
-                    event_type,
-                ]);
+                let size = event_json(&event).len();
+                let entry = (id(event.id), event.event_type, size);
+                match per_subscription.last_mut() {
+                    Some((sub, _, events)) if *sub == subscription_id => events.push(entry),
+                    _ => per_subscription.push((subscription_id, id(event.org_id), vec![entry])),
+                }
+            }
+            let mut deliveries = Vec::new();
+            let mut members = Vec::new();
+            for (subscription_id, org_id, events) in per_subscription {
+                let sizes: Vec<usize> = events.iter().map(|(_, _, size)| *size).collect();
+                let mut rest = events.as_slice();
+                for n in split_batches(&sizes, MAX_BATCH_EVENTS, MAX_BATCH_BYTES) {
+                    let (batch, after) = rest.split_at(n);
+                    rest = after;
+                    let Some((first_id, first_type, _)) = batch.first() else { continue };
+                    // New ids grow (UUIDv7): with equal creation times, id order is batch order.
+                    let delivery_id = id(portcullis_domain::new_id());
+                    for (position, (event_id, _, _)) in batch.iter().enumerate() {
+                        members.push((delivery_id.clone(), position, event_id.clone()));
+                    }
+                    deliveries.push([
+                        delivery_id,
+                        org_id.clone(),
+                        subscription_id.clone(),
+                        first_id.clone(),
+                        first_type.clone(),
+                    ]);
+                }
             }
             query(
                 format!("INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, event_type, status,
@@ -466,9 +516,10 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
                  FROM {rows_2} AS t"),
             )
             .bind(ts(now))
-            .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(serde_json::to_string(&deliveries).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             .execute(&mut *db)
             .await?;
+            insert_delivery_events(&mut *db, &members).await?;
         }
         query(format!("UPDATE webhook_events SET dispatched_at = $1 WHERE id IN {ids_2}"))
             .bind(ts(now))
@@ -494,9 +545,15 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .bind(d.attempts)
         .bind(opt_ts(d.next_attempt_at))
         .bind(ts(d.created_at))
-        .execute(db)
+        .execute(&mut *db)
         .await?;
-        Ok(())
+        let delivery_id = id(d.id);
+        let members: Vec<(String, usize, String)> = if d.event_ids.is_empty() {
+            vec![(delivery_id, 0, id(d.event_id))]
+        } else {
+            d.event_ids.iter().enumerate().map(|(i, e)| (delivery_id.clone(), i, id(*e))).collect()
+        };
+        insert_delivery_events(db, &members).await
     }
 
     async fn lease_deliveries(
@@ -507,9 +564,8 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
     ) -> Result<Vec<DeliveryJob>, StoreError> {
         let db = self.db();
         let lock_subscriptions = db.dialect().skip_locked(Some("s"));
-        let lock_deliveries = db.dialect().skip_locked(Some("d"));
         let ids_1 = db.dialect().in_json_texts("$1");
-        // 1. The subscriptions with a due delivery that nobody holds, locked for this
+        // 1. The subscriptions with a due delivery and none in flight, locked for this
         //    transaction (PostgreSQL; SQLite has one writer at a time anyway).
         let candidates = query(format!(
             "SELECT s.id, s.org_id, s.consecutive_failures FROM webhook_subscriptions s
@@ -517,8 +573,10 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
                AND (s.paused_until IS NULL OR s.paused_until <= $1)
                AND EXISTS (SELECT 1 FROM webhook_deliveries d
                            WHERE d.subscription_id = s.id AND d.status = 'Pending'
-                             AND d.next_attempt_at <= $1
-                             AND (d.lease_until IS NULL OR d.lease_until <= $1))
+                             AND d.next_attempt_at <= $1)
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                               WHERE d.subscription_id = s.id AND d.status = 'Pending'
+                                 AND d.lease_until > $1)
              ORDER BY s.id
              {lock_subscriptions}"
         ))
@@ -537,7 +595,8 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .bind(ts(now))
         .fetch_all(&mut *db)
         .await?;
-        let mut plan = LeasePlan::new(limits);
+        // One POST in flight per subscription keeps its events in order.
+        let mut plan = LeasePlan::new(LeaseLimits { per_subscription: 1, ..limits });
         for row in &busy {
             let n: i64 = row.try_get("n")?;
             plan.busy(get_id(row, "org_id")?, get_id(row, "subscription_id")?, n);
@@ -546,23 +605,25 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
             let failures: i32 = row.try_get("consecutive_failures")?;
             plan.candidate(get_id(row, "org_id")?, get_id(row, "id")?, failures);
         }
-        // 3. Each chosen subscription's oldest due deliveries, as many as its turns gave it.
+        // 3. Each chosen subscription's oldest pending delivery, if it is due and nobody holds
+        //    it: a later one never overtakes it, also while it waits for a retry. (Its row is
+        //    not skipped when locked: a worker recording its attempt right now holds it, and the
+        //    UPDATE waits and re-checks it rather than lease the next one.)
         let mut leased: Vec<String> = Vec::new();
-        for (sub_id, n) in plan.allocate() {
-            let ids: Vec<String> = query_scalar(format!(
+        for (sub_id, _) in plan.allocate() {
+            let ids: Vec<String> = query_scalar(
                 "UPDATE webhook_deliveries SET lease_until = $1
                  WHERE id IN (
                      SELECT d.id FROM webhook_deliveries d
-                     WHERE d.subscription_id = $2 AND d.status = 'Pending' AND d.next_attempt_at <= $3
-                       AND (d.lease_until IS NULL OR d.lease_until <= $3)
-                     ORDER BY d.next_attempt_at, d.id LIMIT $4
-                     {lock_deliveries})
-                 RETURNING id"
-            ))
+                     WHERE d.subscription_id = $2 AND d.status = 'Pending'
+                     ORDER BY d.created_at, d.id LIMIT 1)
+                   AND status = 'Pending' AND next_attempt_at <= $3
+                   AND (lease_until IS NULL OR lease_until <= $3)
+                 RETURNING id",
+            )
             .bind(ts(lease_until))
             .bind(id(sub_id))
             .bind(ts(now))
-            .bind(i64::from(n))
             .fetch_all(&mut *db)
             .await?;
             leased.extend(ids);
@@ -570,30 +631,46 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         if leased.is_empty() {
             return Ok(Vec::new());
         }
+        let leased_json =
+            serde_json::to_string(&leased).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = query(format!(
-            "SELECT {DELIVERY_COLUMNS}, e.occurred_at AS e_occurred_at, e.data_json AS e_data,
+            "SELECT {DELIVERY_COLUMNS},
                     s.target_url AS s_target_url, s.target_url_ciphertext AS s_target_url_ciphertext,
                     s.secret_ciphertext AS s_secret, s.failing_since AS s_failing_since
              FROM webhook_deliveries d
-             JOIN webhook_events e ON e.id = d.event_id
              JOIN webhook_subscriptions s ON s.id = d.subscription_id
              WHERE d.id IN {ids_1}
              ORDER BY d.next_attempt_at, d.id"
         ))
-        .bind(serde_json::to_string(&leased).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(&leased_json)
+        .fetch_all(&mut *db)
+        .await?;
+        let events = query(format!(
+            "SELECT m.delivery_id, e.id, e.org_id, e.event_type, e.occurred_at, e.data_json
+             FROM webhook_delivery_events m JOIN webhook_events e ON e.id = m.event_id
+             WHERE m.delivery_id IN {ids_1}
+             ORDER BY m.delivery_id, m.position"
+        ))
+        .bind(&leased_json)
         .fetch_all(db)
         .await?;
+        let mut by_delivery: HashMap<Uuid, Vec<WebhookEvent>> = HashMap::new();
+        for row in &events {
+            by_delivery.entry(get_id(row, "delivery_id")?).or_default().push(WebhookEvent {
+                id: get_id(row, "id")?,
+                org_id: get_id(row, "org_id")?,
+                event_type: row.try_get("event_type")?,
+                occurred_at: get_ts(row, "occurred_at")?,
+                data: row.try_get("data_json")?,
+            });
+        }
         rows.iter()
             .map(|row| {
-                let delivery = decode_delivery(row)?;
+                let mut delivery = decode_delivery(row)?;
+                let events = by_delivery.remove(&delivery.id).unwrap_or_default();
+                delivery.event_ids = events.iter().map(|e| e.id).collect();
                 Ok(DeliveryJob {
-                    event: WebhookEvent {
-                        id: delivery.event_id,
-                        org_id: delivery.org_id,
-                        event_type: delivery.event_type.clone(),
-                        occurred_at: get_ts(row, "e_occurred_at")?,
-                        data: row.try_get("e_data")?,
-                    },
+                    events,
                     target_url: row.try_get("s_target_url")?,
                     target_url_ciphertext: row.try_get("s_target_url_ciphertext")?,
                     secret_ciphertext: row.try_get("s_secret")?,
@@ -684,6 +761,25 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
     }
 }
 
+/// Lists the events of deliveries: (delivery id, position, event id).
+async fn insert_delivery_events(
+    db: &mut Db,
+    members: &[(String, usize, String)],
+) -> Result<(), StoreError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let rows_1 = db.dialect().json_rows("$1");
+    query(format!(
+        "INSERT INTO webhook_delivery_events (delivery_id, position, event_id)
+         SELECT (value->>0), CAST(value->>1 AS INTEGER), (value->>2) FROM {rows_1} AS t"
+    ))
+    .bind(serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn decode_subscription(row: &Row) -> Result<WebhookSubscription, StoreError> {
     let events: String = row.try_get("events_json")?;
     Ok(WebhookSubscription {
@@ -712,6 +808,8 @@ pub(crate) fn decode_delivery(row: &Row) -> Result<Delivery, StoreError> {
         subscription_id: get_id(row, "subscription_id")?,
         event_id: get_id(row, "event_id")?,
         event_type: row.try_get("event_type")?,
+        // Filled from webhook_delivery_events by whoever needs them.
+        event_ids: Vec::new(),
         status: stored_name::<DeliveryStatus>("status", &status)?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: get_opt_ts(row, "next_attempt_at")?,

@@ -2,15 +2,19 @@
 //!
 //! It fans new outbox events out into deliveries, leases the deliveries that are due (so that
 //! with several servers on one database each is sent by one worker at a time), signs and posts
-//! them, and records every attempt. Delivery is at-least-once: a crash after sending but before
-//! recording means the lease expires and the delivery is sent again; receivers deduplicate on
-//! `webhook-id`.
+//! them, and records every attempt. A delivery is one POST: up to 100 of a subscription's events
+//! (or 256 KiB of body), in order, as one JSON array under one signature; a retry sends the same
+//! body again. Each subscription has one POST in flight at most, its oldest pending one, so its
+//! events arrive in order; a POST given up (after the retry schedule) lets the next one go.
+//! Delivery is at-least-once: a crash after sending but before recording means the lease expires
+//! and the POST is sent again; receivers deduplicate on `webhook-id` (the POST's id) or on each
+//! event's `id`.
 //!
 //! Fairness and isolation: every send is an independent task; a finished send is recorded and
-//! its slot refilled at once, so a slow receiver holds only its own slots, never a batch. Leases
-//! are shared by turns between organizations and, within one, between subscriptions, under caps
-//! on what each holds at once (per subscription, per organization, and this worker's total), so
-//! one organization's dead receivers cannot take the slots another organization needs. A
+//! its slot refilled at once, so a slow receiver holds only its own slots. Leases are shared by
+//! turns between organizations and, within one, between subscriptions, under caps on what each
+//! holds at once (one POST per subscription, a cap per organization, and this worker's total),
+//! so one organization's dead receivers cannot take the slots another organization needs. A
 //! subscription whose attempts keep failing pauses (circuit breaker): none of its deliveries is
 //! leased until the pause ends, and then a single probe goes first.
 //!
@@ -31,8 +35,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use portcullis_domain::egress::{EgressPolicy, TargetHost};
-use portcullis_domain::webhook::{CircuitBreaker, LeaseLimits, DEFAULT_RETRY_SCHEDULE};
-use portcullis_domain::WebhookEvent;
+use portcullis_domain::webhook::{batch_body, CircuitBreaker, LeaseLimits, DEFAULT_RETRY_SCHEDULE};
 use portcullis_service::{AttemptOutcome, DeliveryJob, SendJob, Service, ServiceError, WorkerStep};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
@@ -51,8 +54,6 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// Most deliveries this worker has in flight at once.
     pub max_in_flight: u32,
-    /// Most deliveries of one subscription in flight at once (across all workers).
-    pub per_subscription: u32,
     /// Most deliveries of one organization in flight at once (across all workers).
     pub per_organization: u32,
     /// When a failing subscription pauses.
@@ -73,10 +74,6 @@ impl Default for WorkerConfig {
         Self {
             poll_interval: Duration::from_millis(250),
             max_in_flight: 128,
-            // Measured (webhook-fanout, one subscription): 4 at 0.67-0.95x the old batch
-            // worker's throughput (each refill waits for the recording transaction), 16 at
-            // 0.85-1.47x. The per-organization cap is what isolates tenants.
-            per_subscription: 16,
             per_organization: 32,
             circuit: CircuitBreaker::default(),
             lease: chrono::Duration::seconds(60),
@@ -85,18 +82,6 @@ impl Default for WorkerConfig {
             hosts: Vec::new(),
         }
     }
-}
-
-/// The request body: a JSON array of events `{id, eventType, occurredAt, data}`.
-pub fn body_for(event: &WebhookEvent) -> Vec<u8> {
-    let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
-    let body = serde_json::json!([{
-        "id": event.id,
-        "eventType": event.event_type,
-        "occurredAt": event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    }]);
-    body.to_string().into_bytes()
 }
 
 /// `X-SIGNATURE`: base64 RSASSA-PKCS1-v1_5 with SHA-256 over the raw body.
@@ -231,7 +216,8 @@ impl Worker {
         let free = self.free(sends);
         let limits = LeaseLimits {
             total: free,
-            per_subscription: self.config.per_subscription,
+            // The store leases one POST per subscription at a time whatever this says.
+            per_subscription: 1,
             per_organization: self.config.per_organization,
             probe_after_failures: self.config.circuit.threshold,
         };
@@ -288,7 +274,7 @@ impl Worker {
         let job = &send.job;
         tracing::debug!(
             delivery_id = %job.delivery.id,
-            event_type = %job.event.event_type,
+            events = job.events.len(),
             status = ?outcome.status_code,
             error = ?outcome.error,
             "webhook attempt"
@@ -296,7 +282,7 @@ impl Worker {
         (send.job, outcome, attempted_at)
     }
 
-    /// Signs and posts one delivery; the receiver's status, or why there was none (never with
+    /// Signs and posts one delivery (one POST of its events); the receiver's status, or why there was none (never with
     /// the URL, which may hold credentials).
     async fn post(&self, send: &SendJob, timestamp: i64) -> Result<reqwest::StatusCode, String> {
         let job = &send.job;
@@ -307,8 +293,10 @@ impl Worker {
         if let Some(TargetHost::Ip(ip)) = TargetHost::of(&url) {
             self.policy.check(ip).map_err(|blocked| blocked.to_string())?;
         }
-        let body = body_for(&job.event);
-        let msg_id = job.event.id.to_string();
+        // A JSON array of the events `{id, eventType, occurredAt, data}`.
+        let body = batch_body(&job.events);
+        // The POST's own id, the same on each retry of it.
+        let msg_id = job.delivery.id.to_string();
         let response = self
             .http
             .post(url)

@@ -96,9 +96,14 @@ pub struct AttemptView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
+    /// The POST's id: its `webhook-id` header, the same on each retry.
     pub id: Uuid,
+    /// The first event the POST carries (a POST carries up to 100 events).
     pub event_id: Uuid,
     pub event_type: String,
+    /// Every event the POST carries, in the order of its body.
+    pub event_ids: Vec<Uuid>,
+    pub event_count: usize,
     /// `Pending`, `Delivered` or `Failed` (given up).
     pub status: &'static str,
     pub attempts: i32,
@@ -115,6 +120,8 @@ fn delivery_view((d, attempts): (Delivery, Vec<DeliveryAttempt>)) -> DeliveryVie
         id: d.id,
         event_id: d.event_id,
         event_type: d.event_type,
+        event_count: d.event_ids.len(),
+        event_ids: d.event_ids,
         status: d.status.name(),
         attempts: d.attempts,
         next_attempt_at: d.next_attempt_at,

@@ -136,57 +136,65 @@ async fn dead_receivers_of_one_organization_do_not_delay_another() {
 }
 
 /// A subscription whose receiver keeps failing pauses after five failures in a row: its due
-/// deliveries wait without being leased, then a single probe goes; a success resumes it.
+/// deliveries wait without being leased, then a single probe goes; a success resumes it. Its
+/// POSTs go one at a time, in order: the failing one holds the later ones back.
 #[tokio::test]
 async fn a_failing_subscription_pauses_then_probes_then_resumes() {
     let srv = TestServer::start().await;
     let org = srv.new_org("Acme").await;
     let receiver = Receiver::start().await;
-    receiver.answer_next(&[500; 7]);
+    receiver.answer_next(&[500; 6]);
     let (sub, _) = srv.subscribe(&org, &receiver.url, &["test"]).await;
-    // Room for all six at once, so the count does not depend on how sends interleave.
     let worker = Worker::new(
         srv.service.clone(),
-        WorkerConfig {
-            per_subscription: 6,
-            retry_schedule: vec![seconds(5); 5],
-            ..WorkerConfig::default()
-        },
+        WorkerConfig { retry_schedule: vec![seconds(5); 10], ..WorkerConfig::default() },
     )
     .expect("worker");
-    for _ in 0..6 {
-        queue_test(&srv, &org, &sub).await;
-    }
+    queue_test(&srv, &org, &sub).await;
+    queue_test(&srv, &org, &sub).await;
     let t0 = srv.now();
-    assert_eq!(worker.run_until_idle().await.unwrap(), 6);
-    assert_eq!(receiver.received().iter().filter(|r| r.status == 500).count(), 6);
-    // Six in a row: paused for 30 s doubled once.
+    // The first POST fails every 5 s; the second waits behind it.
+    for i in 0..5 {
+        assert_eq!(worker.run_until_idle().await.unwrap(), 1, "attempt {i}");
+        srv.clock.advance(seconds(5));
+    }
+    assert_eq!(receiver.received().iter().filter(|r| r.status == 500).count(), 5);
+    // Five in a row (the last at t0 + 20 s): paused for 30 s.
     assert_eq!(
         timestamp(&subscription(&srv, &org, &sub).await["pausedUntil"]),
-        Some(t0 + seconds(60))
+        Some(t0 + seconds(50))
     );
-
-    // Every delivery is due again after 5 s, but none is leased while the pause lasts.
-    srv.clock.advance(seconds(59));
+    // Its retry is due, but nothing is leased while the pause lasts.
+    srv.clock.set(t0 + seconds(49));
     assert_eq!(worker.run_until_idle().await.unwrap(), 0, "paused");
-    // Then one probe, although six are due; it fails: paused again, for longer.
+    // Then one probe; it fails: paused again, for longer.
     srv.clock.advance(seconds(1));
     assert_eq!(worker.run_until_idle().await.unwrap(), 1, "a single probe");
-    assert_eq!(receiver.received().len(), 7);
+    assert_eq!(receiver.received().len(), 6);
     assert_eq!(
         timestamp(&subscription(&srv, &org, &sub).await["pausedUntil"]),
-        Some(t0 + seconds(60) + seconds(120))
+        Some(t0 + seconds(50) + seconds(60))
     );
 
-    // An administrator's test ends the pause at once; its probe succeeds and the rest follow.
+    // An administrator's test ends the pause at once; it goes after the POSTs before it, which
+    // are sent as soon as the first one's retry is due, in order.
     queue_test(&srv, &org, &sub).await;
     assert_eq!(subscription(&srv, &org, &sub).await["pausedUntil"], Value::Null);
-    assert_eq!(worker.run_until_idle().await.unwrap(), 6, "the probe, then the five due");
+    assert_eq!(worker.run_until_idle().await.unwrap(), 0, "the first one's retry is not due");
     srv.clock.advance(seconds(5));
-    assert_eq!(worker.run_until_idle().await.unwrap(), 1, "the one probed before");
-    let all = deliveries(&srv, &org, &sub).await;
-    assert_eq!(all.len(), 7);
+    assert_eq!(worker.run_until_idle().await.unwrap(), 3, "the retry, then the two after it");
+    let ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_string())
+        .collect();
+    let mut all = deliveries(&srv, &org, &sub).await;
+    assert_eq!(all.len(), 3);
     assert!(all.iter().all(|d| d["status"] == "Delivered"), "{all:?}");
+    all.sort_by_key(|d| d["createdAt"].as_str().map(str::to_string));
+    let order: Vec<&str> = all.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[6..], order, "the POSTs in the order they were queued");
+    assert!(ids[..6].iter().all(|id| id == order[0]), "every retry is the same POST");
     assert_eq!(subscription(&srv, &org, &sub).await["pausedUntil"], Value::Null);
 }
 
@@ -480,8 +488,9 @@ async fn plain_credentials_of_earlier_versions_are_sealed_at_start() {
     assert_eq!(got[0].headers["authorization"], basic.as_str());
 }
 
-/// Sends run side by side, so a delivery may finish after another one's failure was recorded:
-/// its success still makes the subscription healthy (and a failure is counted once).
+/// A success recorded after a failure makes the subscription healthy again (and a failure is
+/// counted once). One POST per subscription is in flight at a time, so the two POSTs go one
+/// after the other: the second only once the first is given up.
 #[tokio::test]
 async fn a_success_recorded_after_a_failure_makes_the_subscription_healthy() {
     use portcullis_domain::webhook::{CircuitBreaker, LeaseLimits};
@@ -505,14 +514,16 @@ async fn a_success_recorded_after_a_failure_makes_the_subscription_healthy() {
         lease: Some((limits, seconds(60))),
     };
     let (_, jobs) = srv.service.worker_step(step(&[])).await.unwrap();
-    assert_eq!(jobs.len(), 2, "both leased while the subscription was healthy");
+    assert_eq!(jobs.len(), 1, "one POST of the subscription at a time");
     let outcome =
         |status: u16| AttemptOutcome { status_code: Some(status), error: None, duration_ms: 1 };
     let failed = [(jobs[0].job.clone(), outcome(500), srv.now())];
-    srv.service.worker_step(step(&failed)).await.unwrap();
+    let (_, next) = srv.service.worker_step(step(&failed)).await.unwrap();
     let listed = subscription(&srv, &org, &sub).await;
     assert_eq!(timestamp(&listed["failingSince"]), Some(srv.now()), "{listed}");
-    let succeeded = [(jobs[1].job.clone(), outcome(204), srv.now())];
+    assert_eq!(next.len(), 1, "the first given up (no retries), the second goes");
+    assert_ne!(next[0].job.delivery.id, jobs[0].job.delivery.id);
+    let succeeded = [(next[0].job.clone(), outcome(204), srv.now())];
     srv.service.worker_step(step(&succeeded)).await.unwrap();
     let listed = subscription(&srv, &org, &sub).await;
     assert_eq!(listed["failingSince"], Value::Null, "{listed}");

@@ -1,6 +1,6 @@
 //! Webhook subscriptions, the outbox, deliveries and signing keys: `WebhookReads`,
 //! `WebhookWrites`.
-use portcullis_domain::webhook::LeaseLimits;
+use portcullis_domain::webhook::{batch_body, LeaseLimits, MAX_BATCH_BYTES};
 use portcullis_domain::{
     new_id, Delivery, DeliveryAttempt, DeliveryStatus, PageRequest, WebhookEvent,
     WebhookSubscription,
@@ -20,6 +20,7 @@ on_every_backend!(
     leases_are_shared_fairly_within_the_caps,
     the_circuit_breaker_counts_failures_and_pauses,
     plain_target_urls_are_sealed_once,
+    dispatch_cuts_a_subscriptions_events_into_ordered_batches,
 );
 
 /// Caps high enough not to matter: the tests of leasing as such.
@@ -161,6 +162,7 @@ async fn dispatch_fans_events_out_to_matching_enabled_subscriptions(db: &TestDb)
         subscription_id: sub.id,
         event_id: e.id,
         event_type: e.event_type.clone(),
+        event_ids: vec![e.id],
         status: DeliveryStatus::Pending,
         attempts: 0,
         next_attempt_at: Some(now),
@@ -197,21 +199,25 @@ async fn dispatch_fans_events_out_to_matching_enabled_subscriptions(db: &TestDb)
     assert!(deliveries_of(db, seed.other_org.id, matching.id).await.is_empty());
 
     // The fanned-out deliveries are what the worker leases, with their events.
-    // At most `limit` at a time, each once.
+    // At most `limit` at a time, each once, and one per subscription: `matching`'s second
+    // (made by the second call) waits until its first is done.
     let mut tx = db.store.write().await.expect("write");
     let mut jobs = tx.lease_deliveries(now, at(230), up_to(2)).await.expect("lease");
     assert_eq!(jobs.len(), 2);
     jobs.extend(tx.lease_deliveries(now, at(230), up_to(100)).await.expect("lease"));
     assert!(tx.lease_deliveries(now, at(230), up_to(100)).await.expect("lease").is_empty());
     tx.commit().await.expect("commit");
-    assert_eq!(jobs.len(), 5);
+    assert_eq!(jobs.len(), 4);
     assert_eq!(leased_ids(&jobs).windows(2).filter(|w| w[0] == w[1]).count(), 0);
+    let firsts = jobs.iter().find(|j| j.delivery.subscription_id == matching.id).expect("one");
+    assert_eq!(firsts.events, vec![granted.clone()], "the older delivery goes first");
     for job in &jobs {
         let e = [&granted, &created, &their_granted]
             .into_iter()
             .find(|e| e.id == job.delivery.event_id)
             .expect("a dispatched event");
-        assert_eq!(&job.event, e);
+        assert_eq!(job.events, vec![e.clone()]);
+        assert_eq!(job.delivery.event_ids, vec![e.id]);
     }
 }
 
@@ -222,6 +228,7 @@ fn delivery(sub: &WebhookSubscription, e: &WebhookEvent, next: Option<i64>) -> D
         subscription_id: sub.id,
         event_id: e.id,
         event_type: e.event_type.clone(),
+        event_ids: vec![e.id],
         status: DeliveryStatus::Pending,
         attempts: 0,
         next_attempt_at: next.map(at),
@@ -296,7 +303,7 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
     assert_eq!(leased_ids(&jobs), vec![d1.id]);
     let job = &jobs[0];
     assert_eq!(job.delivery, d1);
-    assert_eq!(job.event, e1);
+    assert_eq!(job.events, vec![e1.clone()]);
     assert_eq!(job.target_url, sub.target_url);
     assert_eq!(job.target_url_ciphertext, None);
     assert_eq!(job.secret_ciphertext, sub.secret_ciphertext);
@@ -320,18 +327,8 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
     finish(db, &a1, DeliveryStatus::Pending, Some(400)).await;
     assert!(lease(db, 299, 330, 10).await.expect("lease").is_empty());
 
-    // d2 is due at 300 (and d1 at 400 is not yet): one delivered attempt.
-    let jobs = lease(db, 300, 330, 10).await.expect("lease");
-    assert_eq!(leased_ids(&jobs), vec![d2.id]);
-    let b1 = DeliveryAttempt {
-        delivery_id: d2.id,
-        attempt: 1,
-        attempted_at: at_ms(300_300),
-        status_code: Some(204),
-        error: None,
-        duration_ms: 7,
-    };
-    finish(db, &b1, DeliveryStatus::Delivered, None).await;
+    // d2 is due at 300 but d1, older, is still pending: d2 waits (events stay in order).
+    assert!(lease(db, 300, 330, 10).await.expect("lease").is_empty());
 
     let jobs = lease(db, 1_000, 1_030, 10).await.expect("lease");
     assert_eq!(leased_ids(&jobs), vec![d1.id]);
@@ -344,6 +341,18 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
         duration_ms: 30_000,
     };
     finish(db, &a2, DeliveryStatus::Failed, None).await;
+    // d1 given up: d2 goes next.
+    let jobs = lease(db, 1_000, 1_030, 10).await.expect("lease");
+    assert_eq!(leased_ids(&jobs), vec![d2.id]);
+    let b1 = DeliveryAttempt {
+        delivery_id: d2.id,
+        attempt: 1,
+        attempted_at: at_ms(1_000_300),
+        status_code: Some(204),
+        error: None,
+        duration_ms: 7,
+    };
+    finish(db, &b1, DeliveryStatus::Delivered, None).await;
     assert!(
         lease(db, 5_000, 5_030, 10).await.expect("lease").is_empty(),
         "given up, delivered, disabled"
@@ -380,7 +389,7 @@ async fn deliveries_lease_once_record_attempts_and_retry(db: &TestDb) {
         next_attempt_at: None,
         last_status_code: Some(204),
         last_error: None,
-        delivered_at: Some(at_ms(300_300)),
+        delivered_at: Some(at_ms(1_000_300)),
         ..d2.clone()
     };
     let mut expected = vec![
@@ -497,10 +506,19 @@ async fn concurrent_workers_take_disjoint_work(db: &TestDb) {
         second_worker().await
     };
     assert_eq!(n, 3, "the second worker took the events the first had not");
+    // One POST per dispatch of this subscription's events, each event in one of them.
     let deliveries = deliveries_of(db, org, sub.id).await;
-    let mut event_ids: Vec<Uuid> = deliveries.iter().map(|(d, _)| d.event_id).collect();
+    let mut event_ids: Vec<Uuid> =
+        deliveries.iter().flat_map(|(d, _)| d.event_ids.iter().copied()).collect();
     event_ids.sort();
-    assert_eq!(event_ids, sorted(events.iter().map(|e| e.id).collect()), "one delivery per event");
+    assert_eq!(deliveries.len(), 2);
+    assert_eq!(event_ids, sorted(events.iter().map(|e| e.id).collect()), "each event once");
+    let first_batch = deliveries
+        .iter()
+        .find(|(d, _)| d.event_ids == [events[0].id, events[1].id])
+        .expect("the first worker's batch, in order")
+        .0
+        .id;
 
     // Leasing locks the subscriptions it leases from: a second worker leases from the others
     // meanwhile, and from this one once the first has committed. (`other` has a delivery due
@@ -516,7 +534,8 @@ async fn concurrent_workers_take_disjoint_work(db: &TestDb) {
     let limits = LeaseLimits { per_subscription: 4, ..up_to(2) };
     let mut a = db.store.write().await.expect("write");
     let first = a.lease_deliveries(now, at(1_000), limits).await.expect("lease");
-    assert_eq!(first.len(), 2);
+    // One POST of the subscription at a time: the oldest.
+    assert_eq!(leased_ids(&first), vec![first_batch]);
     let second_worker = || async move {
         let mut b = db.store.write().await.expect("write");
         let jobs = b.lease_deliveries(at(200), at(1_000), up_to(100)).await.expect("lease");
@@ -534,13 +553,8 @@ async fn concurrent_workers_take_disjoint_work(db: &TestDb) {
         a.commit().await.expect("commit");
         second_worker().await
     };
-    assert_eq!(second.len(), 4);
-    let mut all = leased_ids(&first);
-    all.extend(leased_ids(&second));
-    all.sort();
-    let mut expected: Vec<Uuid> = deliveries.iter().map(|(d, _)| d.id).collect();
-    expected.push(d_other.id);
-    assert_eq!(all, sorted(expected), "each delivery leased once");
+    // The subscription's second POST waits while its first is in flight.
+    assert_eq!(leased_ids(&second), vec![d_other.id]);
 }
 
 /// How many of the jobs belong to each subscription, in the order given.
@@ -579,16 +593,17 @@ async fn leases_are_shared_fairly_within_the_caps(db: &TestDb) {
     };
     let all = [&a1, &a2, &a3, &b1];
 
-    // Organization A's three subscriptions share its cap of 3; B's one takes its own cap of 2.
+    // Organization A's three subscriptions share its cap of 3; B's one has one POST in flight
+    // at most, whatever the per-subscription cap says.
     let jobs = lease_with(100, 200, caps).await;
-    assert_eq!(per_subscription(&jobs, &all), vec![1, 1, 1, 2]);
-    // The oldest due deliveries first.
+    assert_eq!(per_subscription(&jobs, &all), vec![1, 1, 1, 1]);
+    // The oldest delivery first.
     let b_jobs: Vec<i64> = jobs
         .iter()
         .filter(|j| j.delivery.subscription_id == b1.id)
         .map(|j| (j.delivery.next_attempt_at.unwrap() - at(0)).num_seconds())
         .collect();
-    assert_eq!(sorted_i64(b_jobs), vec![10, 11]);
+    assert_eq!(sorted_i64(b_jobs), vec![10]);
     // What is leased counts: every cap is full until something finishes.
     assert!(lease_with(150, 200, caps).await.is_empty());
     let done = jobs.iter().find(|j| j.delivery.subscription_id == b1.id).expect("a b1 job");
@@ -604,12 +619,12 @@ async fn leases_are_shared_fairly_within_the_caps(db: &TestDb) {
     assert_eq!(per_subscription(&lease_with(160, 200, caps).await, &all), vec![0, 0, 0, 1]);
 
     // Once the leases have run out: a paused subscription is skipped, a failing one gets a
-    // single probe, the others their caps.
+    // single probe, the others one each.
     let mut tx = db.store.write().await.expect("write");
     tx.pause_subscription(a1.id, Some(at(400))).await.expect("pause");
     assert_eq!(tx.count_subscription_failures(a2.id, false, 5).await.expect("count"), 5);
     tx.commit().await.expect("commit");
-    assert_eq!(per_subscription(&lease_with(250, 300, caps).await, &all), vec![0, 1, 2, 2]);
+    assert_eq!(per_subscription(&lease_with(250, 300, caps).await, &all), vec![0, 1, 1, 1]);
     // A short lease: the organizations take turns.
     let jobs = lease_with(500, 600, LeaseLimits { total: 3, ..caps }).await;
     let by_org = |org| jobs.iter().filter(|j| j.delivery.org_id == org).count();
@@ -702,4 +717,101 @@ async fn plain_target_urls_are_sealed_once(db: &TestDb) {
         (stored.target_url.as_str(), stored.target_url_ciphertext),
         ("https://***@x.example/", Some(vec![9, 8]))
     );
+}
+
+async fn dispatch_cuts_a_subscriptions_events_into_ordered_batches(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let sub = subscription(org, &["access.granted"], at(0));
+    let other = subscription(org, &["access.removed"], at(0));
+    // 250 small events, then 5 of about 100 KB (two fit in 256 KiB with some small ones, three
+    // do not), then one larger than the cap; `other` gets one of its own in between.
+    let mut events: Vec<WebhookEvent> =
+        (0..250).map(|i| event(org, "access.granted", at_ms(1_000 + i))).collect();
+    let big = |i: i64, kb: usize| WebhookEvent {
+        data: format!(r#"{{"blob":"{}"}}"#, "x".repeat(kb * 1000)),
+        ..event(org, "access.granted", at_ms(2_000 + i))
+    };
+    events.extend((0..5).map(|i| big(i, 100)));
+    events.push(big(9, 300));
+    let theirs = event(org, "access.removed", at_ms(1_100));
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_subscription(&sub).await.expect("sub");
+    tx.insert_subscription(&other).await.expect("sub");
+    // Out of order on purpose: the outbox's order is the events' time.
+    let (early, late) = events.split_at(128);
+    tx.insert_webhook_events(late).await.expect("events");
+    tx.insert_webhook_events(early).await.expect("events");
+    tx.insert_webhook_event(&theirs, false).await.expect("event");
+    assert_eq!(tx.dispatch_events(at(10), 1_000).await.expect("dispatch"), 257);
+    tx.commit().await.expect("commit");
+
+    let mut batches: Vec<Delivery> =
+        deliveries_of(db, org, sub.id).await.into_iter().map(|(d, _)| d).collect();
+    batches.sort_by_key(|d| d.id);
+    let sizes: Vec<usize> = batches.iter().map(|d| d.event_ids.len()).collect();
+    // The last 50 small events and two big ones share a POST; the next two big ones, then the
+    // fifth (it and the oversized one exceed the cap together), then the oversized one alone.
+    assert_eq!(sizes, vec![100, 100, 52, 2, 1, 1]);
+    let in_order: Vec<Uuid> = batches.iter().flat_map(|d| d.event_ids.clone()).collect();
+    assert_eq!(in_order, events.iter().map(|e| e.id).collect::<Vec<_>>(), "each once, in order");
+    for d in &batches {
+        assert_eq!((d.event_id, d.event_type.as_str()), (d.event_ids[0], "access.granted"));
+    }
+    let theirs_now = deliveries_of(db, org, other.id).await;
+    assert_eq!(theirs_now.len(), 1);
+    assert_eq!(theirs_now[0].0.event_ids, vec![theirs.id]);
+
+    // Leased one at a time per subscription, the oldest first, with its events in order; a
+    // batch waiting for its retry holds the later ones back.
+    let jobs = lease(db, 10, 40, 100).await.expect("lease");
+    let mine: Vec<&DeliveryJob> =
+        jobs.iter().filter(|j| j.delivery.subscription_id == sub.id).collect();
+    assert_eq!(jobs.len(), 2, "one of each subscription");
+    assert_eq!(mine[0].delivery.id, batches[0].id);
+    assert_eq!(mine[0].events, events[..100].to_vec());
+    let other_job = jobs.iter().find(|j| j.delivery.subscription_id == other.id).expect("other");
+    let other_done = DeliveryAttempt {
+        delivery_id: other_job.delivery.id,
+        attempt: 1,
+        attempted_at: at(11),
+        status_code: Some(200),
+        error: None,
+        duration_ms: 1,
+    };
+    finish(db, &other_done, DeliveryStatus::Delivered, None).await;
+    assert!(lease(db, 11, 40, 100).await.expect("lease").is_empty(), "one in flight each");
+    let failed = DeliveryAttempt {
+        delivery_id: batches[0].id,
+        attempt: 1,
+        attempted_at: at(12),
+        status_code: Some(500),
+        error: Some("HTTP 500".into()),
+        duration_ms: 5,
+    };
+    finish(db, &failed, DeliveryStatus::Pending, Some(100)).await;
+    assert!(lease(db, 13, 40, 100).await.expect("lease").is_empty(), "the next waits");
+    let again = lease(db, 100, 130, 100).await.expect("lease");
+    assert_eq!(leased_ids(&again), vec![batches[0].id], "the same batch again");
+    assert_eq!(again[0].events, mine[0].events);
+    let delivered = DeliveryAttempt {
+        attempt: 2,
+        attempted_at: at(101),
+        status_code: Some(204),
+        error: None,
+        ..failed.clone()
+    };
+    finish(db, &delivered, DeliveryStatus::Delivered, None).await;
+    let mut seen = events[..100].to_vec();
+    for expected in &batches[1..] {
+        let jobs = lease(db, 102, 130, 100).await.expect("lease");
+        assert_eq!(leased_ids(&jobs), vec![expected.id]);
+        let body = batch_body(&jobs[0].events);
+        assert!(jobs[0].events.len() == 1 || body.len() <= MAX_BATCH_BYTES, "{}", body.len());
+        seen.extend(jobs[0].events.clone());
+        let ok = DeliveryAttempt { delivery_id: expected.id, attempt: 1, ..delivered.clone() };
+        finish(db, &ok, DeliveryStatus::Delivered, None).await;
+    }
+    assert_eq!(seen, events);
+    assert!(lease(db, 102, 130, 100).await.expect("lease").is_empty());
 }

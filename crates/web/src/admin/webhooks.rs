@@ -126,9 +126,13 @@ pub async fn deliveries(
         html! {
             h1 { "Deliveries" }
             table {
-                thead { tr { th scope="col" { "Event" } th scope="col" { "Status" } th scope="col" { "Attempts" } th scope="col" { "Next try" } } }
+                thead { tr { th scope="col" { "Events" } th scope="col" { "Status" } th scope="col" { "Attempts" } th scope="col" { "Next try" } } }
                 tbody { @for (d, attempts) in &deliveries { tr {
-                    td { (d.event_type) } td { (d.status.name()) }
+                    td {
+                        (d.event_type)
+                        @if d.event_ids.len() > 1 { " and " (d.event_ids.len() - 1) " more" }
+                    }
+                    td { (d.status.name()) }
                     td { @for a in attempts { div { "#" (a.attempt) " " (when(a.attempted_at)) ": " (a.status_code.map(|c| c.to_string()).unwrap_or_else(|| a.error.clone().unwrap_or_default())) } } }
                     td { (d.next_attempt_at.map(when).unwrap_or_default()) }
                 } } }
