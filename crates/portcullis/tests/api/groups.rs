@@ -156,24 +156,52 @@ async fn default_and_hidden_apps_are_validated_and_shown_on_apps() {
     assert_eq!(app["data"]["hiddenUsersGroups"], json!([g]));
 }
 
-#[tokio::test]
-async fn seed_request_with_implicit_approval_grants_at_once() {
-    let srv = TestServer::start().await;
-    let org = srv.new_org("Acme").await;
-    let admin = srv.create_user(&org, "Adam", "adam@acme.example", "Administrator").await;
-    let a = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
-    let b = srv.create_user(&org, "Ben", "ben@acme.example", "User").await;
+/// A group "New hires" whose default apps are Slack (Automatic, level Member) and Legacy ERP
+/// (Manual), with an administrator Adam and two users Ann and Ben to add.
+struct NewHires {
+    admin: String,
+    a: String,
+    b: String,
+    auto_app: String,
+    levels: Vec<String>,
+    manual_app: String,
+    g: String,
+}
+
+/// Who owns Legacy ERP (and so carries out its actions).
+enum ManualOwner {
+    Admin,
+    Ann,
+}
+
+async fn new_hires(srv: &TestServer, org: &Org, owner: ManualOwner) -> NewHires {
+    let admin = srv.create_user(org, "Adam", "adam@acme.example", "Administrator").await;
+    let a = srv.create_user(org, "Ann", "ann@acme.example", "User").await;
+    let b = srv.create_user(org, "Ben", "ben@acme.example", "User").await;
     let (auto_app, levels) = srv
         .create_app_with(
-            &org,
+            org,
             json!({ "name": "Slack", "provisioningMode": "Automatic" }),
             &["Member"],
         )
         .await;
+    let owner = match owner {
+        ManualOwner::Admin => &admin,
+        ManualOwner::Ann => &a,
+    };
     let (manual_app, _) =
-        srv.create_app_with(&org, json!({ "name": "Legacy ERP", "ownerIds": [admin] }), &[]).await;
-    let g = group(&srv, &org, "New hires").await;
-    put_defaults(&srv, &org, &g, json!([{ "workAppId": auto_app, "permissionLevelId": levels[0] }, { "workAppId": manual_app }])).await;
+        srv.create_app_with(org, json!({ "name": "Legacy ERP", "ownerIds": [owner] }), &[]).await;
+    let g = group(srv, org, "New hires").await;
+    put_defaults(srv, org, &g, json!([{ "workAppId": auto_app, "permissionLevelId": levels[0] }, { "workAppId": manual_app }])).await;
+    NewHires { admin, a, b, auto_app, levels, manual_app, g }
+}
+
+#[tokio::test]
+async fn seed_request_with_implicit_approval_grants_at_once() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let NewHires { admin, a, b, auto_app, levels, manual_app, g } =
+        new_hires(&srv, &org, ManualOwner::Admin).await;
 
     // The seed's request, verbatim in shape: 201, no content.
     let response = srv
@@ -407,21 +435,9 @@ fn named_ids(text: &str, known: &[(&str, &str)], seen: &mut Vec<String>) -> Stri
 async fn a_group_join_records_what_one_request_at_a_time_recorded() {
     let srv = TestServer::start_with_mail().await;
     let org = srv.new_org("Acme").await;
-    let admin = srv.create_user(&org, "Adam", "adam@acme.example", "Administrator").await;
-    let a = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
-    let b = srv.create_user(&org, "Ben", "ben@acme.example", "User").await;
-    let (auto_app, levels) = srv
-        .create_app_with(
-            &org,
-            json!({ "name": "Slack", "provisioningMode": "Automatic" }),
-            &["Member"],
-        )
-        .await;
     // Ann owns the Manual app: her own action falls back to the administrators.
-    let (manual_app, _) =
-        srv.create_app_with(&org, json!({ "name": "Legacy ERP", "ownerIds": [a] }), &[]).await;
-    let g = group(&srv, &org, "New hires").await;
-    put_defaults(&srv, &org, &g, json!([{ "workAppId": auto_app, "permissionLevelId": levels[0] }, { "workAppId": manual_app }])).await;
+    let NewHires { admin, a, b, auto_app, levels, manual_app, g } =
+        new_hires(&srv, &org, ManualOwner::Ann).await;
     let rows = |table: &str, columns: &str| {
         format!(
             "SELECT id || ' ' || {columns} FROM {table} WHERE org_id = '{}' ORDER BY id",
