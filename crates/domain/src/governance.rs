@@ -207,6 +207,36 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Task {
+    /// A request's new task at `step`, given to `assignment`. `done = Some(by)` opens it already
+    /// Completed, decided by `by` (an Automatic action carried out at once): such a task waits
+    /// for nobody, so it keeps no reason for having no assignee.
+    pub fn opened(
+        request: &Request,
+        kind: TaskKind,
+        step: i32,
+        assignment: crate::Assignment,
+        done: Option<Option<Uuid>>,
+        now: DateTime<Utc>,
+    ) -> Task {
+        Task {
+            id: crate::new_id(),
+            org_id: request.org_id,
+            request_id: request.id,
+            kind,
+            status: if done.is_some() { TaskStatus::Completed } else { TaskStatus::Open },
+            step,
+            assignee_ids: assignment.assignees,
+            unassigned_reason: assignment.unassigned_reason.filter(|_| done.is_none()),
+            decided_by_user_id: done.flatten(),
+            decided_at: done.map(|_| now),
+            comment: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Approve,

@@ -313,11 +313,15 @@ impl Service {
             return Ok(AddMembersOutcome { added: 0, requests_created: 0 });
         }
         tx.insert_group_members(org_id, GroupId(group_id), &new_members, now).await?;
-        for member in &new_members {
-            let change = Change::new(AuditAction::GroupMemberAdded, "users_group", group.id)
-                .after(serde_json::json!({ "userId": member, "triggeredByUserId": triggered_by }));
-            self.audit(&mut *tx, ctx, change).await?;
-        }
+        let changes = new_members
+            .iter()
+            .map(|member| {
+                Change::new(AuditAction::GroupMemberAdded, "users_group", group.id).after(
+                    serde_json::json!({ "userId": member, "triggeredByUserId": triggered_by }),
+                )
+            })
+            .collect();
+        self.audit_many(&mut *tx, ctx, changes).await?;
 
         let defaults = tx.group_default_apps(org_id, group_id).await?;
         let app_ids: Vec<Uuid> = defaults.iter().map(|d| d.work_app_id).collect();
@@ -333,7 +337,7 @@ impl Service {
             .map(|u| u.id)
             .collect();
         let justification = format!("Member of group {}", group.name);
-        let mut requests_created = 0;
+        let mut plans = Vec::with_capacity(defaults.len());
         for default in &defaults {
             let plan = self
                 .plan_group_grant(
@@ -343,28 +347,25 @@ impl Service {
                     default.permission_level_id,
                 )
                 .await?;
-            let Some(plan) = plan else { continue };
+            plans.extend(plan);
+        }
+        // Every default app the group can still give, to every new member who lacks it.
+        let mut grants = Vec::new();
+        for plan in &plans {
             for member in &new_members {
-                if covered.contains(&(*member, default.work_app_id)) {
+                if covered.contains(&(*member, plan.app.id)) {
                     continue;
                 }
-                self.open_planned_grant(
-                    &mut *tx,
-                    ctx,
-                    &plan,
-                    *member,
-                    triggered_by,
-                    Origin {
-                        implicitly_approved: at_once.contains(member),
-                        group_id: Some(group_id),
-                        automated: false,
-                    },
-                    &justification,
-                )
-                .await?;
-                requests_created += 1;
+                let origin = Origin {
+                    implicitly_approved: at_once.contains(member),
+                    group_id: Some(group_id),
+                    automated: false,
+                };
+                grants.push((plan, *member, origin));
             }
         }
+        let requests_created =
+            self.open_planned_grants(&mut *tx, ctx, &grants, triggered_by, &justification).await?;
         Ok(AddMembersOutcome { added: new_members.len(), requests_created })
     }
 

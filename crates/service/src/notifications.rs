@@ -17,8 +17,8 @@ use portcullis_domain::notifications::{
 };
 use portcullis_domain::webhook::{parse_target_url, validate_target_url};
 use portcullis_domain::{
-    new_id, AccessReviewId, AuditAction, PageRequest, Request, RequestStatus, RequestType, Task,
-    TaskKind, TaskStatus, User,
+    new_id, AccessReviewId, AuditAction, PageRequest, PermissionLevel, Request, RequestStatus,
+    RequestType, Task, TaskKind, TaskStatus, User, WorkApp,
 };
 use portcullis_store::prelude::*;
 use portcullis_store::TaskFilter;
@@ -104,8 +104,8 @@ impl Service {
         format!("{}{path}", self.notifications.public_url.trim_end_matches('/'))
     }
 
-    /// "Access to Figma (Editor) for Bob Example": what a request is about, in words.
-    async fn request_words(
+    /// [`request_words`], reading the app, level and target user of the request.
+    async fn load_request_words(
         &self,
         tx: &mut dyn WriteTx,
         request: &Request,
@@ -120,23 +120,16 @@ impl Service {
             Some(id) => tx.get_user(org_id, id).await?,
             None => None,
         };
-        let mut words = format!(
-            "{} to {}",
-            request_type_words(request.request_type),
-            app.map_or_else(|| "an app".to_string(), |a| a.name)
-        );
-        if let Some(level) = level {
-            words.push_str(&format!(" ({})", level.name));
-        }
-        if let Some(target) = target {
-            words.push_str(&format!(" for {}", target.full_name()));
-        }
-        Ok(words)
+        Ok(request_words(request, app.as_ref(), level.as_ref(), target.as_ref()))
     }
 
     /// Is any channel on for the organization (e-mail on this server, or its Slack URL)? Checked
     /// first, so that a server without channels does no work for notifications.
-    async fn has_channel(&self, tx: &mut dyn WriteTx, org_id: Uuid) -> Result<bool, ServiceError> {
+    pub(crate) async fn has_channel(
+        &self,
+        tx: &mut dyn WriteTx,
+        org_id: Uuid,
+    ) -> Result<bool, ServiceError> {
         Ok(self.notifications.email
             || tx
                 .notification_settings(org_id)
@@ -157,7 +150,34 @@ impl Service {
         {
             return Ok(());
         }
-        let words = self.request_words(tx, request).await?;
+        let words = self.load_request_words(tx, request).await?;
+        let notices = self.task_opened_notices(&words, task);
+        self.notify(tx, request.org_id, notices).await
+    }
+
+    /// Tells the requester that their request was decided or carried out.
+    pub(crate) async fn notify_request_status(
+        &self,
+        tx: &mut dyn WriteTx,
+        request: &Request,
+    ) -> Result<(), ServiceError> {
+        // Whether anyone is told does not depend on the words: only then are they read.
+        if self.request_status_notice("", request).is_none()
+            || !self.has_channel(tx, request.org_id).await?
+        {
+            return Ok(());
+        }
+        let words = self.load_request_words(tx, request).await?;
+        let notices = self.request_status_notice(&words, request).into_iter().collect();
+        self.notify(tx, request.org_id, notices).await
+    }
+
+    /// What the assignees of a task that just opened are told (nothing for a task that waits
+    /// for nobody: carried out already, or without assignees).
+    pub(crate) fn task_opened_notices(&self, words: &str, task: &Task) -> Vec<Notice> {
+        if task.status != TaskStatus::Open {
+            return Vec::new();
+        }
         let (category, subject, line) = match task.kind {
             TaskKind::Review => (
                 NotificationCategory::TaskAssigned,
@@ -176,41 +196,29 @@ impl Service {
             link: self.link(&format!("/inbox#task-{}", task.id)),
             link_label: "Open the task".into(),
         };
-        let notices = task
-            .assignee_ids
+        task.assignee_ids
             .iter()
             .map(|id| Notice { user_id: *id, category, message: message.clone() })
-            .collect();
-        self.notify(tx, request.org_id, notices).await
+            .collect()
     }
 
-    /// Tells the requester that their request was decided or carried out.
-    pub(crate) async fn notify_request_status(
-        &self,
-        tx: &mut dyn WriteTx,
-        request: &Request,
-    ) -> Result<(), ServiceError> {
-        let Some(requester) = request.created_by_user_id.or(request.target_user_id) else {
-            return Ok(());
-        };
+    /// What the requester (else the target user) is told of their request reaching its status:
+    /// approved, declined or carried out; `None` for any other status.
+    pub(crate) fn request_status_notice(&self, words: &str, request: &Request) -> Option<Notice> {
+        let requester = request.created_by_user_id.or(request.target_user_id)?;
         let (category, outcome) = match request.status {
             RequestStatus::Approved => (NotificationCategory::RequestDecided, "was approved"),
             RequestStatus::Declined => (NotificationCategory::RequestDecided, "was declined"),
             RequestStatus::Completed => (NotificationCategory::RequestCompleted, "is done"),
-            _ => return Ok(()),
+            _ => return None,
         };
-        if !self.has_channel(tx, request.org_id).await? {
-            return Ok(());
-        }
-        let words = self.request_words(tx, request).await?;
         let message = Message {
             subject: format!("Your request {outcome}: {words}"),
             lines: vec![format!("Your request — {words} — {outcome}.")],
             link: self.link("/my-requests"),
             link_label: "See your requests".into(),
         };
-        self.notify(tx, request.org_id, vec![Notice { user_id: requester, category, message }])
-            .await
+        Some(Notice { user_id: requester, category, message })
     }
 
     /// Tells every reviewer with undecided items of a campaign (started, or due soon).
@@ -400,7 +408,7 @@ impl Service {
         for task_id in due {
             let Some(task) = tx.get_task(org_id, task_id).await? else { continue };
             let Some(request) = tx.get_request(org_id, task.request_id).await? else { continue };
-            let words = self.request_words(&mut *tx, &request).await?;
+            let words = self.load_request_words(&mut *tx, &request).await?;
             let hours = (now - task.created_at).num_hours();
             let message = Message {
                 subject: format!("Reminder: {words}"),
@@ -435,7 +443,7 @@ impl Service {
                 let mut lines = vec![format!("You have {} open task(s):", tasks.len())];
                 for task in &tasks {
                     if let Some(request) = tx.get_request(org_id, task.request_id).await? {
-                        let words = self.request_words(&mut *tx, &request).await?;
+                        let words = self.load_request_words(&mut *tx, &request).await?;
                         let since = task.created_at.format("%Y-%m-%d");
                         lines.push(format!("• {words} (since {since})"));
                     }
@@ -751,4 +759,25 @@ fn settings_snapshot(s: &NotificationSettings) -> serde_json::Value {
         "disabledChannels": s.disabled_channels.iter().map(|c| c.name()).collect::<Vec<_>>(),
         "mandatoryCategories": names(&s.mandatory_categories),
     })
+}
+
+/// "Access to Figma (Editor) for Bob Example": what a request is about, in words.
+pub(crate) fn request_words(
+    request: &Request,
+    app: Option<&WorkApp>,
+    level: Option<&PermissionLevel>,
+    target: Option<&User>,
+) -> String {
+    let mut words = format!(
+        "{} to {}",
+        request_type_words(request.request_type),
+        app.map_or("an app", |a| a.name.as_str())
+    );
+    if let Some(level) = level {
+        words.push_str(&format!(" ({})", level.name));
+    }
+    if let Some(target) = target {
+        words.push_str(&format!(" for {}", target.full_name()));
+    }
+    words
 }

@@ -303,8 +303,15 @@ pub trait RequestWrites: Send {
     ) -> Result<(), StoreError>;
     /// [`StoreError::Conflict`] when the (app, user) already has an open request.
     async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError>;
+    /// Inserts many requests, as they are (any status), in one statement: a group join's grants.
+    /// [`StoreError::Conflict`] (and nothing inserted) when any (app, user) of an open one
+    /// already has an open request.
+    async fn insert_requests(&mut self, requests: &[Request]) -> Result<(), StoreError>;
     async fn update_request(&mut self, r: &Request) -> Result<(), StoreError>;
     async fn insert_task(&mut self, t: &Task) -> Result<(), StoreError>;
+    /// Inserts many tasks with their assignees: one statement for the tasks, one for all their
+    /// assignees.
+    async fn insert_tasks(&mut self, tasks: &[Task]) -> Result<(), StoreError>;
     /// Replaces the assignees of a task that is still Open and clears its unassigned reason;
     /// false if the task is not Open (decided or cancelled meanwhile).
     async fn reassign_task(
@@ -428,27 +435,48 @@ impl<S: Writable + ?Sized> RequestWrites for S {
     }
 
     async fn insert_request(&mut self, r: &Request) -> Result<(), StoreError> {
+        self.insert_requests(std::slice::from_ref(r)).await
+    }
+
+    async fn insert_requests(&mut self, requests: &[Request]) -> Result<(), StoreError> {
+        if requests.is_empty() {
+            return Ok(());
+        }
         let db = self.db();
+        let rows: Vec<serde_json::Value> = requests
+            .iter()
+            .map(|r| {
+                serde_json::json!([
+                    id(r.id),
+                    id(r.org_id),
+                    r.request_type.name(),
+                    id(r.work_app_id),
+                    opt_id(r.target_user_id),
+                    opt_id(r.permission_level_id),
+                    opt_id(r.created_by_user_id),
+                    r.justification,
+                    opt_ts(r.expires_at),
+                    r.status.name(),
+                    id(r.policy_id),
+                    r.policy_version,
+                    r.step_count,
+                    opt_id(r.cancelled_by_user_id),
+                    opt_id(r.source_group_id),
+                    ts(r.created_at),
+                    ts(r.updated_at),
+                ])
+            })
+            .collect();
         query(format!(
-            "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "INSERT INTO requests ({REQUEST_COLUMNS})
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10,
+                    CAST(value ->> 11 AS INTEGER), CAST(value ->> 12 AS INTEGER), value ->> 13,
+                    value ->> 14, value ->> 15, value ->> 16
+             FROM {}",
+            db.dialect().json_rows("$1")
         ))
-        .bind(id(r.id))
-        .bind(id(r.org_id))
-        .bind(r.request_type.name())
-        .bind(id(r.work_app_id))
-        .bind(opt_id(r.target_user_id))
-        .bind(opt_id(r.permission_level_id))
-        .bind(opt_id(r.created_by_user_id))
-        .bind(&r.justification)
-        .bind(opt_ts(r.expires_at))
-        .bind(r.status.name())
-        .bind(id(r.policy_id))
-        .bind(r.policy_version)
-        .bind(r.step_count)
-        .bind(opt_id(r.cancelled_by_user_id))
-        .bind(opt_id(r.source_group_id))
-        .bind(ts(r.created_at))
-        .bind(ts(r.updated_at))
+        .bind(serde_json::Value::Array(rows).to_string())
         .execute(db)
         .await?;
         Ok(())
@@ -470,27 +498,68 @@ impl<S: Writable + ?Sized> RequestWrites for S {
     }
 
     async fn insert_task(&mut self, t: &Task) -> Result<(), StoreError> {
+        self.insert_tasks(std::slice::from_ref(t)).await
+    }
+
+    async fn insert_tasks(&mut self, tasks: &[Task]) -> Result<(), StoreError> {
+        if tasks.is_empty() {
+            return Ok(());
+        }
         let db = self.db();
-        query(
+        let rows: Vec<serde_json::Value> = tasks
+            .iter()
+            .map(|t| {
+                serde_json::json!([
+                    id(t.id),
+                    id(t.org_id),
+                    id(t.request_id),
+                    t.kind.name(),
+                    t.status.name(),
+                    t.step,
+                    opt_id(t.decided_by_user_id),
+                    opt_ts(t.decided_at),
+                    t.comment,
+                    ts(t.created_at),
+                    ts(t.updated_at),
+                    t.unassigned_reason,
+                ])
+            })
+            .collect();
+        query(format!(
             "INSERT INTO tasks (id, org_id, request_id, kind, status, step, decided_by_user_id,
                                 decided_at, comment, created_at, updated_at, unassigned_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(id(t.id))
-        .bind(id(t.org_id))
-        .bind(id(t.request_id))
-        .bind(t.kind.name())
-        .bind(t.status.name())
-        .bind(t.step)
-        .bind(opt_id(t.decided_by_user_id))
-        .bind(opt_ts(t.decided_at))
-        .bind(&t.comment)
-        .bind(ts(t.created_at))
-        .bind(ts(t.updated_at))
-        .bind(&t.unassigned_reason)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                    CAST(value ->> 5 AS INTEGER), value ->> 6, value ->> 7, value ->> 8,
+                    value ->> 9, value ->> 10, value ->> 11
+             FROM {}",
+            db.dialect().json_rows("$1")
+        ))
+        .bind(serde_json::Value::Array(rows).to_string())
         .execute(&mut *db)
         .await?;
-        insert_assignees(db, t.org_id, t.id, &t.assignee_ids).await
+        let assignees: Vec<(String, String, String, usize)> = tasks
+            .iter()
+            .flat_map(|t| {
+                t.assignee_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, user)| (id(t.id), id(*user), id(t.org_id), i))
+            })
+            .collect();
+        if assignees.is_empty() {
+            return Ok(());
+        }
+        let assignees =
+            serde_json::to_string(&assignees).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        query(format!(
+            "INSERT INTO task_assignees (task_id, user_id, org_id, position)
+             SELECT value ->> 0, value ->> 1, value ->> 2, CAST(value ->> 3 AS INTEGER) FROM {}",
+            db.dialect().json_rows("$1")
+        ))
+        .bind(assignees)
+        .execute(db)
+        .await?;
+        Ok(())
     }
 
     async fn reassign_task(

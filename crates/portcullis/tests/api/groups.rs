@@ -156,24 +156,52 @@ async fn default_and_hidden_apps_are_validated_and_shown_on_apps() {
     assert_eq!(app["data"]["hiddenUsersGroups"], json!([g]));
 }
 
-#[tokio::test]
-async fn seed_request_with_implicit_approval_grants_at_once() {
-    let srv = TestServer::start().await;
-    let org = srv.new_org("Acme").await;
-    let admin = srv.create_user(&org, "Adam", "adam@acme.example", "Administrator").await;
-    let a = srv.create_user(&org, "Ann", "ann@acme.example", "User").await;
-    let b = srv.create_user(&org, "Ben", "ben@acme.example", "User").await;
+/// A group "New hires" whose default apps are Slack (Automatic, level Member) and Legacy ERP
+/// (Manual), with an administrator Adam and two users Ann and Ben to add.
+struct NewHires {
+    admin: String,
+    a: String,
+    b: String,
+    auto_app: String,
+    levels: Vec<String>,
+    manual_app: String,
+    g: String,
+}
+
+/// Who owns Legacy ERP (and so carries out its actions).
+enum ManualOwner {
+    Admin,
+    Ann,
+}
+
+async fn new_hires(srv: &TestServer, org: &Org, owner: ManualOwner) -> NewHires {
+    let admin = srv.create_user(org, "Adam", "adam@acme.example", "Administrator").await;
+    let a = srv.create_user(org, "Ann", "ann@acme.example", "User").await;
+    let b = srv.create_user(org, "Ben", "ben@acme.example", "User").await;
     let (auto_app, levels) = srv
         .create_app_with(
-            &org,
+            org,
             json!({ "name": "Slack", "provisioningMode": "Automatic" }),
             &["Member"],
         )
         .await;
+    let owner = match owner {
+        ManualOwner::Admin => &admin,
+        ManualOwner::Ann => &a,
+    };
     let (manual_app, _) =
-        srv.create_app_with(&org, json!({ "name": "Legacy ERP", "ownerIds": [admin] }), &[]).await;
-    let g = group(&srv, &org, "New hires").await;
-    put_defaults(&srv, &org, &g, json!([{ "workAppId": auto_app, "permissionLevelId": levels[0] }, { "workAppId": manual_app }])).await;
+        srv.create_app_with(org, json!({ "name": "Legacy ERP", "ownerIds": [owner] }), &[]).await;
+    let g = group(srv, org, "New hires").await;
+    put_defaults(srv, org, &g, json!([{ "workAppId": auto_app, "permissionLevelId": levels[0] }, { "workAppId": manual_app }])).await;
+    NewHires { admin, a, b, auto_app, levels, manual_app, g }
+}
+
+#[tokio::test]
+async fn seed_request_with_implicit_approval_grants_at_once() {
+    let srv = TestServer::start().await;
+    let org = srv.new_org("Acme").await;
+    let NewHires { admin, a, b, auto_app, levels, manual_app, g } =
+        new_hires(&srv, &org, ManualOwner::Admin).await;
 
     // The seed's request, verbatim in shape: 201, no content.
     let response = srv
@@ -354,4 +382,114 @@ async fn group_members_policy_step_assigns_the_members() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     assert_eq!(r["data"]["tasks"][0]["assigneeIds"], json!([reviewer]));
+}
+
+/// `text` with every UUID replaced: a known one by its name, any other by `#n` in order of first
+/// appearance, so that two runs compare equal.
+fn named_ids(text: &str, known: &[(&str, &str)], seen: &mut Vec<String>) -> String {
+    let is_id = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.get(..36).filter(|s| is_id(s)) {
+            Some(id) => {
+                match known.iter().find(|(k, _)| *k == id) {
+                    Some((_, name)) => out.push_str(name),
+                    None => {
+                        let n = match seen.iter().position(|s| s == id) {
+                            Some(n) => n,
+                            None => {
+                                seen.push(id.to_string());
+                                seen.len() - 1
+                            }
+                        };
+                        out.push_str(&format!("#{n}"));
+                    }
+                }
+                rest = &rest[36..];
+            }
+            None => {
+                let c = rest.chars().next().unwrap_or_default();
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// Written as a set, a group join records exactly what opening its requests one at a time
+/// recorded: the same audit rows in the same order, webhook events, action tasks (separation of
+/// duties applied per member: the requester never acts, the target falls back to the
+/// administrators) and notifications.
+#[tokio::test]
+async fn a_group_join_records_what_one_request_at_a_time_recorded() {
+    let srv = TestServer::start_with_mail().await;
+    let org = srv.new_org("Acme").await;
+    // Ann owns the Manual app: her own action falls back to the administrators.
+    let NewHires { admin, a, b, auto_app, levels, manual_app, g } =
+        new_hires(&srv, &org, ManualOwner::Ann).await;
+    let rows = |table: &str, columns: &str| {
+        format!(
+            "SELECT id || ' ' || {columns} FROM {table} WHERE org_id = '{}' ORDER BY id",
+            org.id
+        )
+    };
+    let audit = rows(
+        "audit_events",
+        "action || ' ' || target_type || ' ' || COALESCE(target_id, '-') || ' ' || \
+         COALESCE(before_json, '-') || ' ' || COALESCE(after_json, '-')",
+    );
+    let events = rows("webhook_events", "event_type || ' ' || data_json");
+    let notices = rows(
+        "notifications",
+        "user_id || ' ' || category || ' ' || channel || ' ' || subject || ' ' || body_text",
+    );
+    let mut before = Vec::new();
+    for sql in [&audit, &events, &notices] {
+        before.extend(srv.db.strings(sql).await.expect("rows"));
+    }
+    let (status, body) = add(
+        &srv,
+        &org,
+        &g,
+        json!({ "userIds": [a, b], "triggeredByUserId": admin, "implicitlyApproveRequests": true }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let known = [
+        (org.owner_id.as_str(), "owner"),
+        (admin.as_str(), "admin"),
+        (a.as_str(), "ann"),
+        (b.as_str(), "ben"),
+        (auto_app.as_str(), "slack"),
+        (levels[0].as_str(), "member-level"),
+        (manual_app.as_str(), "erp"),
+        (g.as_str(), "group"),
+    ];
+    let mut seen = Vec::new();
+    let mut dump = Vec::new();
+    for sql in [&audit, &events, &notices] {
+        for row in srv.db.strings(sql).await.expect("rows") {
+            if !before.contains(&row) {
+                let (_, rest) = row.split_once(' ').unwrap_or_default();
+                let rest = rest.replace(srv.url("").trim_end_matches('/'), "SERVER");
+                dump.push(named_ids(&rest, &known, &mut seen));
+            }
+        }
+        dump.push("--".into());
+    }
+    // The record of the same join made by the request-at-a-time code this replaced.
+    let want = include_str!("records/group_join.txt");
+    assert_eq!(dump.join("\n"), want.trim_end_matches('\n'));
 }

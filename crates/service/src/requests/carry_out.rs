@@ -35,23 +35,9 @@ impl Service {
                     permission_level_id: request.permission_level_id,
                     expires_at,
                 };
-                let source = if request.source_group_id.is_some() {
-                    AccessSource::Group
-                } else {
-                    AccessSource::Request
-                };
+                let source = grant_source(request);
                 tx.upsert_accesses(org_id, &[entry], source, now).await?;
-                let action = if existing.is_some() {
-                    AuditAction::AccessChanged
-                } else {
-                    AuditAction::AccessGranted
-                };
-                let change = Change::new(action, "work_app", app.id).after(serde_json::json!({
-                    "userId": user_id,
-                    "permissionLevelId": request.permission_level_id,
-                    "requestId": request.id,
-                    "source": source.name(),
-                }));
+                let change = access_granted(request, existing.is_some(), source);
                 self.audit(tx, ctx, change).await?;
             }
             (RequestType::RemoveAccess, Some(user_id)) => {
@@ -88,5 +74,26 @@ impl Service {
             (_, None) => {}
         }
         Ok(())
+    }
+}
+
+/// The audit row (and webhook event) of a grant or level change a request carried out; `existed`:
+/// the user held a live access to the app before.
+pub(super) fn access_granted(request: &Request, existed: bool, source: AccessSource) -> Change {
+    let action = if existed { AuditAction::AccessChanged } else { AuditAction::AccessGranted };
+    Change::new(action, "work_app", request.work_app_id).after(serde_json::json!({
+        "userId": request.target_user_id,
+        "permissionLevelId": request.permission_level_id,
+        "requestId": request.id,
+        "source": source.name(),
+    }))
+}
+
+/// Where an access a request grants comes from: the group that asked for it, or the request.
+pub(super) fn grant_source(request: &Request) -> AccessSource {
+    if request.source_group_id.is_some() {
+        AccessSource::Group
+    } else {
+        AccessSource::Request
     }
 }

@@ -63,20 +63,7 @@ impl Service {
             request.status = transition.request_status;
             request.updated_at = now;
             tx.update_request(&request).await?;
-            let action = match request.status {
-                RequestStatus::Approved => AuditAction::RequestApproved,
-                RequestStatus::Declined => AuditAction::RequestDeclined,
-                RequestStatus::Completed => AuditAction::RequestCompleted,
-                RequestStatus::Cancelled => AuditAction::RequestCancelled,
-                RequestStatus::Failed => AuditAction::RequestFailed,
-                RequestStatus::Pending => AuditAction::RequestPending,
-            };
-            self.audit(
-                tx,
-                ctx,
-                Change::new(action, "request", request.id).after(request_snapshot(&request)),
-            )
-            .await?;
+            self.audit(tx, ctx, status_changed(&request)).await?;
             self.notify_request_status(tx, &request).await?;
         }
         Ok(request)
@@ -180,4 +167,17 @@ impl Service {
         tx.commit().await?;
         Ok(details)
     }
+}
+
+/// The audit row (and webhook event) of a request that reached its status.
+pub(super) fn status_changed(request: &Request) -> Change {
+    let action = match request.status {
+        RequestStatus::Approved => AuditAction::RequestApproved,
+        RequestStatus::Declined => AuditAction::RequestDeclined,
+        RequestStatus::Completed => AuditAction::RequestCompleted,
+        RequestStatus::Cancelled => AuditAction::RequestCancelled,
+        RequestStatus::Failed => AuditAction::RequestFailed,
+        RequestStatus::Pending => AuditAction::RequestPending,
+    };
+    Change::new(action, "request", request.id).after(request_snapshot(request))
 }

@@ -1,6 +1,7 @@
 //! Requests and approval tasks: creation with policy resolution, decisions, cancellation, and the
 //! action each request type carries out. The state machine itself is `domain::governance`.
 use chrono::{DateTime, Utc};
+use portcullis_domain::governance::{start_request, Transition};
 use portcullis_domain::{
     Page, PageRequest, ProvisioningMode, Request, RequestType, Task, User, WorkApp,
 };
@@ -13,6 +14,7 @@ use crate::{ActorKind, Ctx, Service, ServiceError};
 pub(crate) use assign::{active_named_user, ActionCandidates, Decider};
 
 mod assign;
+mod batch;
 mod cancel;
 mod carry_out;
 mod decide;
@@ -77,6 +79,47 @@ pub(crate) struct GrantPlan {
     pub level_id: Option<Uuid>,
     pub policy: portcullis_domain::Policy,
     pub action_candidates: ActionCandidates,
+}
+
+impl GrantPlan {
+    /// The Pending grant request this plan opens for `member` (with no review steps when
+    /// implicitly approved).
+    pub fn request(
+        &self,
+        org_id: Uuid,
+        member: Uuid,
+        created_by: Option<Uuid>,
+        origin: Origin,
+        justification: &str,
+        now: DateTime<Utc>,
+    ) -> Request {
+        let step_count =
+            if origin.implicitly_approved { 0 } else { self.policy.steps.len() as i32 };
+        Request {
+            id: portcullis_domain::new_id(),
+            org_id,
+            request_type: RequestType::GrantAccess,
+            work_app_id: self.app.id,
+            target_user_id: Some(member),
+            permission_level_id: self.level_id,
+            created_by_user_id: created_by,
+            justification: justification.to_string(),
+            expires_at: None,
+            status: portcullis_domain::RequestStatus::Pending,
+            policy_id: self.policy.id,
+            policy_version: self.policy.version,
+            step_count,
+            cancelled_by_user_id: None,
+            source_group_id: origin.group_id,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// How one of its requests starts: its first review, or straight to the action.
+    pub fn start(&self, request: &Request) -> Transition {
+        start_request(request.step_count, self.app.provisioning_mode)
+    }
 }
 
 /// How a request came to be: directly, or implicitly approved through a group membership.

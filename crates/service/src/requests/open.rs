@@ -6,6 +6,7 @@ use portcullis_domain::{
     new_id, validate, Assignment, PageRequest, Request, RequestStatus, RequestType, Task, TaskKind,
     TaskStatus, UserStatus, WorkApp, WorkAppStatus,
 };
+use portcullis_domain::{PermissionLevel, User, UsersGroup};
 use portcullis_domain::{PermissionLevelId, UserId, WorkAppId};
 use portcullis_store::prelude::*;
 use portcullis_store::StoreError;
@@ -301,41 +302,16 @@ impl Service {
         Ok(Some(GrantPlan { app, level_id, policy, action_candidates }))
     }
 
-    /// Opens one group-join grant from a plan; the caller has checked the member and that the
-    /// member neither holds the app nor has an open request for it.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn open_planned_grant(
+    /// Opens one group-join grant, `request` as [`GrantPlan::request`] made it; the caller has
+    /// checked the member and that the member neither holds the app nor has an open request
+    /// for it.
+    pub(super) async fn open_planned_grant(
         &self,
         tx: &mut dyn WriteTx,
         ctx: &Ctx,
         plan: &GrantPlan,
-        member: Uuid,
-        created_by: Option<Uuid>,
-        origin: Origin,
-        justification: &str,
+        request: Request,
     ) -> Result<Request, ServiceError> {
-        let now = self.clock.now();
-        let step_count =
-            if origin.implicitly_approved { 0 } else { plan.policy.steps.len() as i32 };
-        let request = Request {
-            id: new_id(),
-            org_id: ctx.org_id(),
-            request_type: RequestType::GrantAccess,
-            work_app_id: plan.app.id,
-            target_user_id: Some(member),
-            permission_level_id: plan.level_id,
-            created_by_user_id: created_by,
-            justification: justification.to_string(),
-            expires_at: None,
-            status: RequestStatus::Pending,
-            policy_id: plan.policy.id,
-            policy_version: plan.policy.version,
-            step_count,
-            cancelled_by_user_id: None,
-            source_group_id: origin.group_id,
-            created_at: now,
-            updated_at: now,
-        };
         match tx.insert_request(&request).await {
             Err(StoreError::Conflict(_)) => return Err(open_request_exists()),
             other => other?,
@@ -343,7 +319,7 @@ impl Service {
         let change = Change::new(AuditAction::RequestCreated, "request", request.id)
             .after(request_snapshot(&request));
         self.audit(tx, ctx, change).await?;
-        let transition = start_request(step_count, plan.app.provisioning_mode);
+        let transition = plan.start(&request);
         self.apply_transition(
             tx,
             ctx,
@@ -376,11 +352,6 @@ impl Service {
         ids.extend(request.created_by_user_id);
         ids.extend(request.target_user_id);
         let users = tx.get_users(org_id, &ids).await?;
-        let user_ref = |id: Uuid| {
-            users.iter().find(|u| u.id == id).map(
-                |u| serde_json::json!({ "id": u.id, "email": u.email, "fullName": u.full_name() }),
-            )
-        };
         let app = tx.get_work_app(org_id, request.work_app_id).await?;
         let level = match request.permission_level_id {
             Some(id) => tx.get_permission_level(org_id, id).await?,
@@ -390,20 +361,9 @@ impl Service {
             Some(id) => tx.get_group(org_id, id).await?,
             None => None,
         };
-        Ok(serde_json::json!({
-            "taskId": task.id,
-            "assignedTo": task.assignee_ids.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
-            "requestMetadata": {
-                "requestId": request.id,
-                "reviewedBy": reviewers.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
-                "requestType": request.request_type.name(),
-                "requestedBy": request.created_by_user_id.and_then(user_ref),
-                "targetWorkApp": app.map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
-                "permissionLevel": level.map(|l| serde_json::json!({ "id": l.id, "name": l.name })),
-                "targetUser": request.target_user_id.and_then(user_ref),
-                "triggeredByUsersGroup": group.map(|g| serde_json::json!({ "id": g.id, "name": g.name })),
-            }
-        }))
+        let about = Subject { app: app.as_ref(), level: level.as_ref(), group: group.as_ref() };
+        let user = |id: Uuid| users.iter().find(|u| u.id == id);
+        Ok(actionable_data(request, task, &reviewers, user, about))
     }
 
     pub(crate) async fn active(
@@ -432,34 +392,9 @@ impl Service {
         assignment: Assignment,
         done: Option<Option<Uuid>>,
     ) -> Result<Task, ServiceError> {
-        let now = self.clock.now();
-        // A task carried out at once needs nobody: it has no reason to wait for someone.
-        let unassigned_reason = assignment.unassigned_reason.filter(|_| done.is_none());
-        let task = Task {
-            id: new_id(),
-            org_id: request.org_id,
-            request_id: request.id,
-            kind,
-            status: if done.is_some() { TaskStatus::Completed } else { TaskStatus::Open },
-            step,
-            assignee_ids: assignment.assignees,
-            unassigned_reason,
-            decided_by_user_id: done.flatten(),
-            decided_at: done.map(|_| now),
-            comment: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let task = Task::opened(request, kind, step, assignment, done, self.clock.now());
         tx.insert_task(&task).await?;
-        let change =
-            Change::new(AuditAction::TaskCreated, "task", task.id).after(serde_json::json!({
-                "requestId": request.id,
-                "type": kind.name(),
-                "status": task.status.name(),
-                "step": step,
-                "assigneeIds": task.assignee_ids,
-                "unassignedReason": task.unassigned_reason,
-            }));
+        let change = task_created(request, &task);
         self.audit(tx, ctx, change).await?;
         if kind == TaskKind::Action && done.is_none() {
             let data = self.actionable_payload(tx, request, &task).await?;
@@ -470,4 +405,53 @@ impl Service {
         self.notify_task_opened(tx, request, &task).await?;
         Ok(task)
     }
+}
+
+/// What an action task's `action_task.actionable` payload names besides its people.
+#[derive(Clone, Copy)]
+pub(super) struct Subject<'a> {
+    pub app: Option<&'a WorkApp>,
+    pub level: Option<&'a PermissionLevel>,
+    pub group: Option<&'a UsersGroup>,
+}
+
+/// The Cakewalk `action_task.actionable` payload: the task, who must act, and the request;
+/// `user` finds (at least) the assignees, the reviewers, the requester and the target user.
+pub(super) fn actionable_data<'u>(
+    request: &Request,
+    task: &Task,
+    reviewers: &[Uuid],
+    user: impl Fn(Uuid) -> Option<&'u User>,
+    about: Subject<'_>,
+) -> serde_json::Value {
+    let user_ref = |id: Uuid| {
+        user(id)
+            .map(|u| serde_json::json!({ "id": u.id, "email": u.email, "fullName": u.full_name() }))
+    };
+    serde_json::json!({
+        "taskId": task.id,
+        "assignedTo": task.assignee_ids.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
+        "requestMetadata": {
+            "requestId": request.id,
+            "reviewedBy": reviewers.iter().filter_map(|id| user_ref(*id)).collect::<Vec<_>>(),
+            "requestType": request.request_type.name(),
+            "requestedBy": request.created_by_user_id.and_then(user_ref),
+            "targetWorkApp": about.app.map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
+            "permissionLevel": about.level.map(|l| serde_json::json!({ "id": l.id, "name": l.name })),
+            "targetUser": request.target_user_id.and_then(user_ref),
+            "triggeredByUsersGroup": about.group.map(|g| serde_json::json!({ "id": g.id, "name": g.name })),
+        }
+    })
+}
+
+/// The audit row (and `task.created` event) of a task that just opened.
+pub(super) fn task_created(request: &Request, task: &Task) -> Change {
+    Change::new(AuditAction::TaskCreated, "task", task.id).after(serde_json::json!({
+        "requestId": request.id,
+        "type": task.kind.name(),
+        "status": task.status.name(),
+        "step": task.step,
+        "assigneeIds": task.assignee_ids,
+        "unassignedReason": task.unassigned_reason,
+    }))
 }

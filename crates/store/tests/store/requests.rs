@@ -18,6 +18,7 @@ on_every_backend!(
     tasks_filter_and_page,
     concurrent_writers_decide_a_task_and_open_a_request_once,
     a_users_open_requests_and_tasks_are_found_and_cancelled_or_reassigned_as_a_set,
+    requests_and_tasks_are_inserted_as_a_set,
 );
 
 async fn requests_round_trip_and_update(db: &TestDb) {
@@ -759,4 +760,77 @@ async fn a_users_open_requests_and_tasks_are_found_and_cancelled_or_reassigned_a
     let got = read.get_request(org, closed.id).await.expect("get").expect("request");
     assert_eq!(got.status, RequestStatus::Completed);
     assert!(read.open_requests_of_user(org, UserId(seed.alice.id)).await.expect("open").is_empty());
+}
+
+/// A group join's grants: many requests (in their final status) and their tasks with ordered
+/// assignees, each table in one statement; an open request already there refuses the whole set.
+async fn requests_and_tasks_are_inserted_as_a_set(db: &TestDb) {
+    let seed = seed(db).await;
+    let org = seed.org.id;
+    let app = work_app(org, "Okta");
+    let app2 = work_app(org, "Box");
+    insert_apps(db, &[&app, &app2]).await;
+    let lvl = level(&app, "Admin", false, true);
+    let g = group(org, "Ops");
+    let p = policy(org, RequestType::GrantAccess, true);
+    let completed = Request {
+        status: RequestStatus::Completed,
+        permission_level_id: Some(lvl.id),
+        created_by_user_id: Some(seed.admin.id),
+        justification: "Member of group Ops — ünïcödé".into(),
+        step_count: 0,
+        source_group_id: Some(g.id),
+        ..request(&p, app.id, Some(seed.alice.id))
+    };
+    let approved = Request {
+        status: RequestStatus::Approved,
+        expires_at: Some(at_ms(999_999)),
+        ..request(&p, app2.id, Some(seed.bob.id))
+    };
+    let done = Task {
+        kind: TaskKind::Action,
+        status: TaskStatus::Completed,
+        decided_at: Some(at_ms(8_888)),
+        ..task(&completed, 0, vec![])
+    };
+    let mut assignees = vec![seed.owner.id, seed.admin.id, seed.bob.id];
+    assignees.sort();
+    assignees.reverse();
+    let waiting = Task { kind: TaskKind::Action, ..task(&approved, 0, assignees.clone()) };
+    let unassigned = Task {
+        unassigned_reason: Some("No eligible approver".into()),
+        ..task(&approved, 1, vec![])
+    };
+    let mut tx = db.store.write().await.expect("write");
+    tx.insert_permission_level(&lvl).await.expect("level");
+    tx.insert_group(&g).await.expect("group");
+    tx.insert_policy(&p).await.expect("policy");
+    tx.insert_requests(&[]).await.expect("nothing to insert");
+    tx.insert_tasks(&[]).await.expect("nothing to insert");
+    tx.insert_requests(&[completed.clone(), approved.clone()]).await.expect("requests");
+    tx.insert_tasks(&[done.clone(), waiting.clone(), unassigned.clone()]).await.expect("tasks");
+    tx.commit().await.expect("commit");
+
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_request(org, completed.id).await.expect("get"), Some(completed.clone()));
+    assert_eq!(read.get_request(org, approved.id).await.expect("get"), Some(approved.clone()));
+    let got = read.get_task(org, waiting.id).await.expect("get").expect("task");
+    assert_eq!(got.assignee_ids, assignees, "assignees keep their order");
+    assert_eq!(read.request_tasks(org, completed.id).await.expect("tasks"), vec![done]);
+    assert_eq!(
+        read.request_tasks(org, approved.id).await.expect("tasks"),
+        vec![waiting, unassigned]
+    );
+    drop(read);
+
+    // One of the set is open where an open request already is: nothing of the set lands.
+    let fresh =
+        Request { status: RequestStatus::Completed, ..request(&p, app.id, Some(seed.bob.id)) };
+    let clash =
+        Request { status: RequestStatus::Pending, ..request(&p, app2.id, Some(seed.bob.id)) };
+    let mut tx = db.store.write().await.expect("write");
+    assert_conflict(tx.insert_requests(&[fresh.clone(), clash]).await);
+    drop(tx);
+    let mut read = db.store.read().await.expect("read");
+    assert_eq!(read.get_request(org, fresh.id).await.expect("get"), None);
 }
