@@ -54,6 +54,14 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    // Warnings of the server under test (a failing webhook step, say) go to stderr.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let rounds = if cli.quick { 1 } else { 5 };
     let flows = if cli.quick { 100 } else { 1000 };
     let fanout_side = if cli.quick { 20 } else { 100 };
