@@ -239,8 +239,7 @@ impl<S: Session + ?Sized> AccessReads for S {
              WHERE a.org_id = $1 AND a.work_app_id = $2 AND a.user_id > $3
                AND (a.expires_at IS NULL OR a.expires_at > $4)
              ORDER BY a.user_id LIMIT $5";
-        let as_json = db.dialect().json_array(PAGE_COLUMNS, select);
-        let found = query(as_json.as_deref().unwrap_or(select))
+        let found = query(select)
             .bind(org_id)
             .bind(app_id)
             .bind(page.after.map(id).unwrap_or_default())
@@ -248,15 +247,7 @@ impl<S: Session + ?Sized> AccessReads for S {
             .bind(i64::from(page.limit) + 1)
             .fetch_all(db)
             .await?;
-        let rows: Vec<PageRow> = match (as_json, found.first()) {
-            (Some(_), Some(row)) => {
-                let json: String = row.try_get(0)?;
-                serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("access page: {e}")))?
-            }
-            (Some(_), None) => Vec::new(),
-            (None, _) => found.iter().map(PageRow::from_row).collect::<Result<_, _>>()?,
-        };
+        let rows: Vec<PageRow> = found.iter().map(PageRow::from_row).collect::<Result<_, _>>()?;
         let mut details =
             rows.into_iter().map(|r| r.into_detail(org_id)).collect::<Result<Vec<_>, _>>()?;
         details.sort_by_key(|d| d.user.id);
@@ -473,34 +464,7 @@ impl<S: Writable + ?Sized> AccessWrites for S {
     }
 }
 
-/// The columns of an access page, in [`PageRow`]'s names.
-const PAGE_COLUMNS: &[&str] = &[
-    "work_app_id",
-    "user_id",
-    "permission_level_id",
-    "source",
-    "granted_at",
-    "updated_at",
-    "expires_at",
-    "u_first_name",
-    "u_last_name",
-    "u_email",
-    "u_role_id",
-    "u_validated",
-    "u_deleted_at",
-    "u_manager_id",
-    "u_last_login",
-    "u_created_at",
-    "u_updated_at",
-    "l_name",
-    "l_description",
-    "l_is_default",
-    "l_is_privileged",
-    "l_created_at",
-];
-
-/// One access of a page: a row of the page query, or an object of its JSON form.
-#[derive(serde::Deserialize)]
+/// One access of a page: a row of the page query.
 struct PageRow {
     work_app_id: String,
     user_id: String,
@@ -513,7 +477,6 @@ struct PageRow {
     u_last_name: String,
     u_email: String,
     u_role_id: i32,
-    #[serde(deserialize_with = "flag")]
     u_validated: bool,
     u_deleted_at: Option<String>,
     u_manager_id: Option<String>,
@@ -522,9 +485,7 @@ struct PageRow {
     u_updated_at: String,
     l_name: Option<String>,
     l_description: Option<String>,
-    #[serde(default, deserialize_with = "flag")]
     l_is_default: bool,
-    #[serde(default, deserialize_with = "flag")]
     l_is_privileged: bool,
     l_created_at: Option<String>,
 }
@@ -627,22 +588,6 @@ impl PageRow {
             level,
         })
     }
-}
-
-/// A boolean in JSON: SQLite spells it `0`/`1`, JSON itself `true`/`false` (null: false).
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Int(i64),
-    }
-    let flag: Option<Flag> = serde::Deserialize::deserialize(d)?;
-    Ok(match flag {
-        Some(Flag::Bool(b)) => b,
-        Some(Flag::Int(i)) => i != 0,
-        None => false,
-    })
 }
 
 pub(crate) fn decode_access(row: &Row) -> Result<Access, StoreError> {

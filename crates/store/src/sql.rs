@@ -49,24 +49,6 @@ impl Dialect {
         }
     }
 
-    /// Where it is cheaper, one row and one column: the rows of `subquery` as a JSON array of
-    /// objects keyed by the given column names (`[]` when there are none; booleans `0`/`1`).
-    /// SQLite: sqlx hands its rows over one at a time from a worker thread, and for a 100-row page
-    /// that hand-over, not the query, was the cost. `None` for PostgreSQL, whose rows arrive in
-    /// one batch and whose JSON aggregation measured slower than plain rows: run `subquery`.
-    pub fn json_array(self, columns: &[&str], subquery: &str) -> Option<String> {
-        match self {
-            Dialect::Sqlite => {
-                let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', x.{c}")).collect();
-                Some(format!(
-                    "SELECT COALESCE(json_group_array(json_object({})), '[]') FROM ({subquery}) AS x",
-                    pairs.join(", ")
-                ))
-            }
-            Dialect::Postgres => None,
-        }
-    }
-
     /// Row locks that let concurrent workers of several server processes take disjoint rows.
     /// SQLite has one writer at a time, so it needs none. `of` names the locked table alias.
     pub fn skip_locked(self, of: Option<&str>) -> String {
