@@ -45,6 +45,48 @@ async fn attach_assignees(db: &mut Db, tasks: &mut [Task]) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Which requests a filtered read returns, and in what order.
+struct Order {
+    /// Only ids after this one (the page cursor; empty for all).
+    after: String,
+    newest_first: bool,
+    /// Only Pending and Approved requests.
+    open_only: bool,
+}
+
+/// The requests of `org_id` matching `filter`, at most `limit`: the one query behind the
+/// paged list and an assistant's recent and open requests.
+async fn select_requests(
+    db: &mut Db,
+    org_id: Uuid,
+    filter: &RequestFilter,
+    order: Order,
+    limit: i64,
+) -> Result<Vec<Request>, StoreError> {
+    let direction = if order.newest_first { "DESC" } else { "ASC" };
+    let rows = query(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests
+         WHERE org_id = $1 AND id > $2
+           AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR target_user_id = $4)
+           AND ($5 IS NULL OR work_app_id = $5) AND ($6 IS NULL OR request_type = $6)
+           AND ($7 IS NULL OR updated_at > $7)
+           AND ($8 = 0 OR status IN ('Pending', 'Approved'))
+         ORDER BY id {direction} LIMIT $9"
+    ))
+    .bind(id(org_id))
+    .bind(order.after)
+    .bind(filter.status.map(RequestStatus::name))
+    .bind(opt_id(filter.target_user_id))
+    .bind(opt_id(filter.work_app_id))
+    .bind(filter.request_type.map(RequestType::name))
+    .bind(opt_ts(filter.updated_after))
+    .bind(i64::from(order.open_only))
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(decode_request).collect()
+}
+
 /// Reading requests.
 #[async_trait]
 pub trait RequestReads: Send {
@@ -121,26 +163,10 @@ impl<S: Session + ?Sized> RequestReads for S {
         filter: RequestFilter,
         page: PageRequest,
     ) -> Result<Page<Request>, StoreError> {
-        let db = self.db();
-        let rows = query(format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE org_id = $1 AND id > $2
-               AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR target_user_id = $4)
-               AND ($5 IS NULL OR work_app_id = $5) AND ($6 IS NULL OR request_type = $6)
-               AND ($7 IS NULL OR updated_at > $7)
-             ORDER BY id LIMIT $8"
-        ))
-        .bind(id(org_id))
-        .bind(page.after.map(id).unwrap_or_default())
-        .bind(filter.status.map(RequestStatus::name))
-        .bind(opt_id(filter.target_user_id))
-        .bind(opt_id(filter.work_app_id))
-        .bind(filter.request_type.map(RequestType::name))
-        .bind(opt_ts(filter.updated_after))
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(db)
-        .await?;
-        let requests = rows.iter().map(decode_request).collect::<Result<Vec<_>, _>>()?;
+        let after = page.after.map(id).unwrap_or_default();
+        let order = Order { after, newest_first: false, open_only: false };
+        let requests =
+            select_requests(self.db(), org_id, &filter, order, i64::from(page.limit) + 1).await?;
         Ok(Page::from_overfetch(requests, page.limit, |r| r.id))
     }
 
@@ -151,27 +177,8 @@ impl<S: Session + ?Sized> RequestReads for S {
         open_only: bool,
         limit: u32,
     ) -> Result<Vec<Request>, StoreError> {
-        let db = self.db();
-        let rows = query(format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE org_id = $1
-               AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR target_user_id = $3)
-               AND ($4 IS NULL OR work_app_id = $4) AND ($5 IS NULL OR request_type = $5)
-               AND ($6 IS NULL OR updated_at > $6)
-               AND ($7 = 0 OR status IN ('Pending', 'Approved'))
-             ORDER BY id DESC LIMIT $8"
-        ))
-        .bind(id(org_id))
-        .bind(filter.status.map(RequestStatus::name))
-        .bind(opt_id(filter.target_user_id))
-        .bind(opt_id(filter.work_app_id))
-        .bind(filter.request_type.map(RequestType::name))
-        .bind(opt_ts(filter.updated_after))
-        .bind(i64::from(open_only))
-        .bind(i64::from(limit))
-        .fetch_all(db)
-        .await?;
-        rows.iter().map(decode_request).collect()
+        let order = Order { after: String::new(), newest_first: true, open_only };
+        select_requests(self.db(), org_id, &filter, order, i64::from(limit)).await
     }
 
     async fn get_task(&mut self, org_id: Uuid, task_id: Uuid) -> Result<Option<Task>, StoreError> {
