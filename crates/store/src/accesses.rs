@@ -4,18 +4,16 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_domain::workapp::{AppFacts, GrantEntry, GrantFacts};
-use portcullis_domain::{
-    Access, AccessDetail, AccessSource, OrgRole, Page, PageRequest, User, WorkAppStatus,
-};
+use portcullis_domain::{Access, AccessDetail, AccessSource, Page, PageRequest, WorkAppStatus};
 use portcullis_domain::{UserId, WorkAppId};
 use uuid::Uuid;
 
 use crate::decode::{
-    self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, parse_text_ts,
-    stored_name, ts,
+    get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_name, ts,
 };
 use crate::session::{Session, Writable};
 use crate::sql::{query, Row};
+use crate::users::{decode_user_as, UserColumnNames};
 use crate::StoreError;
 
 const COLUMNS: &str = "x.work_app_id, x.user_id, x.org_id, x.permission_level_id, x.source,
@@ -225,7 +223,8 @@ impl<S: Session + ?Sized> AccessReads for S {
         let db = self.db();
         let select =
             "SELECT a.work_app_id, a.user_id, a.permission_level_id, a.source, a.granted_at,
-                    a.updated_at, a.expires_at, u.first_name AS u_first_name,
+                    a.updated_at, a.expires_at, u.id AS u_id, u.org_id AS u_org_id,
+                    u.first_name AS u_first_name,
                     u.last_name AS u_last_name, u.email AS u_email, u.role_id AS u_role_id,
                     u.validated AS u_validated, u.deleted_at AS u_deleted_at,
                     u.manager_id AS u_manager_id, u.last_login AS u_last_login,
@@ -247,9 +246,8 @@ impl<S: Session + ?Sized> AccessReads for S {
             .bind(i64::from(page.limit) + 1)
             .fetch_all(db)
             .await?;
-        let rows: Vec<PageRow> = found.iter().map(PageRow::from_row).collect::<Result<_, _>>()?;
         let mut details =
-            rows.into_iter().map(|r| r.into_detail(org_id)).collect::<Result<Vec<_>, _>>()?;
+            found.iter().map(|r| decode_page_row(r, org_id)).collect::<Result<Vec<_>, _>>()?;
         details.sort_by_key(|d| d.user.id);
         Ok(Page::from_overfetch(details, page.limit, |d| d.user.id))
     }
@@ -464,130 +462,54 @@ impl<S: Writable + ?Sized> AccessWrites for S {
     }
 }
 
-/// One access of a page: a row of the page query.
-struct PageRow {
-    work_app_id: String,
-    user_id: String,
-    permission_level_id: Option<String>,
-    source: String,
-    granted_at: String,
-    updated_at: String,
-    expires_at: Option<String>,
-    u_first_name: String,
-    u_last_name: String,
-    u_email: String,
-    u_role_id: i32,
-    u_validated: bool,
-    u_deleted_at: Option<String>,
-    u_manager_id: Option<String>,
-    u_last_login: Option<String>,
-    u_created_at: String,
-    u_updated_at: String,
-    l_name: Option<String>,
-    l_description: Option<String>,
-    l_is_default: bool,
-    l_is_privileged: bool,
-    l_created_at: Option<String>,
-}
+/// The holder's columns in the page query.
+const PAGE_USER: UserColumnNames = UserColumnNames {
+    id: "u_id",
+    org_id: "u_org_id",
+    first_name: "u_first_name",
+    last_name: "u_last_name",
+    email: "u_email",
+    role_id: "u_role_id",
+    validated: "u_validated",
+    deleted_at: "u_deleted_at",
+    manager_id: "u_manager_id",
+    last_login: "u_last_login",
+    created_at: "u_created_at",
+    updated_at: "u_updated_at",
+};
 
-impl PageRow {
-    fn from_row(row: &Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            work_app_id: row.try_get("work_app_id")?,
-            user_id: row.try_get("user_id")?,
-            permission_level_id: row.try_get("permission_level_id")?,
-            source: row.try_get("source")?,
-            granted_at: row.try_get("granted_at")?,
-            updated_at: row.try_get("updated_at")?,
-            expires_at: row.try_get("expires_at")?,
-            u_first_name: row.try_get("u_first_name")?,
-            u_last_name: row.try_get("u_last_name")?,
-            u_email: row.try_get("u_email")?,
-            u_role_id: row.try_get("u_role_id")?,
-            u_validated: row.try_get("u_validated")?,
-            u_deleted_at: row.try_get("u_deleted_at")?,
-            u_manager_id: row.try_get("u_manager_id")?,
-            u_last_login: row.try_get("u_last_login")?,
-            u_created_at: row.try_get("u_created_at")?,
-            u_updated_at: row.try_get("u_updated_at")?,
-            l_name: row.try_get("l_name")?,
-            l_description: row.try_get("l_description")?,
-            l_is_default: row.try_get::<Option<bool>>("l_is_default")?.unwrap_or(false),
-            l_is_privileged: row.try_get::<Option<bool>>("l_is_privileged")?.unwrap_or(false),
-            l_created_at: row.try_get("l_created_at")?,
-        })
-    }
-
-    fn into_detail(self, org_id: Uuid) -> Result<AccessDetail, StoreError> {
-        let uuid = |col: &str, s: &str| {
-            Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-        };
-        let time = |col: &str, s: &str| parse_text_ts(col, s);
-        let user_id = uuid("user_id", &self.user_id)?;
-        let work_app_id = uuid("work_app_id", &self.work_app_id)?;
-        let level_id = self
-            .permission_level_id
-            .as_deref()
-            .map(|l| uuid("permission_level_id", l))
-            .transpose()?;
-        let level = match (level_id, self.l_name) {
-            (Some(id), Some(name)) => Some(portcullis_domain::PermissionLevel {
-                id,
-                org_id,
-                work_app_id,
-                name,
-                description: self.l_description.unwrap_or_default(),
-                is_default: self.l_is_default,
-                is_privileged: self.l_is_privileged,
-                created_at: time("l_created_at", self.l_created_at.as_deref().unwrap_or_default())?,
-            }),
-            _ => None,
-        };
-        Ok(AccessDetail {
-            access: Access {
-                org_id,
-                user_id,
-                work_app_id,
-                permission_level_id: level_id,
-                source: decode::stored_name("source", &self.source)?,
-                granted_at: time("granted_at", &self.granted_at)?,
-                updated_at: time("updated_at", &self.updated_at)?,
-                expires_at: self
-                    .expires_at
-                    .as_deref()
-                    .map(|t| time("expires_at", t))
-                    .transpose()?,
-            },
-            user: User {
-                id: user_id,
-                org_id,
-                first_name: self.u_first_name,
-                last_name: self.u_last_name,
-                email: self.u_email,
-                role: OrgRole::from_id(self.u_role_id)
-                    .ok_or_else(|| StoreError::Corrupt(format!("role_id {}", self.u_role_id)))?,
-                validated: self.u_validated,
-                deleted_at: self
-                    .u_deleted_at
-                    .as_deref()
-                    .map(|t| time("u_deleted_at", t))
-                    .transpose()?,
-                manager_id: self
-                    .u_manager_id
-                    .as_deref()
-                    .map(|m| uuid("manager_id", m))
-                    .transpose()?,
-                last_login: self
-                    .u_last_login
-                    .as_deref()
-                    .map(|t| time("last_login", t))
-                    .transpose()?,
-                created_at: time("u_created_at", &self.u_created_at)?,
-                updated_at: time("u_updated_at", &self.u_updated_at)?,
-            },
-            level,
-        })
-    }
+/// One access of a page, with its holder and level: a row of the page query.
+fn decode_page_row(row: &Row, org_id: Uuid) -> Result<AccessDetail, StoreError> {
+    let user_id = get_id(row, "user_id")?;
+    let work_app_id = get_id(row, "work_app_id")?;
+    let level_id = get_opt_id(row, "permission_level_id")?;
+    let level = match (level_id, row.try_get::<Option<String>>("l_name")?) {
+        (Some(id), Some(name)) => Some(portcullis_domain::PermissionLevel {
+            id,
+            org_id,
+            work_app_id,
+            name,
+            description: row.try_get::<Option<String>>("l_description")?.unwrap_or_default(),
+            is_default: row.try_get::<Option<bool>>("l_is_default")?.unwrap_or(false),
+            is_privileged: row.try_get::<Option<bool>>("l_is_privileged")?.unwrap_or(false),
+            created_at: get_ts(row, "l_created_at")?,
+        }),
+        _ => None,
+    };
+    Ok(AccessDetail {
+        access: Access {
+            org_id,
+            user_id,
+            work_app_id,
+            permission_level_id: level_id,
+            source: stored_name("source", row.try_get_str("source")?.unwrap_or_default())?,
+            granted_at: get_ts(row, "granted_at")?,
+            updated_at: get_ts(row, "updated_at")?,
+            expires_at: get_opt_ts(row, "expires_at")?,
+        },
+        user: decode_user_as(row, &PAGE_USER)?,
+        level,
+    })
 }
 
 pub(crate) fn decode_access(row: &Row) -> Result<Access, StoreError> {

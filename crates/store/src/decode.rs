@@ -51,24 +51,21 @@ pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
 }
 
 pub fn get_id(row: &Row, col: &str) -> Result<Uuid, StoreError> {
-    let text: String = row.try_get(col)?;
-    Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    get_opt_id(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))
 }
 
 pub fn get_opt_id(row: &Row, col: &str) -> Result<Option<Uuid>, StoreError> {
-    let text: Option<String> = row.try_get(col)?;
-    text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+    row.try_get_str(col)?
+        .map(|t| Uuid::parse_str(t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
         .transpose()
 }
 
 pub fn get_ts(row: &Row, col: &str) -> Result<DateTime<Utc>, StoreError> {
-    let text: String = row.try_get(col)?;
-    parse_text_ts(col, &text)
+    get_opt_ts(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))
 }
 
 pub fn get_opt_ts(row: &Row, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let text: Option<String> = row.try_get(col)?;
-    text.map(|t| parse_text_ts(col, &t)).transpose()
+    row.try_get_str(col)?.map(|t| parse_text_ts(col, t)).transpose()
 }
 
 /// Parses a stored timestamp (fast path for our own format).

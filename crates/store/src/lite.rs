@@ -8,9 +8,10 @@
 //! its thread for as long as SQLite works on it; only the commit, which waits for the disk, is
 //! moved to the blocking pool (see `group_commit`).
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -92,35 +93,127 @@ impl Drop for PooledConn {
     }
 }
 
-/// One result row: its values, and the statement's column names (shared by its rows).
+/// The column names of one result, shared by its rows: all names in one string.
+pub struct Columns {
+    names: String,
+    /// Where each name ends in `names`.
+    ends: Vec<usize>,
+}
+
+impl Columns {
+    fn new(stmt: &rusqlite::Statement<'_>) -> Self {
+        let mut names = String::new();
+        let ends = stmt
+            .column_names()
+            .into_iter()
+            .map(|name| {
+                names.push_str(name);
+                names.len()
+            })
+            .collect();
+        Self { names, ends }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn name(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? };
+        self.names.get(start..*self.ends.get(i)?)
+    }
+}
+
+/// A stored value of a [`LiteRow`]; text and blobs are ranges of the row's byte buffer.
+#[derive(Clone, Copy)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(u32, u32),
+    Blob(u32, u32),
+}
+
+/// One result row. Reads decode every column once, so a row is laid out to cost two
+/// allocations whatever its width: the cells, and one buffer holding all its text and blobs.
 pub struct LiteRow {
-    columns: Arc<[String]>,
-    values: Vec<Value>,
+    columns: Arc<Columns>,
+    cells: Vec<Cell>,
+    bytes: Vec<u8>,
+    /// Where the next lookup by name starts: decoders mostly read columns in order, so a
+    /// lookup is then one comparison.
+    next: AtomicUsize,
 }
 
 /// A column of a [`LiteRow`] by position or by name.
 pub trait LiteIndex {
-    fn position(&self, columns: &[String]) -> Option<usize>;
+    fn position(&self, columns: &Columns, hint: usize) -> Option<usize>;
 }
 
 impl LiteIndex for usize {
-    fn position(&self, columns: &[String]) -> Option<usize> {
+    fn position(&self, columns: &Columns, _hint: usize) -> Option<usize> {
         (*self < columns.len()).then_some(*self)
     }
 }
 
 impl LiteIndex for &str {
-    fn position(&self, columns: &[String]) -> Option<usize> {
-        columns.iter().position(|c| c == self)
+    fn position(&self, columns: &Columns, hint: usize) -> Option<usize> {
+        if columns.name(hint) == Some(*self) {
+            return Some(hint);
+        }
+        (0..columns.len()).find(|&i| columns.name(i) == Some(*self))
     }
 }
 
 impl LiteRow {
-    pub fn value(&self, col: impl LiteIndex + std::fmt::Debug) -> Result<&Value, StoreError> {
-        col.position(&self.columns)
-            .and_then(|i| self.values.get(i))
-            .ok_or_else(|| StoreError::Corrupt(format!("no column {col:?} in the result")))
+    /// The value of a column, borrowed from the row.
+    pub fn value(&self, col: impl LiteIndex + std::fmt::Debug) -> Result<ValueRef<'_>, StoreError> {
+        let position = col.position(&self.columns, self.next.load(Ordering::Relaxed));
+        if let Some(i) = position {
+            self.next.store(i + 1, Ordering::Relaxed);
+        }
+        let cell = position
+            .and_then(|i| self.cells.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {col:?} in the result")))?;
+        let slice = |start: u32, end: u32| self.bytes.get(start as usize..end as usize);
+        Ok(match *cell {
+            Cell::Null => ValueRef::Null,
+            Cell::Integer(v) => ValueRef::Integer(v),
+            Cell::Real(v) => ValueRef::Real(v),
+            Cell::Text(start, end) => ValueRef::Text(slice(start, end).unwrap_or_default()),
+            Cell::Blob(start, end) => ValueRef::Blob(slice(start, end).unwrap_or_default()),
+        })
     }
+}
+
+/// Appends `value` to a row being built: its cell, and its bytes if it has any.
+fn push_value(
+    cells: &mut Vec<Cell>,
+    bytes: &mut Vec<u8>,
+    value: ValueRef<'_>,
+) -> Result<(), StoreError> {
+    let mut range = |data: &[u8]| -> Result<(u32, u32), StoreError> {
+        let start = bytes.len();
+        bytes.extend_from_slice(data);
+        let end = bytes.len();
+        let narrow =
+            |n: usize| u32::try_from(n).map_err(|_| StoreError::Corrupt("row over 4 GiB".into()));
+        Ok((narrow(start)?, narrow(end)?))
+    };
+    cells.push(match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(v) => Cell::Integer(v),
+        ValueRef::Real(v) => Cell::Real(v),
+        ValueRef::Text(t) => {
+            let (start, end) = range(t)?;
+            Cell::Text(start, end)
+        }
+        ValueRef::Blob(b) => {
+            let (start, end) = range(b)?;
+            Cell::Blob(start, end)
+        }
+    });
+    Ok(())
 }
 
 fn value_of<'a>(arg: &'a Arg<'_>) -> ValueRef<'a> {
@@ -180,16 +273,20 @@ pub fn fetch(
     limit: Option<usize>,
 ) -> Result<Vec<LiteRow>, StoreError> {
     let mut stmt = prepare(conn, sql, args)?;
-    let columns: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
-    let width = columns.len();
+    let columns = Arc::new(Columns::new(&stmt));
+    let width = stmt.column_count();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
+    // Rows of one result are about the same size: the last one's buffer size is a good guess.
+    let mut row_bytes = 0;
     while let Some(row) = rows.next()? {
-        let mut values = Vec::with_capacity(width);
+        let mut cells = Vec::with_capacity(width);
+        let mut bytes = Vec::with_capacity(row_bytes);
         for i in 0..width {
-            values.push(Value::from(row.get_ref(i)?));
+            push_value(&mut cells, &mut bytes, row.get_ref(i)?)?;
         }
-        out.push(LiteRow { columns: columns.clone(), values });
+        row_bytes = bytes.len();
+        out.push(LiteRow { columns: columns.clone(), cells, bytes, next: AtomicUsize::new(0) });
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }
@@ -199,58 +296,64 @@ pub fn fetch(
 
 /// A decoded column value.
 pub trait FromLite: Sized {
-    fn from_lite(value: &Value) -> Result<Self, StoreError>;
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError>;
 }
 
-fn mismatch(want: &str, value: &Value) -> StoreError {
+fn mismatch(want: &str, value: ValueRef<'_>) -> StoreError {
     StoreError::Corrupt(format!("expected {want}, found {:?}", value.data_type()))
 }
 
-impl FromLite for String {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
-        match value {
-            Value::Text(s) => Ok(s.clone()),
-            other => Err(mismatch("text", other)),
+/// Text borrowed from a row (no copy): for values parsed from their text, such as ids.
+pub fn text(value: ValueRef<'_>) -> Result<&str, StoreError> {
+    match value {
+        ValueRef::Text(t) => {
+            std::str::from_utf8(t).map_err(|e| StoreError::Corrupt(format!("text: {e}")))
         }
+        other => Err(mismatch("text", other)),
+    }
+}
+
+impl FromLite for String {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
+        text(value).map(str::to_owned)
     }
 }
 
 impl FromLite for i64 {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
         match value {
-            Value::Integer(v) => Ok(*v),
+            ValueRef::Integer(v) => Ok(v),
             other => Err(mismatch("integer", other)),
         }
     }
 }
 
 impl FromLite for i32 {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
         let wide = i64::from_lite(value)?;
         i32::try_from(wide).map_err(|_| StoreError::Corrupt(format!("{wide} is out of range")))
     }
 }
 
 impl FromLite for bool {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
         Ok(i64::from_lite(value)? != 0)
     }
 }
 
 impl FromLite for Vec<u8> {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
         match value {
-            Value::Blob(b) => Ok(b.clone()),
-            Value::Text(s) => Ok(s.clone().into_bytes()),
+            ValueRef::Blob(b) | ValueRef::Text(b) => Ok(b.to_vec()),
             other => Err(mismatch("blob", other)),
         }
     }
 }
 
 impl<T: FromLite> FromLite for Option<T> {
-    fn from_lite(value: &Value) -> Result<Self, StoreError> {
+    fn from_lite(value: ValueRef<'_>) -> Result<Self, StoreError> {
         match value {
-            Value::Null => Ok(None),
+            ValueRef::Null => Ok(None),
             other => T::from_lite(other).map(Some),
         }
     }

@@ -334,6 +334,18 @@ impl Row {
             Row::Pg(row) => T::from_pg(row, col),
         }
     }
+
+    /// A text column borrowed from the row (`None` for NULL): for values parsed from their
+    /// text, which need no copy of it.
+    pub fn try_get_str(&self, col: impl Idx) -> Result<Option<&str>, StoreError> {
+        match self {
+            Row::Sqlite(row) => match row.value(col)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                value => lite::text(value).map(Some),
+            },
+            Row::Pg(row) => Ok(sqlx::Row::try_get(row, col)?),
+        }
+    }
 }
 
 /// A column value either backend can decode.
@@ -370,10 +382,10 @@ column!(
 /// Ids are stored as text in both databases.
 impl Column for Uuid {
     fn from_sqlite(row: &LiteRow, col: impl Idx) -> Result<Self, StoreError> {
-        parse_id(&String::from_sqlite(row, col)?)
+        parse_id(lite::text(row.value(col)?)?)
     }
     fn from_pg(row: &PgRow, col: impl Idx) -> Result<Self, StoreError> {
-        parse_id(&String::from_pg(row, col)?)
+        parse_id(sqlx::Row::try_get(row, col)?)
     }
 }
 

@@ -396,21 +396,58 @@ async fn save_organization(db: &mut Db, org: &Organization) -> Result<(), StoreE
     Ok(())
 }
 
+/// The names under which a query returns a user's columns.
+pub(crate) struct UserColumnNames {
+    pub id: &'static str,
+    pub org_id: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub email: &'static str,
+    pub role_id: &'static str,
+    pub validated: &'static str,
+    pub deleted_at: &'static str,
+    pub manager_id: &'static str,
+    pub last_login: &'static str,
+    pub created_at: &'static str,
+    pub updated_at: &'static str,
+}
+
+/// A user read with [`USER_COLUMNS`].
+const PLAIN: UserColumnNames = UserColumnNames {
+    id: "id",
+    org_id: "org_id",
+    first_name: "first_name",
+    last_name: "last_name",
+    email: "email",
+    role_id: "role_id",
+    validated: "validated",
+    deleted_at: "deleted_at",
+    manager_id: "manager_id",
+    last_login: "last_login",
+    created_at: "created_at",
+    updated_at: "updated_at",
+};
+
 pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
-    let role_id: i32 = row.try_get("role_id")?;
+    decode_user_as(row, &PLAIN)
+}
+
+/// A user whose columns a query returns under other names (joined with another table).
+pub(crate) fn decode_user_as(row: &Row, names: &UserColumnNames) -> Result<User, StoreError> {
+    let role_id: i32 = row.try_get(names.role_id)?;
     Ok(User {
-        id: get_id(row, "id")?,
-        org_id: get_id(row, "org_id")?,
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        email: row.try_get("email")?,
-        role: stored_id("role_id", role_id)?,
-        validated: row.try_get("validated")?,
-        deleted_at: get_opt_ts(row, "deleted_at")?,
-        manager_id: get_opt_id(row, "manager_id")?,
-        last_login: get_opt_ts(row, "last_login")?,
-        created_at: get_ts(row, "created_at")?,
-        updated_at: get_ts(row, "updated_at")?,
+        id: get_id(row, names.id)?,
+        org_id: get_id(row, names.org_id)?,
+        first_name: row.try_get(names.first_name)?,
+        last_name: row.try_get(names.last_name)?,
+        email: row.try_get(names.email)?,
+        role: stored_id(names.role_id, role_id)?,
+        validated: row.try_get(names.validated)?,
+        deleted_at: get_opt_ts(row, names.deleted_at)?,
+        manager_id: get_opt_id(row, names.manager_id)?,
+        last_login: get_opt_ts(row, names.last_login)?,
+        created_at: get_ts(row, names.created_at)?,
+        updated_at: get_ts(row, names.updated_at)?,
     })
 }
 
