@@ -54,23 +54,35 @@ pub use ops::metrics_router;
 /// Largest accepted request body; larger ones answer 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Shared state of every handler.
+/// Shared state of every handler. Every middleware layer and handler takes its own copy of it,
+/// per request, so a copy is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+/// What [`AppState`] shares.
+pub struct SharedState {
     pub service: Service,
     pub metrics: Arc<Metrics>,
     pub http: HttpConfig,
     pub rate_limiter: Arc<RateLimiter>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(service: Service, http: HttpConfig) -> Self {
-        Self {
+        Self(Arc::new(SharedState {
             rate_limiter: Arc::new(RateLimiter::new(service.clock().clone())),
             service,
             metrics: Arc::new(Metrics::new()),
             http,
-        }
+        }))
     }
 }
 

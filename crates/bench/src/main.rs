@@ -51,6 +51,11 @@ enum Command {
     ScimSync,
 }
 
+/// mimalloc instead of the system allocator: a request allocates many small, short-lived
+/// values (rows, JSON), where glibc's malloc was a fifth of the CPU time of a read.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

@@ -383,6 +383,11 @@ async fn open_service(db: &DatabaseArgs) -> Result<Service, String> {
     Ok(Service::new(store, Arc::new(SystemClock), secrets))
 }
 
+/// mimalloc instead of the system allocator: a request allocates many small, short-lived
+/// values (rows, JSON), where glibc's malloc was a fifth of the CPU time of a read.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
