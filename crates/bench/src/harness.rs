@@ -61,8 +61,13 @@ pub fn report(name: &str, value: f64, unit: &str, baseline: Option<f64>) {
 
 /// Serves the full Portcullis app for `service` on a random port; returns its base URL.
 pub async fn serve(service: Service) -> String {
+    serve_with(service, axum::Router::new()).await
+}
+
+/// As [`serve`], with `extra` routes served behind the same middleware as the API.
+pub async fn serve_with(service: Service, extra: axum::Router<AppState>) -> String {
     let http = HttpConfig::without_rate_limits();
-    let app = portcullis_api::app(AppState::new(service, http));
+    let app = portcullis_api::app_with(AppState::new(service, http), extra);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(portcullis_api::server::serve(listener, app, std::future::pending()));

@@ -1,18 +1,48 @@
 //! read-throughput (and auth-overhead, memory): `GET /api/v1/users/{id}` and
 //! `GET /api/v1/WorkApps/{id}/Accesses` with valid credentials at 64 concurrent connections,
 //! interleaved with a bare axum handler returning the same bytes from memory (no auth, no
-//! database), and with a route doing the same read without credential verification.
+//! database), and with a route of the same server doing the same read without credential
+//! verification (auth-overhead).
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::{Path, State};
 use axum::routing::get;
 use hdrhistogram::Histogram;
+use portcullis_api::AppState;
 use portcullis_service::{Actor, ActorKind, Ctx, NewUser, NewWorkApp, Service};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::harness::{report, rss_mb, serve, service_on};
+use crate::harness::{report, rss_mb, serve_with, service_on};
 
 const CONNECTIONS: usize = 64;
+
+/// The API's user record, for the route without a credential check (same fields, same order).
+#[derive(Serialize)]
+struct UserRecord {
+    data: UserView,
+    links: Links,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserView {
+    id: uuid::Uuid,
+    name: String,
+    email: String,
+    role_id: i32,
+    role_name: &'static str,
+    status_id: i32,
+    status_name: &'static str,
+    last_login: Option<chrono::DateTime<chrono::Utc>>,
+    manager_id: Option<uuid::Uuid>,
+}
+
+#[derive(Serialize)]
+struct Links {
+    #[serde(rename = "self")]
+    self_link: String,
+}
 
 struct Sample {
     requests: u64,
@@ -222,10 +252,37 @@ pub async fn run(
     if let Some(scale) = scale {
         grow(&dir.path().join("read.db"), &service, &ctx, app, scale).await;
     }
-    let base = serve(service.clone()).await;
+    // The auth-overhead comparison: the same read, served by the same server behind the same
+    // middleware, minus the credential check (a fixed caller instead of `X-API-KEY`).
+    let unauth_ctx = Arc::new(ctx.clone());
+    let unauthenticated = axum::Router::new().route(
+        "/bench/users/{id}",
+        get(move |State(state): State<AppState>, Path(id): Path<uuid::Uuid>| {
+            let ctx = unauth_ctx.clone();
+            async move {
+                let u = state.service.get_user(&ctx, id).await.expect("user");
+                axum::Json(UserRecord {
+                    data: UserView {
+                        id: u.id,
+                        name: u.full_name(),
+                        email: u.email.clone(),
+                        role_id: u.role.id(),
+                        role_name: u.role.cakewalk_name(),
+                        status_id: u.status().id(),
+                        status_name: u.status().cakewalk_name(),
+                        last_login: u.last_login,
+                        manager_id: u.manager_id,
+                    },
+                    links: Links { self_link: format!("/api/v1/users/{}", u.id) },
+                })
+            }
+        }),
+    );
+    let base = serve_with(service.clone(), unauthenticated).await;
     let auth = vec![("X-API-KEY", org.api_key.clone()), ("X-API-SECRET", org.api_secret.clone())];
     let user_url = format!("{base}/api/v1/users/{user}");
     let accesses_url = format!("{base}/api/v1/WorkApps/{app}/Accesses");
+    let no_auth_url = format!("{base}/bench/users/{user}");
 
     // The baseline: the same bytes, from memory, no auth, no database — same binary, same runtime.
     let user_bytes = reqwest::Client::new()
@@ -246,22 +303,20 @@ pub async fn run(
         .bytes()
         .await
         .expect("bytes");
-    // The auth-overhead comparison: the same read through the service, minus credential checks.
-    let unauth_service = service.clone();
-    let unauth_ctx = Arc::new(ctx.clone());
+    let unauthenticated_bytes =
+        reqwest::get(&no_auth_url).await.expect("get").bytes().await.expect("bytes");
+    assert_eq!(unauthenticated_bytes, user_bytes, "the route without auth serves the same bytes");
     let baseline = axum::Router::new()
-        .route("/user", get(move || std::future::ready(([("content-type", "application/json")], user_bytes.clone()))))
-        .route("/accesses", get(move || std::future::ready(([("content-type", "application/json")], access_bytes.clone()))))
         .route(
-            "/user-no-auth",
+            "/user",
             get(move || {
-                let (service, ctx) = (unauth_service.clone(), unauth_ctx.clone());
-                async move {
-                    let u = service.get_user(&ctx, user).await.expect("user");
-                    axum::Json(json!({ "data": { "id": u.id, "name": u.full_name(), "email": u.email, "roleId": u.role.id(),
-                        "roleName": u.role.cakewalk_name(), "statusId": u.status().id(), "statusName": u.status().cakewalk_name(),
-                        "lastLogin": u.last_login, "managerId": u.manager_id }, "links": { "self": format!("/api/v1/users/{}", u.id) } }))
-                }
+                std::future::ready(([("content-type", "application/json")], user_bytes.clone()))
+            }),
+        )
+        .route(
+            "/accesses",
+            get(move || {
+                std::future::ready(([("content-type", "application/json")], access_bytes.clone()))
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -281,7 +336,7 @@ pub async fn run(
     for _ in 0..rounds {
         base_user.add(load(&format!("{bare}/user"), &[], slice).await);
         api_user.add(load(&user_url, &auth, slice).await);
-        no_auth.add(load(&format!("{bare}/user-no-auth"), &[], slice).await);
+        no_auth.add(load(&no_auth_url, &[], slice).await);
         base_acc.add(load(&format!("{bare}/accesses"), &[], slice).await);
         api_acc.add(load(&accesses_url, &auth, slice).await);
     }
