@@ -1,4 +1,6 @@
 //! Turning presented credentials into an [`Actor`].
+use std::sync::Arc;
+
 use chrono::Duration;
 use portcullis_domain::{UserStatus, UserToken};
 
@@ -24,7 +26,7 @@ impl Service {
             Some(cred) => cred,
             None => {
                 let mut tx = self.store.read().await?;
-                let cred = tx.get_api_credential(id).await?.ok_or_else(invalid_api)?;
+                let cred = Arc::new(tx.get_api_credential(id).await?.ok_or_else(invalid_api)?);
                 self.credentials.put(cred.clone());
                 cred
             }

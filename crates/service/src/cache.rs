@@ -15,19 +15,22 @@ pub const CREDENTIAL_TTL: Duration = Duration::from_secs(10);
 /// Bound on cached entries (one per credential in use; cleared when full).
 const MAX_ENTRIES: usize = 10_000;
 
+/// A cached credential and when it was read.
+type Entry = (Arc<ApiCredential>, Instant);
+
 #[derive(Clone, Default)]
 pub struct CredentialCache {
-    entries: Arc<RwLock<HashMap<Uuid, (ApiCredential, Instant)>>>,
+    entries: Arc<RwLock<HashMap<Uuid, Entry>>>,
 }
 
 impl CredentialCache {
-    pub fn get(&self, id: Uuid) -> Option<ApiCredential> {
+    pub fn get(&self, id: Uuid) -> Option<Arc<ApiCredential>> {
         let entries = self.entries.read().ok()?;
         let (cred, at) = entries.get(&id)?;
         (at.elapsed() < CREDENTIAL_TTL).then(|| cred.clone())
     }
 
-    pub fn put(&self, cred: ApiCredential) {
+    pub fn put(&self, cred: Arc<ApiCredential>) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
