@@ -336,7 +336,8 @@ pub async fn run(
     for _ in 0..rounds {
         base_user.add(load(&format!("{bare}/user"), &[], slice).await);
         api_user.add(load(&user_url, &auth, slice).await);
-        no_auth.add(load(&no_auth_url, &[], slice).await);
+        // The same request bytes (the route ignores the credential headers).
+        no_auth.add(load(&no_auth_url, &auth, slice).await);
         base_acc.add(load(&format!("{bare}/accesses"), &[], slice).await);
         api_acc.add(load(&accesses_url, &auth, slice).await);
     }
