@@ -50,6 +50,15 @@ pub fn id_array(ids: impl IntoIterator<Item = Uuid>) -> String {
     serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
 }
 
+/// The parameter of [`crate::sql::Dialect::id_in`]: the id itself when there is one, else the
+/// JSON array of them.
+pub fn ids_arg(ids: &[Uuid]) -> String {
+    match ids {
+        [one] => id(*one),
+        many => id_array(many.iter().copied()),
+    }
+}
+
 pub fn get_id(row: &Row, col: &str) -> Result<Uuid, StoreError> {
     get_opt_id(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col}: NULL")))
 }

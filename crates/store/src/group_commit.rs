@@ -4,11 +4,13 @@
 //! (about 2 ms here). Writers therefore queue on one connection, and each runs inside the open
 //! transaction of a *batch* as a savepoint: its own failure rolls back only its savepoint, its
 //! success releases the savepoint. It then goes back to the end of the queue (the lock is fair,
-//! first come first served): when its turn comes again, every writer that was waiting has had
-//! its turn, and if the batch is still open it commits the whole batch at once. Everyone in the
-//! batch then learns the outcome of that one commit. A write is acknowledged only after the
-//! commit that holds it has returned, so durability is exactly that of one transaction per write;
-//! a failed batch commit fails every write in it.
+//! first come first served) and, at the same time, listens for the batch's outcome. The first
+//! member whose turn comes again finds that every writer that was waiting has had its turn, and
+//! commits the whole batch at once; the others hear the outcome of that one commit and leave the
+//! queue without taking the connection again (a hand-over each would keep the connection idle
+//! while the scheduler gets round to them). A write is acknowledged only after the commit that
+//! holds it has returned, so durability is exactly that of one transaction per write; a failed
+//! batch commit fails every write in it.
 //!
 //! Alone, a writer pays one extra hand-over of the lock and nothing else.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::path::PathBuf;
 
 use rusqlite::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use crate::StoreError;
 
@@ -39,6 +41,15 @@ pub struct Batch {
     members: AtomicUsize,
     /// The outcome of the batch's commit, set once (an error as text: every member reports it).
     outcome: OnceLock<Result<(), String>>,
+    /// Woken when `outcome` is set.
+    decided: Notify,
+}
+
+impl Batch {
+    fn decide(&self, outcome: Result<(), String>) {
+        let _ = self.outcome.set(outcome);
+        self.decided.notify_waiters();
+    }
 }
 
 /// The queue of writers on the writing connection.
@@ -133,22 +144,38 @@ impl WriteTurn {
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let mut guard = self.guard.take().expect("a turn holds the writer until it ends");
         let queue = self.queue.clone();
+        // Nothing is awaited until the savepoint is released and the lock handed on, so a caller
+        // that stops waiting cannot leave the connection half-way.
+        if let Err(err) = guard.conn().and_then(|c| Ok(c.execute_batch("RELEASE write_turn")?)) {
+            fail_batch(&mut guard, &err.to_string());
+            return Err(err);
+        }
+        let Some(batch) = guard.batch.clone() else {
+            return Err(StoreError::Commit("the write transaction was lost".into()));
+        };
+        batch.members.fetch_add(1, Ordering::SeqCst);
+        queue.stats.writes.fetch_add(1, Ordering::Relaxed);
+        drop(guard);
         // The rest runs to completion even if the caller stops waiting: the batch must not be
         // left open with nobody to commit it.
         let finishing = tokio::spawn(async move {
-            if let Err(err) = guard.conn().and_then(|c| Ok(c.execute_batch("RELEASE write_turn")?))
-            {
-                fail_batch(&mut guard, &err.to_string());
-                return Err(err.to_string());
+            let decided = batch.decided.notified();
+            tokio::pin!(decided);
+            // Registered before the outcome is read, so a decision in between is not missed.
+            decided.as_mut().enable();
+            if let Some(outcome) = batch.outcome.get() {
+                return outcome.clone();
             }
-            let Some(batch) = guard.batch.clone() else {
-                return Err("the write transaction was lost".to_string());
-            };
-            batch.members.fetch_add(1, Ordering::SeqCst);
-            queue.stats.writes.fetch_add(1, Ordering::Relaxed);
             // Back to the end of the queue: everyone waiting now joins this batch first.
-            drop(guard);
-            let mut guard = queue.writer.lock_owned().await;
+            let mut guard = tokio::select! {
+                biased;
+                () = &mut decided => {
+                    return batch.outcome.get().cloned().unwrap_or_else(|| {
+                        Err("the write transaction was lost".to_string())
+                    });
+                }
+                guard = queue.writer.clone().lock_owned() => guard,
+            };
             if let Some(outcome) = batch.outcome.get() {
                 return outcome.clone();
             }
@@ -173,8 +200,8 @@ impl WriteTurn {
                     Err(err.to_string())
                 }
             };
-            let _ = batch.outcome.set(outcome.clone());
             guard.batch = None;
+            batch.decide(outcome.clone());
             outcome
         });
         match finishing.await {
@@ -252,7 +279,7 @@ fn fail_batch(writer: &mut Writer, message: &str) {
         tracing::debug!(error = %err, "rollback of a failed write batch");
     }
     if let Some(batch) = writer.batch.take() {
-        let _ = batch.outcome.set(Err(format!("the write was rolled back: {message}")));
+        batch.decide(Err(format!("the write was rolled back: {message}")));
     }
     writer.abandoned = false;
 }

@@ -10,10 +10,11 @@ use portcullis_domain::{TaskId, UserId};
 use uuid::Uuid;
 
 use crate::decode::{
-    self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, opt_id, opt_ts, stored_name, ts,
+    self, get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, ids_arg, opt_id, opt_ts,
+    stored_name, ts,
 };
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Db, Row};
+use crate::sql::{insert_rows, query, query_scalar, Db, Row};
 use crate::{RequestFilter, StoreError, TaskFilter};
 
 const REQUEST_COLUMNS: &str = "id, org_id, request_type, work_app_id, target_user_id,
@@ -24,15 +25,15 @@ const TASK_COLUMNS: &str = "t.id, t.org_id, t.request_id, t.kind, t.status, t.st
     t.unassigned_reason, t.decided_by_user_id, t.decided_at, t.comment, t.created_at, t.updated_at";
 
 async fn attach_assignees(db: &mut Db, tasks: &mut [Task]) -> Result<(), StoreError> {
-    let ids_1 = db.dialect().in_json_texts("$1");
     if tasks.is_empty() {
         return Ok(());
     }
+    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
     let rows = query(format!(
-        "SELECT task_id, user_id FROM task_assignees
-         WHERE task_id IN {ids_1} ORDER BY position"
+        "SELECT task_id, user_id FROM task_assignees WHERE {} ORDER BY position",
+        db.dialect().id_in("task_id", "$1", ids.len())
     ))
-    .bind(id_array(tasks.iter().map(|t| t.id)))
+    .bind(ids_arg(&ids))
     .fetch_all(db)
     .await?;
     let mut by_task: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -474,16 +475,13 @@ impl<S: Writable + ?Sized> RequestWrites for S {
                 ])
             })
             .collect();
-        query(format!(
-            "INSERT INTO requests ({REQUEST_COLUMNS})
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10,
-                    CAST(value ->> 11 AS INTEGER), CAST(value ->> 12 AS INTEGER), value ->> 13,
-                    value ->> 14, value ->> 15, value ->> 16
-             FROM {}",
-            db.dialect().json_rows("$1")
-        ))
-        .bind(serde_json::Value::Array(rows).to_string())
+        insert_rows(
+            db.dialect(),
+            &format!("requests ({REQUEST_COLUMNS})"),
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, CAST({} AS INTEGER), CAST({} AS INTEGER),
+             {}, {}, {}, {}",
+            rows,
+        )
         .execute(db)
         .await?;
         Ok(())
@@ -532,38 +530,33 @@ impl<S: Writable + ?Sized> RequestWrites for S {
                 ])
             })
             .collect();
-        query(format!(
-            "INSERT INTO tasks (id, org_id, request_id, kind, status, step, decided_by_user_id,
-                                decided_at, comment, created_at, updated_at, unassigned_reason)
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
-                    CAST(value ->> 5 AS INTEGER), value ->> 6, value ->> 7, value ->> 8,
-                    value ->> 9, value ->> 10, value ->> 11
-             FROM {}",
-            db.dialect().json_rows("$1")
-        ))
-        .bind(serde_json::Value::Array(rows).to_string())
+        insert_rows(
+            db.dialect(),
+            "tasks (id, org_id, request_id, kind, status, step, decided_by_user_id, decided_at,
+                    comment, created_at, updated_at, unassigned_reason)",
+            "{}, {}, {}, {}, {}, CAST({} AS INTEGER), {}, {}, {}, {}, {}, {}",
+            rows,
+        )
         .execute(&mut *db)
         .await?;
-        let assignees: Vec<(String, String, String, usize)> = tasks
+        let assignees: Vec<serde_json::Value> = tasks
             .iter()
             .flat_map(|t| {
                 t.assignee_ids
                     .iter()
                     .enumerate()
-                    .map(|(i, user)| (id(t.id), id(*user), id(t.org_id), i))
+                    .map(|(i, user)| serde_json::json!([id(t.id), id(*user), id(t.org_id), i]))
             })
             .collect();
         if assignees.is_empty() {
             return Ok(());
         }
-        let assignees =
-            serde_json::to_string(&assignees).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        query(format!(
-            "INSERT INTO task_assignees (task_id, user_id, org_id, position)
-             SELECT value ->> 0, value ->> 1, value ->> 2, CAST(value ->> 3 AS INTEGER) FROM {}",
-            db.dialect().json_rows("$1")
-        ))
-        .bind(assignees)
+        insert_rows(
+            db.dialect(),
+            "task_assignees (task_id, user_id, org_id, position)",
+            "{}, {}, {}, CAST({} AS INTEGER)",
+            assignees,
+        )
         .execute(db)
         .await?;
         Ok(())

@@ -286,11 +286,13 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
     }
 
     async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
-        let db = self.db();
+        // One event (the common case) goes in with plain parameters, not through a JSON array.
+        let db = match events {
+            [] => return Ok(()),
+            [one] => return self.insert_webhook_event(one, false).await,
+            _ => self.db(),
+        };
         let rows_1 = db.dialect().json_rows("$1");
-        if events.is_empty() {
-            return Ok(());
-        }
         let rows: Vec<[String; 5]> = events
             .iter()
             .map(|e| {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use portcullis_domain::{Page, PageRequest, PermissionLevel, ProvisioningMode, WorkApp};
 use uuid::Uuid;
 
-use crate::decode::{self, get_id, get_ts, id, id_array, stored_id, stored_name, ts};
+use crate::decode::{self, get_id, get_ts, id, ids_arg, stored_id, stored_name, ts};
 use crate::session::{Session, Writable};
 use crate::sql::{contains_pattern, query, Db, Row};
 use crate::StoreError;
@@ -18,15 +18,15 @@ fn name_key(name: &str) -> String {
 
 /// Fills `owner_ids` of the apps with one query.
 async fn attach_owners(db: &mut Db, apps: &mut [WorkApp]) -> Result<(), StoreError> {
-    let ids_1 = db.dialect().in_json_texts("$1");
     if apps.is_empty() {
         return Ok(());
     }
+    let ids: Vec<Uuid> = apps.iter().map(|a| a.id).collect();
     let rows = query(format!(
-        "SELECT work_app_id, user_id FROM work_app_owners
-         WHERE work_app_id IN {ids_1} ORDER BY position"
+        "SELECT work_app_id, user_id FROM work_app_owners WHERE {} ORDER BY position",
+        db.dialect().id_in("work_app_id", "$1", ids.len())
     ))
-    .bind(id_array(apps.iter().map(|a| a.id)))
+    .bind(ids_arg(&ids))
     .fetch_all(db)
     .await?;
     let mut owners: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
