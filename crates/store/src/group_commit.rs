@@ -103,12 +103,12 @@ impl GroupCommit {
         if guard.batch.is_none() {
             // IMMEDIATE takes the database's write lock up front, so a read-then-write
             // transaction cannot fail half-way with SQLITE_BUSY when another process writes.
-            guard.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+            run(guard.conn()?, "BEGIN IMMEDIATE")?;
             guard.batch = Some(Arc::new(Batch::default()));
         }
-        if let Err(err) = guard.conn()?.execute_batch("SAVEPOINT write_turn") {
+        if let Err(err) = run(guard.conn()?, "SAVEPOINT write_turn") {
             fail_batch(&mut guard, &err.to_string());
-            return Err(err.into());
+            return Err(err);
         }
         Ok(WriteTurn { guard: Some(guard), queue: self.clone() })
     }
@@ -146,7 +146,7 @@ impl WriteTurn {
         let queue = self.queue.clone();
         // Nothing is awaited until the savepoint is released and the lock handed on, so a caller
         // that stops waiting cannot leave the connection half-way.
-        if let Err(err) = guard.conn().and_then(|c| Ok(c.execute_batch("RELEASE write_turn")?)) {
+        if let Err(err) = guard.conn().and_then(|c| run(c, "RELEASE write_turn")) {
             fail_batch(&mut guard, &err.to_string());
             return Err(err);
         }
@@ -244,18 +244,24 @@ impl Writer {
             return Err(StoreError::Commit("the write transaction was lost".into()));
         };
         let done = tokio::task::spawn_blocking(move || {
-            let result = conn.execute_batch("COMMIT");
+            let result = run(&conn, "COMMIT");
             (conn, result)
         })
         .await;
         match done {
             Ok((conn, result)) => {
                 self.conn = Some(conn);
-                Ok(result?)
+                result
             }
             Err(join) => Err(StoreError::Commit(join.to_string())),
         }
     }
+}
+
+/// Runs one of the statements every write turn uses, prepared once per connection.
+fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Rolls back an abandoned turn's savepoint; if that is impossible the whole batch is lost.

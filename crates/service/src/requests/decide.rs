@@ -159,13 +159,15 @@ impl Service {
         let request = self
             .apply_transition(&mut *tx, ctx, request, &app, transition, decided_by, None)
             .await?;
-        let task = tx
+        tx.commit().await?;
+        // The answer is read after the commit: every other writer waits while a write
+        // transaction is open, so it holds only the change.
+        let mut read = self.store.read().await?;
+        let task = read
             .get_task(org_id, task_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("task", task_id))?;
-        let details = task_details(&mut *tx, task, request).await?;
-        tx.commit().await?;
-        Ok(details)
+        task_details(&mut *read, task, request).await
     }
 }
 

@@ -26,8 +26,10 @@ impl Service {
         ctx.actor.require_validated()?;
         let mut tx = self.write_tx(ctx.org_id()).await?;
         let request = self.open_request(&mut *tx, ctx, new, Origin::default()).await?;
-        let tasks = tx.request_tasks(ctx.org_id(), request.id).await?;
         tx.commit().await?;
+        // The answer is read after the commit: every other writer waits while a write
+        // transaction is open, so it holds only the change.
+        let tasks = self.store.read().await?.request_tasks(ctx.org_id(), request.id).await?;
         Ok(RequestDetails { request, tasks })
     }
 
