@@ -195,7 +195,9 @@ pub struct ScimErrorBody {
 /// message}` elsewhere. It also catches errors produced outside our handlers (axum rejections,
 /// unknown routes, 405, body limits) so a client never sees a plain-text error.
 pub async fn error_envelope(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
+    // A shared handle on the request's URI, not a copy: most responses are not errors.
+    let uri = request.uri().clone();
+    let path = uri.path();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -222,7 +224,7 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
                 (if text.is_empty() { reason.to_string() } else { text }, reason, None, None)
             }
         };
-    let (content_type, bytes) = if is_scim_path(&path) {
+    let (content_type, bytes) = if is_scim_path(path) {
         let scim_type = scim_type.or((status == StatusCode::BAD_REQUEST).then_some("invalidValue"));
         let body = ScimErrorBody {
             schemas: vec!["urn:ietf:params:scim:api:messages:2.0:Error".into()],
@@ -231,13 +233,13 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
             detail: message,
         };
         ("application/scim+json", serde_json::to_vec(&body))
-    } else if is_cakewalk_path(&path) {
+    } else if is_cakewalk_path(path) {
         let problem = ProblemDetails {
             kind: format!("https://httpstatuses.io/{}", status.as_u16()),
             title: title.to_string(),
             status: status.as_u16(),
             detail: message,
-            instance: path,
+            instance: path.to_string(),
         };
         ("application/problem+json", serde_json::to_vec(&problem))
     } else {

@@ -54,27 +54,36 @@ impl NormalizedApp {
             Some(rest) if !rest.is_empty() => rest,
             _ => path,
         };
-        self.canonical(trimmed).filter(|canonical| canonical != path)
+        let segments: Vec<&str> = trimmed.split('/').collect();
+        let best = self.best_template(&segments)?;
+        // Most requests are spelled canonically already: no new path to build.
+        let spelled_right = trimmed.len() == path.len()
+            && best
+                .iter()
+                .zip(&segments)
+                .all(|(tpl, seg)| tpl.as_deref().is_none_or(|t| t == *seg));
+        if spelled_right {
+            return None;
+        }
+        let canonical: Vec<&str> =
+            best.iter().zip(&segments).map(|(tpl, seg)| tpl.as_deref().unwrap_or(seg)).collect();
+        Some(canonical.join("/")).filter(|canonical| canonical != path)
     }
 
-    /// The documented route's spelling of `path`, if `path` matches one.
-    fn canonical(&self, path: &str) -> Option<String> {
-        let segments: Vec<&str> = path.split('/').collect();
-        let best = self
-            .templates
+    /// The documented route `segments` match, if any: static segments compare
+    /// case-insensitively, and the template with most static segments wins.
+    fn best_template(&self, segments: &[&str]) -> Option<&Template> {
+        self.templates
             .iter()
             .filter(|t| t.len() == segments.len())
             .filter(|t| {
-                t.iter().zip(&segments).all(|(tpl, seg)| match tpl {
+                t.iter().zip(segments).all(|(tpl, seg)| match tpl {
                     Some(s) => s.eq_ignore_ascii_case(seg),
                     // A parameter is never empty (`/UsersGroups//` is not a group's path).
                     None => !seg.is_empty(),
                 })
             })
-            .max_by_key(|t| t.iter().filter(|s| s.is_some()).count())?;
-        let canonical: Vec<&str> =
-            best.iter().zip(&segments).map(|(tpl, seg)| tpl.as_deref().unwrap_or(seg)).collect();
-        Some(canonical.join("/"))
+            .max_by_key(|t| t.iter().filter(|s| s.is_some()).count())
     }
 }
 
