@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_id, get_ts, id, opt_id, opt_ts, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, Row};
+use crate::sql::{insert_rows, query, Row};
 use crate::{AuditFilter, StoreError};
 
 /// Reading audit.
@@ -62,87 +62,43 @@ pub trait AuditWrites: Send {
 #[async_trait]
 impl<S: Writable + ?Sized> AuditWrites for S {
     async fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
-                                       target_type, target_id, before_json, after_json, request_id,
-                                       on_behalf_of_user_id, source, client_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(id(event.id))
-        .bind(id(event.org_id))
-        .bind(ts(event.occurred_at))
-        .bind(event.actor.kind())
-        .bind(opt_id(event.actor.id()))
-        .bind(&event.action)
-        .bind(&event.target_type)
-        .bind(opt_id(event.target_id))
-        .bind(&event.before)
-        .bind(&event.after)
-        .bind(&event.request_id)
-        .bind(opt_id(event.on_behalf_of))
-        .bind(event.source.as_ref().map(|s| s.source.as_str()))
-        .bind(event.source.as_ref().map(|s| s.client_name.as_str()))
-        .execute(db)
-        .await?;
-        Ok(())
+        self.insert_audit_events(std::slice::from_ref(event)).await
     }
 
     async fn insert_audit_events(&mut self, events: &[AuditEvent]) -> Result<(), StoreError> {
-        // Most writes record one row: plain parameters cost a third of expanding a JSON array.
-        let db = match events {
-            [] => return Ok(()),
-            [one] => return self.insert_audit_event(one).await,
-            _ => self.db(),
-        };
-        type AuditRow<'a> = (
-            String,
-            String,
-            String,
-            &'static str,
-            Option<String>,
-            &'a str,
-            &'a str,
-            Option<String>,
-            &'a Option<String>,
-            &'a Option<String>,
-            &'a Option<String>,
-            Option<String>,
-            Option<&'a str>,
-            Option<&'a str>,
-        );
-        let rows: Vec<AuditRow<'_>> = events
+        if events.is_empty() {
+            return Ok(());
+        }
+        let db = self.db();
+        let rows = events
             .iter()
             .map(|e| {
-                (
+                serde_json::json!([
                     id(e.id),
                     id(e.org_id),
                     ts(e.occurred_at),
                     e.actor.kind(),
                     opt_id(e.actor.id()),
-                    e.action.as_str(),
-                    e.target_type.as_str(),
+                    e.action,
+                    e.target_type,
                     opt_id(e.target_id),
-                    &e.before,
-                    &e.after,
-                    &e.request_id,
+                    e.before,
+                    e.after,
+                    e.request_id,
                     opt_id(e.on_behalf_of),
                     e.source.as_ref().map(|s| s.source.as_str()),
                     e.source.as_ref().map(|s| s.client_name.as_str()),
-                )
+                ])
             })
             .collect();
-        query(format!(
-            "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, action,
-                                       target_type, target_id, before_json, after_json, request_id,
-                                       on_behalf_of_user_id, source, client_name)
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-                    value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11,
-                    value ->> 12, value ->> 13
-             FROM {}",
-            db.dialect().json_rows("$1")
-        ))
-        .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        insert_rows(
+            db.dialect(),
+            "audit_events (id, org_id, occurred_at, actor_type, actor_id, action, target_type,
+                           target_id, before_json, after_json, request_id, on_behalf_of_user_id,
+                           source, client_name)",
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
+            rows,
+        )
         .execute(db)
         .await?;
         Ok(())

@@ -248,24 +248,12 @@ pub fn insert_rows<'q>(
     dialect: Dialect,
     into: &str,
     select: &str,
-    rows: Vec<serde_json::Value>,
+    mut rows: Vec<serde_json::Value>,
 ) -> Query<'q> {
-    match <[serde_json::Value; 1]>::try_from(rows) {
-        Ok([serde_json::Value::Array(one)]) => {
-            let sql = fill_fields(into, select, |i| format!("${}", i + 1));
-            one.into_iter().fold(query(sql), |q, value| q.bind(json_arg(value)))
-        }
-        Ok(other) => json_rows_insert(dialect, into, select, Vec::from(other)),
-        Err(rows) => json_rows_insert(dialect, into, select, rows),
+    if let [serde_json::Value::Array(one)] = rows.as_mut_slice() {
+        let sql = fill_fields(into, select, |i| format!("${}", i + 1));
+        return std::mem::take(one).into_iter().fold(query(sql), |q, v| q.bind(json_arg(v)));
     }
-}
-
-fn json_rows_insert<'q>(
-    dialect: Dialect,
-    into: &str,
-    select: &str,
-    rows: Vec<serde_json::Value>,
-) -> Query<'q> {
     let fields = fill_fields(into, select, |i| format!("value ->> {i}"));
     query(format!("{fields} FROM {}", dialect.json_rows("$1")))
         .bind(serde_json::Value::Array(rows).to_string())

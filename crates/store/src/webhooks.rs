@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::decode::{get_id, get_opt_ts, get_ts, id, id_array, opt_ts, stored_name, ts};
 use crate::session::{Session, Writable};
-use crate::sql::{query, query_scalar, Db, Row};
+use crate::sql::{insert_rows, query, query_scalar, Db, Row};
 use crate::{DeliveryJob, StoreError};
 
 const SUB_COLUMNS: &str =
@@ -269,46 +269,11 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         e: &WebhookEvent,
         dispatched: bool,
     ) -> Result<(), StoreError> {
-        let db = self.db();
-        query(
-            "INSERT INTO webhook_events (id, org_id, event_type, occurred_at, data_json, dispatched_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id(e.id))
-        .bind(id(e.org_id))
-        .bind(&e.event_type)
-        .bind(ts(e.occurred_at))
-        .bind(&e.data)
-        .bind(dispatched.then(|| ts(e.occurred_at)))
-        .execute(db)
-        .await?;
-        Ok(())
+        insert_events(self.db(), std::slice::from_ref(e), dispatched).await
     }
 
     async fn insert_webhook_events(&mut self, events: &[WebhookEvent]) -> Result<(), StoreError> {
-        // One event (the common case) goes in with plain parameters, not through a JSON array.
-        let db = match events {
-            [] => return Ok(()),
-            [one] => return self.insert_webhook_event(one, false).await,
-            _ => self.db(),
-        };
-        let rows_1 = db.dialect().json_rows("$1");
-        let rows: Vec<[String; 5]> = events
-            .iter()
-            .map(|e| {
-                [id(e.id), id(e.org_id), e.event_type.clone(), ts(e.occurred_at), e.data.clone()]
-            })
-            .collect();
-        query(format!(
-            "INSERT INTO webhook_events (id, org_id, event_type, occurred_at, data_json)
-             SELECT (value->>0), (value->>1), (value->>2),
-                    (value->>3), (value->>4)
-             FROM {rows_1} AS t"
-        ))
-        .bind(serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .execute(db)
-        .await?;
-        Ok(())
+        insert_events(self.db(), events, false).await
     }
 
     async fn insert_subscription(&mut self, s: &WebhookSubscription) -> Result<(), StoreError> {
@@ -761,6 +726,40 @@ impl<S: Writable + ?Sized> WebhookWrites for S {
         .await?;
         Ok(())
     }
+}
+
+/// Writes events into the outbox; `dispatched` marks them as already handed to deliveries.
+async fn insert_events(
+    db: &mut Db,
+    events: &[WebhookEvent],
+    dispatched: bool,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows = events
+        .iter()
+        .map(|e| {
+            let at = ts(e.occurred_at);
+            serde_json::json!([
+                id(e.id),
+                id(e.org_id),
+                e.event_type,
+                at,
+                e.data,
+                dispatched.then_some(&at)
+            ])
+        })
+        .collect();
+    insert_rows(
+        db.dialect(),
+        "webhook_events (id, org_id, event_type, occurred_at, data_json, dispatched_at)",
+        "{}, {}, {}, {}, {}, {}",
+        rows,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Lists the events of deliveries: (delivery id, position, event id).
