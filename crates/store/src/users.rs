@@ -7,7 +7,7 @@ use portcullis_domain::{
 use uuid::Uuid;
 
 use crate::decode::{
-    get_id, get_opt_id, get_opt_ts, get_ts, id, id_array, stored_id, stored_name, ts,
+    get_id, get_opt_id, get_opt_ts, get_ts, id, ids_arg, stored_id, stored_name, ts,
 };
 use crate::session::{Session, Writable};
 use crate::sql::{contains_pattern, query, query_scalar, Db, Row};
@@ -221,18 +221,15 @@ impl<S: Session + ?Sized> UserReads for S {
 
     async fn get_users(&mut self, org_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
         let db = self.db();
-        let ids_2 = db.dialect().in_json_texts("$2");
-        query(format!(
-            "SELECT {USER_COLUMNS} FROM users
-             WHERE org_id = $1 AND id IN {ids_2} ORDER BY id"
-        ))
-        .bind(id(org_id))
-        .bind(id_array(ids.iter().copied()))
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(decode_user)
-        .collect()
+        let id_in = db.dialect().id_in("id", "$2", ids.len());
+        query(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND {id_in} ORDER BY id"))
+            .bind(id(org_id))
+            .bind(ids_arg(ids))
+            .fetch_all(db)
+            .await?
+            .iter()
+            .map(decode_user)
+            .collect()
     }
 
     async fn active_admin_ids(&mut self, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {

@@ -108,6 +108,15 @@ async fn users_round_trip_every_field(db: &TestDb) {
         Some(seed.alice.clone())
     );
     assert_eq!(read.get_user(seed.org.id, new_id()).await.expect("get"), None);
+    // By ids: none, one (looked up by equality), several (by array), in id order, unknown ids
+    // and other organizations' users left out.
+    assert_eq!(read.get_users(seed.org.id, &[]).await.expect("none"), vec![]);
+    assert_eq!(read.get_users(seed.org.id, &[dave.id]).await.expect("one"), vec![dave.clone()]);
+    assert_eq!(read.get_users(seed.other_org.id, &[dave.id]).await.expect("other org"), vec![]);
+    let mut both = vec![carol.clone(), dave.clone()];
+    both.sort_by_key(|u| u.id);
+    let asked = [dave.id, new_id(), carol.id];
+    assert_eq!(read.get_users(seed.org.id, &asked).await.expect("several"), both);
     drop(read);
 
     // update_user saves name, e-mail, role, status, manager and updated_at; it keeps
