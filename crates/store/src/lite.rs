@@ -161,10 +161,9 @@ impl LiteIndex for usize {
 
 impl LiteIndex for &str {
     fn position(&self, columns: &Columns, hint: usize) -> Option<usize> {
-        if columns.name(hint) == Some(*self) {
-            return Some(hint);
-        }
-        (0..columns.len()).find(|&i| columns.name(i) == Some(*self))
+        // From the hint onwards first: a decoder that skips a column finds the next one soon.
+        let n = columns.len();
+        (hint.min(n)..n).chain(0..hint.min(n)).find(|&i| columns.name(i) == Some(*self))
     }
 }
 
@@ -359,5 +358,28 @@ impl<T: FromLite> FromLite for Option<T> {
             ValueRef::Null => Ok(None),
             other => T::from_lite(other).map(Some),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_found_by_name_in_any_order() {
+        let conn = Connection::open_in_memory().expect("open");
+        let rows = fetch(&conn, "SELECT 1 AS a, 'two' AS b, NULL AS c, 4 AS d", &[], None)
+            .expect("fetch");
+        let row = &rows[0];
+        let int = |v: ValueRef<'_>| i64::from_lite(v).ok();
+        // In order, skipping forward, back to the start, and past the end.
+        assert_eq!(int(row.value("a").expect("a")), Some(1));
+        assert_eq!(int(row.value("d").expect("d")), Some(4));
+        assert_eq!(text(row.value("b").expect("b")).ok(), Some("two"));
+        assert!(matches!(row.value("c").expect("c"), ValueRef::Null));
+        assert_eq!(int(row.value("a").expect("a again")), Some(1));
+        assert_eq!(int(row.value(3usize).expect("by position")), Some(4));
+        assert!(row.value("missing").is_err());
+        assert!(row.value(4usize).is_err());
     }
 }

@@ -430,15 +430,16 @@ pub(crate) fn decode_user(row: &Row) -> Result<User, StoreError> {
 }
 
 /// A user whose columns a query returns under other names (joined with another table).
+/// Fields are read in the order queries select them (`USER_COLUMNS`), so that each lookup by
+/// name is one comparison.
 pub(crate) fn decode_user_as(row: &Row, names: &UserColumnNames) -> Result<User, StoreError> {
-    let role_id: i32 = row.try_get(names.role_id)?;
     Ok(User {
         id: get_id(row, names.id)?,
         org_id: get_id(row, names.org_id)?,
         first_name: row.try_get(names.first_name)?,
         last_name: row.try_get(names.last_name)?,
         email: row.try_get(names.email)?,
-        role: stored_id(names.role_id, role_id)?,
+        role: stored_id(names.role_id, row.try_get(names.role_id)?)?,
         validated: row.try_get(names.validated)?,
         deleted_at: get_opt_ts(row, names.deleted_at)?,
         manager_id: get_opt_id(row, names.manager_id)?,
