@@ -368,8 +368,8 @@ mod tests {
     #[test]
     fn columns_are_found_by_name_in_any_order() {
         let conn = Connection::open_in_memory().expect("open");
-        let rows = fetch(&conn, "SELECT 1 AS a, 'two' AS b, NULL AS c, 4 AS d", &[], None)
-            .expect("fetch");
+        let rows =
+            fetch(&conn, "SELECT 1 AS a, 'two' AS b, NULL AS c, 4 AS d", &[], None).expect("fetch");
         let row = &rows[0];
         let int = |v: ValueRef<'_>| i64::from_lite(v).ok();
         // In order, skipping forward, back to the start, and past the end.
